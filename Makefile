@@ -1,0 +1,53 @@
+# leifeng — two commands: `make run` (demo on SQLite) and `make test` (ruff + suite on SQLite and PostgreSQL).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test venv dev-deps migrate demo lint test-sqlite test-postgres messages bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "leifeng needs Python >= 3.12 (see .python-version)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime
+
+venv: $(VENV)/.runtime
+dev-deps: $(VENV)/.dev
+
+migrate: venv
+	$(BIN)/python manage.py migrate --noinput
+
+## make run: set up, migrate, load the demo once (kept on later runs), print accounts, serve.
+run: migrate
+	$(BIN)/python manage.py seed_demo --if-empty
+	$(BIN)/python manage.py demo_accounts
+	ALLOWED_HOSTS="$${ALLOWED_HOSTS:-127.0.0.1,localhost,$(HOST)}" $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+lint: dev-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test-sqlite: dev-deps
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-postgres: dev-deps
+	$(BIN)/python scripts/with_postgres.py -- $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+## make test: ruff, then the whole suite on SQLite and on a throw-away PostgreSQL server.
+test: lint test-sqlite test-postgres
+
+messages: venv
+	cd leifeng && ../$(BIN)/python ../manage.py makemessages -l zh_Hans --no-obsolete && ../$(BIN)/python ../manage.py compilemessages
+
+clean:
+	rm -rf $(VENV) var staticfiles test-artifacts

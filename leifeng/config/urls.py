@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from leifeng.config.api import api
+
+urlpatterns = [
+    path("", include("leifeng.core.urls")),
+    path("accounts/", include("leifeng.accounts.urls")),
+    path("orgs/", include("leifeng.orgs.urls")),
+    path("people/", include("leifeng.people.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

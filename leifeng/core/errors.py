@@ -1,0 +1,42 @@
+"""Errors every service raises, so pages and the API report them the same way."""
+
+from django.core.exceptions import ValidationError
+
+
+class ServiceError(Exception):
+    """A rule refused the request. `code` is stable for API clients; `message` is for people."""
+
+    status = 400
+
+    def __init__(self, message: str, *, code: str = "invalid", field: str | None = None):
+        super().__init__(str(message))
+        self.message = str(message)
+        self.code = code
+        self.field = field
+
+
+class NotFound(ServiceError):
+    """Out of scope and nonexistent look the same (Zulip's rule)."""
+
+    status = 404
+
+    def __init__(self, message: str = "Not found.", *, code: str = "not_found"):
+        super().__init__(message, code=code)
+
+
+class PermissionDenied(ServiceError):
+    status = 403
+
+    def __init__(self, message: str = "You may not do this.", *, code: str = "forbidden"):
+        super().__init__(message, code=code)
+
+
+class Conflict(ServiceError):
+    status = 409
+
+
+def field_errors(exc: ValidationError) -> dict[str, list[str]]:
+    """Django ValidationError → {field: [messages]} for the API's one error format."""
+    if hasattr(exc, "error_dict"):
+        return {k: [str(m) for e in v for m in e.messages] for k, v in exc.error_dict.items()}
+    return {"__all__": [str(m) for m in exc.messages]}

@@ -1,0 +1,107 @@
+"""Test personas and factories shared by every app's tests (healthchecks' BaseTestCase, as fixtures).
+
+The tree:   县中心 (center)
+              ├─ 长安街道分中心 (sub_a) ── 东关社区站 (st_a1), 西街社区站 (st_a2)
+              └─ 城关镇分中心 (sub_b) ── 北村站 (st_b1)
+
+Personas:  owner      org_admin at st_a1   — owns the objects under test
+           colleague  org_staff at st_a1   — same subtree, day-to-day rights
+           outsider   org_admin at st_b1   — another subtree: must get 404 on everything
+"""
+
+import itertools
+from dataclasses import dataclass
+from datetime import date
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from leifeng.accounts.models import RoleAssignment
+from leifeng.core import crypto
+from leifeng.core.idnumbers import IdType, make_ric, mask_id
+from leifeng.orgs.models import Org, OrgLevel
+from leifeng.people import pinyin
+from leifeng.people.models import Team, TeamCategory, TeamKind, TeamLevel, Volunteer, VolunteerStatus
+
+PASSWORD = "leifeng-test-pass"
+_seq = itertools.count(1)
+
+
+def add_root(name: str, level: str = OrgLevel.CENTER) -> Org:
+    return Org.objects.add_root(create_kwargs={"name": name, "level": level})
+
+
+def add_child(parent: Org, name: str, level: str) -> Org:
+    return Org.objects.add_child(Org.objects.get(pk=parent.pk), create_kwargs={"name": name, "level": level})
+
+
+@dataclass
+class Tree:
+    center: Org
+    sub_a: Org
+    st_a1: Org
+    st_a2: Org
+    sub_b: Org
+    st_b1: Org
+
+
+def build_tree() -> Tree:
+    center = add_root("县新时代文明实践中心")
+    sub_a = add_child(center, "长安街道分中心", OrgLevel.SUBCENTER)
+    st_a1 = add_child(sub_a, "东关社区站", OrgLevel.STATION)
+    st_a2 = add_child(sub_a, "西街社区站", OrgLevel.STATION)
+    sub_b = add_child(center, "城关镇分中心", OrgLevel.SUBCENTER)
+    st_b1 = add_child(sub_b, "北村站", OrgLevel.STATION)
+    return Tree(*(Org.objects.get(pk=o.pk) for o in (center, sub_a, st_a1, st_a2, sub_b, st_b1)))
+
+
+def make_user(username: str, *, role: str | None = None, org: Org | None = None, phone: str | None = None, **kw):
+    User = get_user_model()
+    user = User.objects.create_user(username=username, password=PASSWORD, phone=phone, **kw)
+    if role:
+        RoleAssignment.objects.create(user=user, role=role, org=org)
+    return user
+
+
+def grant(user, role: str, org: Org) -> None:
+    RoleAssignment.objects.create(user=user, role=role, org=org)
+    if hasattr(user, "_leifeng_roles"):
+        del user._leifeng_roles
+
+
+def next_ric(birth: date = date(1990, 5, 17)) -> str:
+    return make_ric("110105", birth, next(_seq))
+
+
+class VolunteerFactory(factory.django.DjangoModelFactory):
+    """A volunteer row as registration would leave it (encrypted ID, blind index, pinyin keys)."""
+
+    class Meta:
+        model = Volunteer
+        exclude = ("ric",)
+
+    ric = factory.LazyFunction(next_ric)
+    number = factory.Sequence(lambda n: f"T{n:09d}")
+    name = factory.Iterator(["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄强"])
+    name_pinyin = factory.LazyAttribute(lambda o: pinyin.keys(o.name)[0])
+    name_initials = factory.LazyAttribute(lambda o: pinyin.keys(o.name)[1])
+    id_type = IdType.RIC
+    id_number_encrypted = factory.LazyAttribute(lambda o: crypto.encrypt(o.ric))
+    id_index = factory.LazyAttribute(lambda o: crypto.blind_index(IdType.RIC, o.ric))
+    id_masked = factory.LazyAttribute(lambda o: mask_id(o.ric))
+    gender = "m"
+    birth_date = date(1990, 5, 17)
+    phone = factory.Sequence(lambda n: f"139{n:08d}")
+    status = VolunteerStatus.APPROVED
+    consent_at = factory.LazyFunction(timezone.now)
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"志愿服务队{n}")
+    level = TeamLevel.SQUADRON
+    category = TeamCategory.ELDERLY
+    kind = TeamKind.OPTIONAL
