@@ -66,11 +66,13 @@ def _register_routers() -> None:
     from leifeng.core.api import router as core_router
     from leifeng.orgs.api import router as orgs_router
     from leifeng.people.api import router as people_router
+    from leifeng.teams.api import router as teams_router
 
     api.add_router("/", core_router)
     api.add_router("/accounts/", accounts_router)
     api.add_router("/orgs/", orgs_router)
     api.add_router("/people/", people_router)
+    api.add_router("/teams/", teams_router)
 
 
 _register_routers()

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "leifeng.accounts",
     "leifeng.orgs",
     "leifeng.people",
+    "leifeng.teams",
     "leifeng.demo",
 ]
 

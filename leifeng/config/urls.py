@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("leifeng.accounts.urls")),
     path("orgs/", include("leifeng.orgs.urls")),
     path("people/", include("leifeng.people.urls")),
+    path("teams/", include("leifeng.teams.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

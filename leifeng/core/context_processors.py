@@ -17,7 +17,7 @@ def navigation(request):
             items.append((_("Organizations"), reverse("orgs:tree")))
             items.append((_("Volunteers"), reverse("people:volunteer_list")))
         if scope.has_any(user, Perm.VIEW) or scope.has_any(user, Perm.LEAD_TEAM):
-            items.append((_("Teams"), reverse("people:team_list")))
+            items.append((_("Teams"), reverse("teams:team_list")))
         if scope.has_any(user, Perm.MANAGE_ORG):
             items.append((_("Accounts"), reverse("accounts:user_list")))
         if scope.has_any(user, Perm.AUDIT):

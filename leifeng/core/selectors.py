@@ -9,7 +9,8 @@ from leifeng.core.scope import Perm
 
 def home_summary(*, actor) -> dict:
     """Counts for the home page, each within the actor's own scope."""
-    from leifeng.people.models import Team, Volunteer, VolunteerStatus
+    from leifeng.people.models import Volunteer, VolunteerStatus
+    from leifeng.teams.models import Team
 
     out: dict = {"can_view": scope.has_any(actor, Perm.VIEW)}
     if out["can_view"]:

@@ -22,7 +22,8 @@ from leifeng.core import crypto
 from leifeng.core.idnumbers import IdType, make_ric, mask_id
 from leifeng.orgs.models import Org, OrgLevel
 from leifeng.people import pinyin
-from leifeng.people.models import Team, TeamCategory, TeamKind, TeamLevel, Volunteer, VolunteerStatus
+from leifeng.people.models import Volunteer, VolunteerStatus
+from leifeng.teams.models import Team, TeamCategory, TeamKind, TeamLevel
 
 PASSWORD = "leifeng-test-pass"
 _seq = itertools.count(1)

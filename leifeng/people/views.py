@@ -11,7 +11,3 @@ def my_profile(request):
 
 def volunteer_list(request):
     return HttpResponse("TODO")
-
-
-def team_list(request):
-    return HttpResponse("TODO")

@@ -1,0 +1,141 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from leifeng.core.models import TimeStampedModel
+from leifeng.people.models import Volunteer
+
+
+class TeamLevel(models.TextChoices):
+    CORPS = "corps", _("Corps")  # 总队
+    BRIGADE = "brigade", _("Brigade")  # 大队
+    SQUADRON = "squadron", _("Squadron")  # 中队
+    SQUAD = "squad", _("Squad")  # 小分队
+    GROUP = "group", _("Group")  # 小组
+
+
+TEAM_LEVEL_RANK = {
+    TeamLevel.CORPS: 0,
+    TeamLevel.BRIGADE: 1,
+    TeamLevel.SQUADRON: 2,
+    TeamLevel.SQUAD: 3,
+    TeamLevel.GROUP: 4,
+}
+
+
+class TeamCategory(models.TextChoices):
+    PARTY_VANGUARD = "party_vanguard", _("Party member vanguard")
+    THEORY = "theory", _("Theory outreach")
+    CULTURE = "culture", _("Culture and arts")
+    CULTURE_FOR_ALL = "culture_for_all", _("Culture for the people")
+    EDUCATION = "education", _("Tutoring and teaching")
+    HEALTH = "health", _("Medical and health")
+    SCIENCE = "science", _("Science popularization")
+    LEGAL = "legal", _("Legal services")
+    AGRICULTURE = "agriculture", _("Helping farmers")
+    POVERTY = "poverty", _("Helping people in need")
+    TRAFFIC = "traffic", _("Civilized traffic")
+    EMERGENCY = "emergency", _("Emergency rescue")
+    ELDERLY = "elderly", _("Respecting and caring for the elderly")
+    CUSTOMS = "customs", _("Reforming customs")
+    NEIGHBORHOOD = "neighborhood", _("Neighborhood watch")
+    ENVIRONMENT = "environment", _("Environment and cleanliness")
+    DISABILITY = "disability", _("Helping the disabled")
+    OTHER = "other", _("Other")
+
+
+class TeamKind(models.TextChoices):
+    FIXED = "fixed", _("Fixed team")  # the "5" of "5+n"
+    OPTIONAL = "optional", _("Optional team")  # the "n"
+
+
+class Team(TimeStampedModel):
+    """A volunteer team under an org node; teams nest (总队 → 大队 → 中队 → 小分队 → 小组)."""
+
+    org = models.ForeignKey("orgs.Org", verbose_name=_("organization"), on_delete=models.PROTECT, related_name="teams")
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=16, choices=TeamLevel.choices, default=TeamLevel.SQUADRON)
+    category = models.CharField(_("category"), max_length=32, choices=TeamCategory.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=TeamKind.choices, default=TeamKind.OPTIONAL)
+    description = models.TextField(_("description"), blank=True)
+    leader = models.ForeignKey(
+        Volunteer, verbose_name=_("leader"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deputy = models.ForeignKey(
+        Volunteer,
+        verbose_name=_("deputy leader"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    max_members = models.PositiveIntegerField(
+        _("member limit"),
+        null=True,
+        blank=True,
+        help_text=_("Groups default to the regional group size limit; empty means no limit"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["org", "name"]
+        constraints = [models.UniqueConstraint(fields=["org", "name"], name="team_name_unique_per_org")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipStatus(models.TextChoices):
+    PENDING = "pending", _("Requested")
+    ACTIVE = "active", _("Member")
+    REJECTED = "rejected", _("Declined")
+    LEFT = "left", _("Left")
+
+
+MEMBERSHIP_TRANSITIONS: dict[str, set[str]] = {
+    MembershipStatus.PENDING: {MembershipStatus.ACTIVE, MembershipStatus.REJECTED, MembershipStatus.LEFT},
+    MembershipStatus.ACTIVE: {MembershipStatus.LEFT},
+    MembershipStatus.REJECTED: {MembershipStatus.PENDING},
+    MembershipStatus.LEFT: {MembershipStatus.PENDING, MembershipStatus.ACTIVE},
+}
+
+
+class TeamMembership(TimeStampedModel):
+    """A volunteer's join request and membership in one team (one row per team and volunteer)."""
+
+    team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="memberships")
+    volunteer = models.ForeignKey(
+        Volunteer, verbose_name=_("volunteer"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=MembershipStatus.choices, default=MembershipStatus.PENDING
+    )
+    message = models.CharField(_("message"), max_length=300, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("team membership")
+        verbose_name_plural = _("team memberships")
+        ordering = ["team", "-id"]
+        constraints = [models.UniqueConstraint(fields=["team", "volunteer"], name="membership_unique")]
+
+    @property
+    def org(self):
+        return self.team.org
+
+    def __str__(self) -> str:
+        return f"{self.volunteer.name} → {self.team.name}"
