@@ -89,7 +89,14 @@ class Team(TimeStampedModel):
         verbose_name = _("team")
         verbose_name_plural = _("teams")
         ordering = ["org", "name"]
-        constraints = [models.UniqueConstraint(fields=["org", "name"], name="team_name_unique_per_org")]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "name"], name="team_name_unique_per_org"),
+            models.CheckConstraint(condition=~models.Q(leader=models.F("deputy")), name="team_leader_not_deputy"),
+            models.CheckConstraint(
+                condition=models.Q(max_members__isnull=True) | models.Q(max_members__gte=1),
+                name="team_max_members_gte_1",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -102,10 +109,13 @@ class MembershipStatus(models.TextChoices):
     LEFT = "left", _("Left")
 
 
+# The only moves a membership may make; services refuse anything else. A new row starts as PENDING
+# (a volunteer asks) or ACTIVE (a leader or staff adds them). Every status can reach LEFT or come back,
+# so nobody is ever held in a team (DESIGN §4 rule 5).
 MEMBERSHIP_TRANSITIONS: dict[str, set[str]] = {
     MembershipStatus.PENDING: {MembershipStatus.ACTIVE, MembershipStatus.REJECTED, MembershipStatus.LEFT},
     MembershipStatus.ACTIVE: {MembershipStatus.LEFT},
-    MembershipStatus.REJECTED: {MembershipStatus.PENDING},
+    MembershipStatus.REJECTED: {MembershipStatus.PENDING, MembershipStatus.ACTIVE},  # asks again / added later
     MembershipStatus.LEFT: {MembershipStatus.PENDING, MembershipStatus.ACTIVE},
 }
 
@@ -132,6 +142,11 @@ class TeamMembership(TimeStampedModel):
         verbose_name_plural = _("team memberships")
         ordering = ["team", "-id"]
         constraints = [models.UniqueConstraint(fields=["team", "volunteer"], name="membership_unique")]
+        indexes = [
+            # counts per team and status (list annotations, the size limit), and "my teams"
+            models.Index(fields=["team", "status"], name="membership_team_status"),
+            models.Index(fields=["volunteer", "status"], name="membership_volunteer_status"),
+        ]
 
     @property
     def org(self):
