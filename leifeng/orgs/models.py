@@ -17,6 +17,16 @@ class OrgLevel(models.TextChoices):
 LEVEL_RANK = {OrgLevel.CENTER: 0, OrgLevel.SUBCENTER: 1, OrgLevel.STATION: 2, OrgLevel.POINT: 3}
 
 
+def levels_below(level: str) -> list[str]:
+    """Levels a child of a `level` node may have (the next one or any deeper one)."""
+    return [lv for lv in OrgLevel.values if LEVEL_RANK[lv] > LEVEL_RANK[level]]
+
+
+def levels_above(level: str) -> list[str]:
+    """Levels a parent of a `level` node may have."""
+    return [lv for lv in OrgLevel.values if LEVEL_RANK[lv] < LEVEL_RANK[level]]
+
+
 class Org(MP_Node, TimeStampedModel):
     """A node of the practice tree. Materialized path: a subtree is one `path__startswith`."""
 
@@ -133,6 +143,7 @@ class LeadingGroup(TimeStampedModel):
         verbose_name = _("leading group")
         verbose_name_plural = _("leading groups")
         ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["org", "name"], name="leading_group_name_unique_per_org")]
 
     def __str__(self) -> str:
         return self.name

@@ -1,0 +1,241 @@
+"""Reads of the tree, units, positions and leading groups, always through leifeng.core.scope."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Length, Substr
+
+from leifeng.core import scope
+from leifeng.core.scope import Perm
+from leifeng.orgs.models import (
+    LeadingGroup,
+    LeadingGroupMember,
+    LeadingGroupRole,
+    Org,
+    Position,
+    PositionTitle,
+    Unit,
+    levels_above,
+)
+
+
+def _count_of(model, **filters) -> Coalesce:
+    """Correlated COUNT(*) of `model` rows pointing at the outer org: a subquery, not a join."""
+    sub = (
+        model.objects.filter(org=OuterRef("pk"), **filters).order_by().values("org").annotate(n=Count("pk")).values("n")
+    )
+    return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
+
+
+def with_counts(qs: QuerySet[Org]) -> QuerySet[Org]:
+    """Annotate approved volunteers and active teams attached directly to each node."""
+    from leifeng.people.models import Volunteer, VolunteerStatus
+    from leifeng.teams.models import Team
+
+    return qs.annotate(
+        volunteer_count=_count_of(Volunteer, status=VolunteerStatus.APPROVED),
+        team_count=_count_of(Team, is_active=True),
+    )
+
+
+def with_parent_id(qs: QuerySet[Org]) -> QuerySet[Org]:
+    """Annotate `parent_id` from the materialized path (the row whose path is ours minus one step)."""
+    parent_path = Substr(OuterRef("path"), 1, Length(OuterRef("path")) - Org.steplen)
+    return qs.annotate(parent_id=Subquery(Org.objects.filter(path=parent_path).values("pk")[:1]))
+
+
+# --- the tree ------------------------------------------------------------------------------------
+
+
+@dataclass
+class TreeNode:
+    """One node of the visible tree, with its own and its subtree's counts."""
+
+    org: Org
+    children: list["TreeNode"] = field(default_factory=list)
+    volunteers: int = 0
+    teams: int = 0
+    volunteers_total: int = 0
+    teams_total: int = 0
+    node_total: int = 1
+
+    @property
+    def pk(self) -> int:
+        return self.org.pk
+
+
+def org_tree(*, actor, perm: Perm = Perm.VIEW) -> list[TreeNode]:
+    """The subtrees the actor may see, nested, from ONE query (counts are correlated subqueries).
+
+    Rows come ordered by path, so a parent always arrives before its children; a node whose parent
+    is not visible is the root of one of the actor's subtrees.
+    """
+    rows = with_counts(scope.orgs(actor, perm)).order_by("path")
+    by_path: dict[str, TreeNode] = {}
+    roots: list[TreeNode] = []
+    for org in rows:
+        node = TreeNode(org=org, volunteers=org.volunteer_count, teams=org.team_count)
+        by_path[org.path] = node
+        parent = by_path.get(org.path[: -Org.steplen])
+        (parent.children if parent else roots).append(node)
+    for root in roots:
+        _sum_up(root)
+    return roots
+
+
+def _sum_up(node: TreeNode) -> None:
+    node.volunteers_total, node.teams_total, node.node_total = node.volunteers, node.teams, 1
+    for child in node.children:
+        _sum_up(child)
+        node.volunteers_total += child.volunteers_total
+        node.teams_total += child.teams_total
+        node.node_total += child.node_total
+
+
+def org_list(*, actor, level: str | None = None, parent_id: int | None = None) -> QuerySet[Org]:
+    """Nodes in scope in tree order; `parent_id` keeps only the direct children of that node."""
+    qs = with_parent_id(scope.orgs(actor))
+    if level:
+        qs = qs.filter(level=level)
+    if parent_id is not None:
+        parent = scope.orgs(actor).filter(pk=parent_id).values_list("path", "depth").first()
+        if parent is None:
+            return qs.none()
+        qs = qs.filter(path__startswith=parent[0], depth=parent[1] + 1)
+    return qs.order_by("path")
+
+
+def org_get(*, actor, pk, perm: Perm = Perm.VIEW) -> Org:
+    """One node, or 404 when missing or out of scope."""
+    return scope.get_or_404(with_parent_id(Org.objects.all()), actor, perm, field="", pk=pk)
+
+
+def org_choices(*, actor, perm: Perm = Perm.VIEW, levels: list[str] | None = None) -> QuerySet[Org]:
+    """Nodes for a select box (tree order, only what the label needs)."""
+    qs = scope.orgs(actor, perm).only("id", "name", "level", "depth", "path")
+    if levels is not None:
+        qs = qs.filter(level__in=levels)
+    return qs.order_by("path")
+
+
+def move_targets(*, actor, org: Org) -> QuerySet[Org]:
+    """Where `org` may go: nodes the actor manages, above its level, outside its subtree, not its parent."""
+    return (
+        org_choices(actor=actor, perm=Perm.MANAGE_ORG, levels=levels_above(org.level))
+        .exclude(path__startswith=org.path)
+        .exclude(path=org.path[: -Org.steplen])
+    )
+
+
+@dataclass
+class OrgDetail:
+    org: Org
+    ancestors: list[Org]
+    children: list[Org]
+    units: list[Unit]
+    positions: list[Position]
+    leading_groups: list[LeadingGroup]
+
+
+def _title_rank(position: Position) -> tuple[int, str]:
+    return (PositionTitle.values.index(position.title), position.person_name)
+
+
+def _role_rank(member: LeadingGroupMember) -> tuple[int, int]:
+    return (LeadingGroupRole.values.index(member.role), member.pk)
+
+
+def positions_of(*, org: Org) -> list[Position]:
+    """Positions of a node, 主任 before 副主任 before 成员 (the order of the choices, not the alphabet)."""
+    return sorted(Position.objects.filter(org=org), key=_title_rank)
+
+
+def leading_groups_of(*, org: Org) -> list[LeadingGroup]:
+    """Leading groups of a node with their members (one query each), 组长 first."""
+    groups = list(LeadingGroup.objects.filter(org=org).prefetch_related("members"))
+    for group in groups:
+        group.sorted_members = sorted(group.members.all(), key=_role_rank)
+    return groups
+
+
+def org_detail(*, actor, pk) -> OrgDetail:
+    """Everything the node page shows; 404 when out of scope."""
+    org = org_get(actor=actor, pk=pk)
+    ancestor_paths = [org.path[:i] for i in range(Org.steplen, len(org.path), Org.steplen)]
+    return OrgDetail(
+        org=org,
+        ancestors=list(scope.orgs(actor).filter(path__in=ancestor_paths).order_by("path")),
+        children=list(with_counts(Org.objects.get_children(org))),
+        units=list(Unit.objects.filter(org=org).select_related("parent").order_by("name")),
+        positions=positions_of(org=org),
+        leading_groups=leading_groups_of(org=org),
+    )
+
+
+# --- units ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class UnitFilters:
+    """What the unit list page and API filter by (same meaning everywhere)."""
+
+    q: str = ""  # part of the name or the credit code
+    kind: str = ""
+    org_id: int | None = None  # this node and its subtree
+
+    @classmethod
+    def from_params(cls, params) -> "UnitFilters":
+        """From a GET QueryDict or dict; malformed values are ignored, never an error page."""
+        org_raw = str(params.get("org") or "").strip()
+        return cls(
+            q=(params.get("q") or "").strip(),
+            kind=(params.get("kind") or "").strip(),
+            org_id=int(org_raw) if org_raw.isdigit() else None,
+        )
+
+
+def unit_list(*, actor, filters: UnitFilters | None = None) -> QuerySet[Unit]:
+    """Units attached to nodes in the actor's subtree, by name, with node and parent unit joined in."""
+    f = filters or UnitFilters()
+    qs = scope.scoped(Unit.objects.select_related("org", "parent"), actor, Perm.VIEW)
+    if f.q:
+        qs = qs.filter(Q(name__icontains=f.q) | Q(credit_code=f.q.upper()) | Q(parent__name__icontains=f.q))
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    if f.org_id is not None:
+        node = scope.orgs(actor).filter(pk=f.org_id).values_list("path", flat=True).first()
+        qs = qs.filter(org__path__startswith=node) if node else qs.none()
+    return qs.order_by("name", "id")
+
+
+def unit_get(*, actor, pk, perm: Perm = Perm.VIEW) -> Unit:
+    """One unit, or 404 when missing or out of scope."""
+    return scope.get_or_404(Unit.objects.select_related("org", "parent"), actor, perm, pk=pk)
+
+
+def unit_parent_choices(*, actor) -> QuerySet[Unit]:
+    """Top-level units the actor may attach sub-units to (sub-units nest one level: school → class)."""
+    return scope.scoped(Unit.objects.filter(parent__isnull=True), actor, Perm.CHANGE).select_related("org")
+
+
+def unit_detail_subunits(*, unit: Unit) -> list[Unit]:
+    return list(unit.subunits.order_by("name"))
+
+
+# --- positions and leading groups ----------------------------------------------------------------
+
+
+def position_get(*, actor, pk, perm: Perm = Perm.VIEW) -> Position:
+    return scope.get_or_404(Position.objects.select_related("org"), actor, perm, pk=pk)
+
+
+def leading_group_get(*, actor, pk, perm: Perm = Perm.VIEW) -> LeadingGroup:
+    group = scope.get_or_404(LeadingGroup.objects.select_related("org"), actor, perm, pk=pk)
+    group.sorted_members = sorted(group.members.all(), key=_role_rank)
+    return group
+
+
+def leading_group_member_get(*, actor, pk, perm: Perm = Perm.VIEW) -> LeadingGroupMember:
+    return scope.get_or_404(
+        LeadingGroupMember.objects.select_related("group__org"), actor, perm, field="group__org", pk=pk
+    )
