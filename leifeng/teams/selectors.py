@@ -54,7 +54,11 @@ def volunteer_of(actor) -> Volunteer | None:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return None
     if not hasattr(actor, "_leifeng_volunteer"):
-        actor._leifeng_volunteer = Volunteer.objects.select_related("org").filter(user=actor).first()
+        volunteer = Volunteer.objects.select_related("org").filter(user=actor).first()
+        actor._leifeng_volunteer = volunteer
+        descriptor = getattr(type(actor), "volunteer", None)
+        if descriptor is not None and hasattr(descriptor, "related"):
+            descriptor.related.set_cached_value(actor, volunteer)  # so `user.volunteer` (the nav) asks no more
     return actor._leifeng_volunteer
 
 
