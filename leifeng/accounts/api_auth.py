@@ -1,5 +1,8 @@
+"""How API callers prove who they are: a bearer token (apps) or the browser session (pages)."""
+
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
@@ -8,7 +11,10 @@ from leifeng.accounts.models import ApiToken
 
 
 class TokenAuth(HttpBearer):
-    """`Authorization: Bearer lf_…` — tokens are created on the account page or by the API."""
+    """`Authorization: Bearer lf_…` — tokens are created on the account page or by POST /accounts/token.
+
+    Only the SHA-256 of a token is stored. Revoked tokens and tokens of deactivated accounts are refused.
+    """
 
     def authenticate(self, request, token: str):
         row = (
@@ -26,4 +32,13 @@ class TokenAuth(HttpBearer):
 
 
 class SessionAuth(NinjaSessionAuth):
-    """The logged-in browser session (CSRF checked on writes), so pages can call the API too."""
+    """The logged-in browser session, so pages can call the API too. Writes need the CSRF token.
+
+    Without a session cookie there is nothing to protect, so the caller gets the 401 that says how to
+    authenticate rather than a CSRF complaint.
+    """
+
+    def _get_key(self, request):
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None
+        return super()._get_key(request)

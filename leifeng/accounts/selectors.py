@@ -1,26 +1,81 @@
-from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+"""Reads about accounts, always through core.scope: an account is in scope when it holds a role there."""
+
+from dataclasses import dataclass
+
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from leifeng.accounts.models import RoleAssignment, User
+from leifeng.accounts.models import ApiToken, Role, RoleAssignment, User
 from leifeng.core import scope
 from leifeng.core.scope import Perm
 
 
 def role_list_for_user(*, user) -> list[RoleAssignment]:
-    return list(RoleAssignment.objects.filter(user=user).select_related("org").order_by("org__path"))
+    return list(RoleAssignment.objects.filter(user=user).select_related("org").order_by("org__path", "role"))
 
 
-def user_page(*, actor, params, per_page: int = 50):
-    """Accounts holding a role somewhere in the actor's subtree (org admins manage these)."""
+def roles_in_scope(*, actor) -> QuerySet[RoleAssignment]:
+    """Role assignments the actor may see and revoke (those at nodes of their MANAGE_ORG subtree)."""
+    return scope.scoped(RoleAssignment.objects.select_related("org"), actor, Perm.MANAGE_ORG).order_by(
+        "org__path", "role"
+    )
+
+
+def grantable_roles(*, actor) -> list[tuple[str, str]]:
+    return [(v, label) for v, label in Role.choices if v != Role.PLATFORM_ADMIN or scope.is_platform_admin(actor)]
+
+
+def grantable_orgs(*, actor):
+    return scope.orgs(actor, Perm.MANAGE_ORG).order_by("path")
+
+
+@dataclass
+class UserFilters:
+    q: str = ""
+    role: str = ""
+    active: str = ""  # "", "1" active only, "0" deactivated only
+
+    @classmethod
+    def from_params(cls, params) -> "UserFilters":
+        return cls(
+            q=(params.get("q") or "").strip(),
+            role=params.get("role") or "",
+            active=params.get("active") or "",
+        )
+
+
+def user_list(*, actor, filters: UserFilters | None = None) -> QuerySet[User]:
+    """Accounts holding a role in the actor's MANAGE_ORG subtree, each with those roles only.
+
+    Roles outside the actor's subtree are not shown: out of scope is the same as nonexistent.
+    """
     if not scope.has_any(actor, Perm.MANAGE_ORG):
         raise Http404
-    in_scope = scope.scoped(RoleAssignment.objects.all(), actor, Perm.MANAGE_ORG)
-    qs = (
-        User.objects.filter(pk__in=in_scope.values("user_id"))
-        .prefetch_related(Prefetch("roles", queryset=RoleAssignment.objects.select_related("org")))
-        .order_by("username")
-    )
-    if term := (params.get("q") or "").strip():
-        qs = qs.filter(Q(username__icontains=term) | Q(display_name__icontains=term) | Q(phone__startswith=term))
-    return Paginator(qs, per_page).get_page(params.get("page"))
+    f = filters or UserFilters()
+    in_scope = roles_in_scope(actor=actor)
+    role_filter = in_scope.filter(role=f.role) if f.role in Role.values else in_scope
+    qs = User.objects.prefetch_related(Prefetch("roles", queryset=in_scope, to_attr="scoped_roles"))
+    if not scope.is_platform_admin(actor) or f.role:
+        qs = qs.filter(pk__in=role_filter.values("user_id"))
+    if f.q:
+        qs = qs.filter(
+            Q(username__icontains=f.q) | Q(display_name__icontains=f.q) | Q(phone__startswith=f.q.replace(" ", ""))
+        )
+    if f.active in ("0", "1"):
+        qs = qs.filter(is_active=f.active == "1")
+    return qs.order_by("username")
+
+
+def user_get(*, actor, user_id) -> User:
+    """One account in scope (with `scoped_roles`), or 404 like a missing one."""
+    try:
+        return user_list(actor=actor).get(pk=user_id)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def token_list(*, actor) -> QuerySet[ApiToken]:
+    """The actor's own tokens, active ones first, newest first (nobody lists another person's tokens here)."""
+    if actor is None or not actor.is_authenticated:
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(user=actor).order_by(F("revoked_at").desc(nulls_first=True), "-created_at", "-id")

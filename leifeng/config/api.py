@@ -1,27 +1,37 @@
-"""The REST API root: /api/v1/, one error format, token or session auth, every list paginated."""
+"""The REST API root: /api/v1/, one error format, token or session auth, every list paginated.
+
+Every error leaves as {"error": {"code", "message", "fields"}}: exceptions raised inside an endpoint
+are turned into it here; errors Django answers before an endpoint runs (unknown path, wrong method,
+a crash) are rewritten by `leifeng.core.middleware.ApiErrorMiddleware` with the same `error_body`.
+"""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 from leifeng.accounts.api_auth import SessionAuth, TokenAuth
-from leifeng.core.errors import ServiceError, field_errors
+from leifeng.core.errors import ServiceError, error_body, field_errors, status_code
 
 api = NinjaAPI(
     title="leifeng API",
     version="1",
-    description='学雷锋志愿服务与新时代文明实践平台 API. Errors: {"error": {"code", "message", "fields"}}.',
+    description=(
+        "学雷锋志愿服务与新时代文明实践平台 API.\n\n"
+        "Authenticate with `Authorization: Bearer <token>` (get one from POST /api/v1/accounts/token or the "
+        "account page) or with the browser session (CSRF token required on writes).\n\n"
+        'Every error: `{"error": {"code": "...", "message": "...", "fields": {"field": ["..."]}}}`. '
+        'Every list: `?page=N&page_size=M` → `{"items": [...], "count": N}`.'
+    ),
     auth=[TokenAuth(), SessionAuth()],
     urls_namespace="api",
+    docs_url="/docs",
 )
 
 
 def error(request, status: int, code: str, message: str, fields: dict | None = None):
-    return api.create_response(
-        request, {"error": {"code": code, "message": message, "fields": fields or {}}}, status=status
-    )
+    return api.create_response(request, error_body(code, message, fields), status=status)
 
 
 @api.exception_handler(ServiceError)
@@ -32,16 +42,24 @@ def on_service_error(request, exc: ServiceError):
 @api.exception_handler(DjangoValidationError)
 def on_django_validation(request, exc: DjangoValidationError):
     fields = field_errors(exc)
-    first = next(iter(fields.values()))[0] if fields else "Invalid input."
-    return error(request, 400, "invalid", first, fields)
+    first_field, messages = next(iter(fields.items()), ("__all__", ["Invalid input."]))
+    message = messages[0] if first_field == "__all__" else f"{first_field}: {messages[0]}"
+    return error(request, 400, "invalid", message, fields)
+
+
+def _field_name(loc: tuple) -> str:
+    """('body', 'payload', 'org_id') → 'org_id'; ('query', 'page') → 'page'; ('path', 'user_id') → 'user_id'."""
+    parts = [str(x) for x in loc[1:]]
+    if loc and loc[0] == "body" and len(parts) > 1:
+        parts = parts[1:]  # drop the name of the body parameter
+    return ".".join(p for p in parts if p not in ("payload", "filters")) or "__all__"
 
 
 @api.exception_handler(NinjaValidationError)
 def on_schema_validation(request, exc: NinjaValidationError):
     fields: dict[str, list[str]] = {}
     for err in exc.errors:
-        loc = ".".join(str(x) for x in err.get("loc", ())[1:] if x not in ("body", "payload")) or "__all__"
-        fields.setdefault(loc, []).append(err.get("msg", "invalid"))
+        fields.setdefault(_field_name(tuple(err.get("loc", ()))), []).append(err.get("msg", "invalid"))
     first_field = next(iter(fields), "__all__")
     return error(request, 422, "invalid", f"{first_field}: {fields[first_field][0]}", fields)
 
@@ -53,12 +71,21 @@ def on_404(request, exc):
 
 @api.exception_handler(AuthenticationError)
 def on_auth(request, exc):
-    return error(request, 401, "unauthorized", "Authentication required: send 'Authorization: Bearer <token>'.")
+    return error(
+        request, 401, "unauthorized", "Authentication required: send 'Authorization: Bearer <token>' or log in."
+    )
+
+
+@api.exception_handler(Throttled)
+def on_throttled(request, exc: Throttled):
+    return error(request, 429, "throttled", "Too many requests; slow down.")
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    return error(request, exc.status_code, "error", str(exc))
+    message = str(exc)
+    code = "csrf_failed" if "CSRF" in message else status_code(exc.status_code)
+    return error(request, exc.status_code, code, message)
 
 
 def _register_routers() -> None:

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "treebeard",
     "django_htmx",
     "axes",
+    "ninja",  # serves the API docs' Swagger UI from our own static files (no CDN, no inline script)
     "leifeng.core",
     "leifeng.accounts",
     "leifeng.orgs",
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "leifeng.core.middleware.ApiErrorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -124,8 +126,14 @@ AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", "5")
 AXES_COOLOFF_TIME = envint("AXES_COOLOFF_MINUTES", "15") / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# One counter per account whichever way it is typed (user name, phone, "+86 139…"); lockouts answer
+# with the API's error format under /api/ and with a page elsewhere (HTTP 429 both).
+AXES_USERNAME_CALLABLE = "leifeng.accounts.backends.login_key"
+AXES_LOCKOUT_CALLABLE = "leifeng.accounts.views.lockout"
 AXES_ENABLED = envbool("AXES_ENABLED", "True")
+if envbool("BEHIND_PROXY", "False"):  # the client address is the one the reverse proxy saw
+    AXES_IPWARE_PROXY_COUNT = envint("PROXY_COUNT", "1")
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -148,22 +156,55 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", str(50 * 1024 * 1024))
 
+# Security (DESIGN §8). Production sets, behind HTTPS (`manage.py check --deploy` is then clean;
+# leifeng/core/tests/test_security.py runs it):
+#   DEBUG=False  SECRET_KEY=<50+ random characters>  ALLOWED_HOSTS=volunteer.example.gov.cn
+#   SECURE_COOKIES=True  SECURE_SSL_REDIRECT=True  SECURE_HSTS_SECONDS=31536000
+#   EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend  EMAIL_HOST=…  (see MAILERS below)
+# SECURE_HSTS_INCLUDE_SUBDOMAINS / SECURE_HSTS_PRELOAD default to on and only act once
+# SECURE_HSTS_SECONDS > 0; set them to False if a subdomain of the site must stay on plain HTTP.
+# BEHIND_PROXY=True trusts X-Forwarded-Proto / X-Forwarded-For from the reverse proxy.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "False")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "False")
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "True")
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "True")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_PROXY", "False") else None
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every response (Django's ContentSecurityPolicyMiddleware). Scripts only
+# from our own static files: htmx comes from django-htmx's static files, never inline (no nonces needed,
+# and htmx-config in base.html turns off its eval-based features). Inline `style=""` attributes stay
+# allowed: they cannot run code.
 SECURE_CSP = {
     "default-src": ["'self'"],
     "img-src": ["'self'", "data:"],
     "style-src": ["'self'", "'unsafe-inline'"],
     "script-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
 }
 
-MAILERS = {"default": {"BACKEND": os.getenv("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}}
+# E-mail: the console in development; production names an SMTP server (EMAIL_HOST …) or any backend.
+_email_backend = os.getenv("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+MAILERS = {"default": {"BACKEND": _email_backend}}
+if _email_backend == "django.core.mail.backends.smtp.EmailBackend":
+    MAILERS["default"]["OPTIONS"] = {
+        "host": os.getenv("EMAIL_HOST", "localhost"),
+        "port": envint("EMAIL_PORT", "25"),
+        "username": os.getenv("EMAIL_HOST_USER", ""),
+        "password": os.getenv("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": envbool("EMAIL_USE_TLS", "False"),
+        "use_ssl": envbool("EMAIL_USE_SSL", "False"),
+        "timeout": envint("EMAIL_TIMEOUT", "10"),
+    }
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "leifeng@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Regional rules (DESIGN §4): defaults shown, override per installation.
 MIN_VOLUNTEER_AGE = envint("MIN_VOLUNTEER_AGE", "14")

@@ -24,6 +24,15 @@ class NotFound(ServiceError):
         super().__init__(message, code=code)
 
 
+class Unauthorized(ServiceError):
+    """Wrong credentials (the login endpoint)."""
+
+    status = 401
+
+    def __init__(self, message: str = "Wrong credentials.", *, code: str = "invalid_credentials"):
+        super().__init__(message, code=code)
+
+
 class PermissionDenied(ServiceError):
     status = 403
 
@@ -40,3 +49,28 @@ def field_errors(exc: ValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
         return {k: [str(m) for e in v for m in e.messages] for k, v in exc.error_dict.items()}
     return {"__all__": [str(m) for m in exc.messages]}
+
+
+# The one error format of the API: {"error": {"code", "message", "fields"}}.
+STATUS_CODES = {
+    400: "invalid",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "invalid",
+    429: "throttled",
+    500: "server_error",
+    503: "unavailable",
+}
+
+
+def status_code(status: int) -> str:
+    """A stable `code` for an HTTP status when nothing more specific is known."""
+    return STATUS_CODES.get(status, "error")
+
+
+def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
+    return {"error": {"code": code, "message": str(message), "fields": fields or {}}}

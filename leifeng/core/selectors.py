@@ -1,6 +1,13 @@
+"""Reads of core data: the home dashboard and the audit trail, each scoped to the actor."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.apps import apps
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from leifeng.core import scope
 from leifeng.core.models import AuditEvent
@@ -8,11 +15,23 @@ from leifeng.core.scope import Perm
 
 
 def home_summary(*, actor) -> dict:
-    """Counts for the home page, each within the actor's own scope."""
-    from leifeng.people.models import Volunteer, VolunteerStatus
-    from leifeng.teams.models import Team
+    """What the home page shows this actor, each part within their own scope.
 
-    out: dict = {"can_view": scope.has_any(actor, Perm.VIEW)}
+    can_view   counts of volunteers, pending registrations, teams and nodes (staff, admins, assessors)
+    can_approve  a link to the registrations waiting for them
+    volunteer  their own registration (status, number, station) and their teams
+    leads      teams they lead as leader or deputy
+    recent     the latest audit events of their subtree (org admins)
+    """
+    from leifeng.people.models import Volunteer, VolunteerStatus
+    from leifeng.teams.models import MembershipStatus, Team, TeamMembership
+
+    out: dict = {
+        "roles": _role_labels(actor),
+        "can_view": scope.has_any(actor, Perm.VIEW),
+        "can_approve": scope.has_any(actor, Perm.APPROVE),
+        "can_manage": scope.has_any(actor, Perm.MANAGE_ORG),
+    }
     if out["can_view"]:
         out.update(
             scope.scoped(Volunteer.objects.all(), actor).aggregate(
@@ -22,16 +41,90 @@ def home_summary(*, actor) -> dict:
         )
         out["teams"] = scope.scoped(Team.objects.all(), actor).count()
         out["orgs"] = scope.orgs(actor).count()
+    volunteer = Volunteer.objects.select_related("org").filter(user=actor).first()
+    Volunteer._meta.get_field("user").remote_field.set_cached_value(actor, volunteer)  # the menu asks again
+    out["volunteer"] = volunteer
+    if volunteer is not None:
+        out["memberships"] = list(
+            TeamMembership.objects.filter(
+                volunteer=volunteer, status__in=[MembershipStatus.ACTIVE, MembershipStatus.PENDING]
+            )
+            .select_related("team")
+            .order_by("team__name")
+        )
+        out["leads"] = list(Team.objects.filter(Q(leader=volunteer) | Q(deputy=volunteer)).order_by("name"))
+    if scope.has_any(actor, Perm.AUDIT):
+        out["recent"] = list(
+            scope.scoped(AuditEvent.objects.select_related("actor"), actor, Perm.AUDIT).order_by("-created_at", "-id")[
+                :5
+            ]
+        )
     return out
 
 
-def audit_event_page(*, actor, params, per_page: int = 50):
-    """Audit events of objects in the actor's subtree (org admins); filters: action, object type."""
+def _role_labels(actor) -> list[str]:
+    from leifeng.accounts.models import RoleAssignment
+
+    if actor is None or not actor.is_authenticated:
+        return []
+    return [
+        f"{ra.get_role_display()} · {ra.org.name}"
+        for ra in RoleAssignment.objects.filter(user=actor).select_related("org").order_by("org__path", "role")
+    ]
+
+
+# ---- audit trail ---------------------------------------------------------------------------
+
+
+def audited_types() -> list[tuple[str, str]]:
+    """(object_type, readable name) for every model of our apps: the audit page's type filter."""
+    out = []
+    for model in apps.get_models():
+        if model.__module__.startswith("leifeng."):
+            out.append((model._meta.label_lower, str(model._meta.verbose_name)))
+    return sorted(out, key=lambda t: t[1])
+
+
+@dataclass
+class AuditFilters:
+    action: str = ""  # prefix: "user." matches user.create, user.update …
+    object_type: str = ""
+    actor: str = ""  # part of the actor's user name or name
+    date_from: date | None = None
+    date_to: date | None = None
+    object_id: str = ""
+
+
+def _day_start(d: date) -> datetime:
+    return timezone.make_aware(datetime.combine(d, time.min))
+
+
+def audit_event_list(*, actor, filters: AuditFilters | None = None) -> QuerySet[AuditEvent]:
+    """Audit events of objects in the actor's AUDIT subtree (org admins); everyone else gets 404.
+
+    Events without a node (operator actions) are seen by platform administrators only.
+    """
     if not scope.has_any(actor, Perm.AUDIT):
         raise Http404
+    f = filters or AuditFilters()
     qs = scope.scoped(AuditEvent.objects.select_related("actor", "org"), actor, Perm.AUDIT)
-    if action := params.get("action"):
-        qs = qs.filter(action=action)
-    if object_type := params.get("object_type"):
-        qs = qs.filter(object_type=object_type)
-    return Paginator(qs, per_page).get_page(params.get("page"))
+    if f.action:
+        qs = qs.filter(action__startswith=f.action.strip())
+    if f.object_type:
+        qs = qs.filter(object_type=f.object_type)
+    if f.object_id:
+        qs = qs.filter(object_id=f.object_id)
+    if f.actor:
+        term = f.actor.strip()
+        qs = qs.filter(Q(actor__username__icontains=term) | Q(actor__display_name__icontains=term))
+    if f.date_from:
+        qs = qs.filter(created_at__gte=_day_start(f.date_from))
+    if f.date_to:
+        qs = qs.filter(created_at__lt=_day_start(f.date_to + timedelta(days=1)))
+    return qs.order_by("-created_at", "-id")
+
+
+def audit_event_page(*, actor, params, per_page: int = 50):
+    """Kept for callers that pass raw GET parameters (action, object_type, page)."""
+    filters = AuditFilters(action=params.get("action") or "", object_type=params.get("object_type") or "")
+    return Paginator(audit_event_list(actor=actor, filters=filters), per_page).get_page(params.get("page"))

@@ -106,3 +106,18 @@ class TeamFactory(factory.django.DjangoModelFactory):
     level = TeamLevel.SQUADRON
     category = TeamCategory.ELDERLY
     kind = TeamKind.OPTIONAL
+
+
+def make_volunteer_user(username: str, *, org: Org, status: str = VolunteerStatus.APPROVED, **kw):
+    """An account with the volunteer role at `org` and its Volunteer row (what registration leaves)."""
+    from leifeng.accounts.models import Role
+
+    user = make_user(username, role=Role.VOLUNTEER, org=org, display_name=kw.pop("display_name", "志愿者"))
+    VolunteerFactory(user=user, org=org, status=status, **kw)
+    return user
+
+
+def make_platform_admin(username: str = "operator", *, org: Org):
+    from leifeng.accounts.models import Role
+
+    return make_user(username, role=Role.PLATFORM_ADMIN, org=org, display_name="平台管理员")

@@ -1,9 +1,13 @@
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import render
 
 from leifeng.core import selectors
+from leifeng.core.forms import AuditFilterForm
+
+AUDIT_PER_PAGE = 50
 
 
 def healthz(request):
@@ -15,10 +19,15 @@ def healthz(request):
 
 @login_required
 def home(request):
+    """A dashboard by role: counts of the subtree for staff, one's own registration and teams for a volunteer."""
     return render(request, "core/home.html", {"summary": selectors.home_summary(actor=request.user)})
 
 
 @login_required
 def audit_list(request):
-    page = selectors.audit_event_page(actor=request.user, params=request.GET)
-    return render(request, "core/audit_list.html", {"page": page, "q": request.GET})
+    form = AuditFilterForm(request.GET)
+    form.is_valid()
+    qs = selectors.audit_event_list(actor=request.user, filters=form.filters())
+    page = Paginator(qs, AUDIT_PER_PAGE).get_page(request.GET.get("page"))
+    template = "core/audit_list.html#results" if request.htmx else "core/audit_list.html"
+    return render(request, template, {"page": page, "form": form})
