@@ -1,16 +1,18 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from treebeard.mp_tree import MP_Node
 
 from leifeng.core.models import TimeStampedModel
 
 
 class OrgLevel(models.TextChoices):
-    CENTER = "center", _("Practice center")
-    SUBCENTER = "subcenter", _("Sub-center")
-    STATION = "station", _("Station")
-    POINT = "point", _("Practice point")
+    # A context keeps these glossary terms apart from other apps' "Station" (a volunteer's own station).
+    CENTER = "center", pgettext_lazy("org level", "Practice center")
+    SUBCENTER = "subcenter", pgettext_lazy("org level", "Sub-center")
+    STATION = "station", pgettext_lazy("org level", "Station")
+    POINT = "point", pgettext_lazy("org level", "Practice point")
 
 
 # Depth order of levels: a child is always at a lower level than its parent.
@@ -46,8 +48,8 @@ class Org(MP_Node, TimeStampedModel):
     steplen = 4
 
     class Meta:
-        verbose_name = _("organization")
-        verbose_name_plural = _("organizations")
+        verbose_name = pgettext_lazy("model", "organization")
+        verbose_name_plural = pgettext_lazy("model", "organizations")
 
     def __str__(self) -> str:
         return self.name
@@ -111,7 +113,7 @@ class Position(TimeStampedModel):
 
     org = models.ForeignKey(Org, verbose_name=_("organization"), on_delete=models.CASCADE, related_name="positions")
     title = models.CharField(_("title"), max_length=32, choices=PositionTitle.choices)
-    person_name = models.CharField(_("name"), max_length=50)
+    person_name = models.CharField(_("full name"), max_length=50)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -159,7 +161,7 @@ class LeadingGroupRole(models.TextChoices):
 class LeadingGroupMember(models.Model):
     group = models.ForeignKey(LeadingGroup, on_delete=models.CASCADE, related_name="members")
     role = models.CharField(_("role"), max_length=16, choices=LeadingGroupRole.choices)
-    person_name = models.CharField(_("name"), max_length=50)
+    person_name = models.CharField(_("full name"), max_length=50)
     job_title = models.CharField(_("job title"), max_length=100, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

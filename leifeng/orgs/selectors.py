@@ -12,10 +12,12 @@ from leifeng.orgs.models import (
     LeadingGroupMember,
     LeadingGroupRole,
     Org,
+    OrgLevel,
     Position,
     PositionTitle,
     Unit,
     levels_above,
+    levels_below,
 )
 
 
@@ -116,6 +118,12 @@ def org_choices(*, actor, perm: Perm = Perm.VIEW, levels: list[str] | None = Non
     if levels is not None:
         qs = qs.filter(level__in=levels)
     return qs.order_by("path")
+
+
+def levels_allowed_for(*, org: Org) -> list[str]:
+    """Levels `org` may take where it sits: any level below its parent's (children are checked on save)."""
+    parent_level = Org.objects.filter(path=org.path[: -Org.steplen]).values_list("level", flat=True).first()
+    return levels_below(parent_level) if parent_level else list(OrgLevel.values)
 
 
 def move_targets(*, actor, org: Org) -> QuerySet[Org]:

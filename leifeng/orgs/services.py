@@ -252,14 +252,23 @@ def _assert_moved(org: Org, new_parent: Org, subtree: set[int]) -> None:
         raise ServiceError(_("The tree could not be moved consistently; nothing was changed."), code="move_failed")
 
 
+def org_delete_allowed(actor, org: Org) -> bool:
+    """Whoever manages the node above may delete a node; only the platform admin deletes roots."""
+    roots = scope.paths(actor, Perm.MANAGE_ORG)
+    if roots is None:
+        return True
+    parent_path = org.path[: -Org.steplen]
+    return bool(parent_path) and any(parent_path.startswith(p) for p in roots)
+
+
 def org_delete(*, actor, org: Org) -> None:
     """Remove an empty node. Whoever manages its parent may do it (the platform admin for roots)."""
     _require(actor, Perm.VIEW, org)
     with transaction.atomic():
         org = Org.objects.select_for_update().get(pk=org.pk)
-        parent = _parent_of(org)
-        if not (scope.is_platform_admin(actor) or (parent and scope.allows(actor, Perm.MANAGE_ORG, parent))):
+        if not org_delete_allowed(actor, org):
             raise PermissionDenied(_("Only whoever manages the node above may delete this node."))
+        parent = _parent_of(org)
         left = []
         if n := Org.objects.get_children(org).count():
             left.append(ngettext("%(n)d child node", "%(n)d child nodes", n) % {"n": n})
@@ -302,8 +311,10 @@ def _clean_unit(unit: Unit) -> None:
     if unit.credit_code:
         try:
             unit.credit_code = validate_uscc(unit.credit_code)
-        except InvalidId as exc:
-            errors.setdefault("credit_code", []).append(str(exc))
+        except InvalidId:
+            errors.setdefault("credit_code", []).append(
+                _("Unified social credit code is not valid: 18 digits or capital letters, the last one a check digit.")
+            )
     _check_phone(errors, "contact_phone", unit.contact_phone)
     if unit.parent_id is not None:
         parent = unit.parent

@@ -319,7 +319,9 @@ def test_unit_credit_code_is_validated(tree, colleague):
     bad = code[:-1] + ("0" if code[-1] != "0" else "1")
     with pytest.raises(ValidationError) as exc:
         services.unit_create(actor=colleague, org=tree.st_a1, name="某企业", kind=UnitKind.ENTERPRISE, credit_code=bad)
-    assert exc.value.message_dict["credit_code"] == ["Unified social credit code is not valid."]
+    assert exc.value.message_dict["credit_code"] == [
+        "Unified social credit code is not valid: 18 digits or capital letters, the last one a check digit."
+    ]
 
 
 def test_unit_credit_code_is_unique_with_a_clear_error(tree, colleague, center_admin):
