@@ -4,6 +4,7 @@ import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from leifeng.core import scope
 from leifeng.core.scope import Perm
@@ -23,29 +24,33 @@ class ParentChoiceField(forms.ModelChoiceField):
 
 
 class TeamForm(forms.Form):
-    org = OrgChoiceField(label=_("Organization"), queryset=Org.objects.none())
+    org = OrgChoiceField(label=pgettext_lazy("team", "Organization"), queryset=Org.objects.none())
     parent = ParentChoiceField(
-        label=_("Parent team"),
+        label=pgettext_lazy("team", "Parent team"),
         queryset=Team.objects.none(),
         required=False,
         help_text=_("A team of a higher level, at the same organization or one above it"),
     )
-    name = forms.CharField(label=_("Name"), max_length=100)
-    level = forms.ChoiceField(label=_("Level"), choices=TeamLevel.choices, initial=TeamLevel.SQUADRON)
-    category = forms.ChoiceField(label=_("Category"), choices=TeamCategory.choices)
+    name = forms.CharField(label=pgettext_lazy("team", "Name"), max_length=100)
+    level = forms.ChoiceField(
+        label=pgettext_lazy("team", "Level"), choices=TeamLevel.choices, initial=TeamLevel.SQUADRON
+    )
+    category = forms.ChoiceField(label=pgettext_lazy("team", "Category"), choices=TeamCategory.choices)
     kind = forms.ChoiceField(
-        label=_("Kind"),
+        label=pgettext_lazy("team", "Kind"),
         choices=TeamKind.choices,
         initial=TeamKind.OPTIONAL,
         help_text=_("“5+n”: the five fixed teams every station keeps, plus teams chosen locally"),
     )
     max_members = forms.IntegerField(
-        label=_("Member limit"),
+        label=pgettext_lazy("team", "Member limit"),
         required=False,
         min_value=1,
         help_text=_("Groups default to the group size limit; leave empty for no limit"),
     )
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    description = forms.CharField(
+        label=pgettext_lazy("team", "Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,7 +73,7 @@ class TeamForm(forms.Form):
 
 class TeamEditForm(TeamForm):
     is_active = forms.BooleanField(
-        label=_("Active"), required=False, help_text=_("An inactive team takes no new members")
+        label=pgettext_lazy("team", "Active"), required=False, help_text=_("An inactive team takes no new members")
     )
 
     @staticmethod
@@ -95,7 +100,7 @@ class JoinForm(forms.Form):
 
 
 class RejectForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=300)
+    reason = forms.CharField(label=pgettext_lazy("team", "Reason"), max_length=300)
 
 
 NUMBER_SPLIT = re.compile(r"[\s,，、;；]+")

@@ -1,17 +1,18 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from leifeng.core.models import TimeStampedModel
 from leifeng.people.models import Volunteer
 
 
 class TeamLevel(models.TextChoices):
-    CORPS = "corps", _("Corps")  # 总队
-    BRIGADE = "brigade", _("Brigade")  # 大队
-    SQUADRON = "squadron", _("Squadron")  # 中队
-    SQUAD = "squad", _("Squad")  # 小分队
-    GROUP = "group", _("Group")  # 小组
+    CORPS = "corps", pgettext_lazy("team level", "Corps")  # 总队
+    BRIGADE = "brigade", pgettext_lazy("team level", "Brigade")  # 大队
+    SQUADRON = "squadron", pgettext_lazy("team level", "Squadron")  # 中队
+    SQUAD = "squad", pgettext_lazy("team level", "Squad")  # 小分队
+    GROUP = "group", pgettext_lazy("team level", "Group")  # 小组
 
 
 TEAM_LEVEL_RANK = {
@@ -41,7 +42,7 @@ class TeamCategory(models.TextChoices):
     NEIGHBORHOOD = "neighborhood", _("Neighborhood watch")
     ENVIRONMENT = "environment", _("Environment and cleanliness")
     DISABILITY = "disability", _("Helping the disabled")
-    OTHER = "other", _("Other")
+    OTHER = "other", pgettext_lazy("team category", "Other")
 
 
 class TeamKind(models.TextChoices):
@@ -64,7 +65,9 @@ class Team(TimeStampedModel):
     name = models.CharField(_("name"), max_length=100)
     level = models.CharField(_("level"), max_length=16, choices=TeamLevel.choices, default=TeamLevel.SQUADRON)
     category = models.CharField(_("category"), max_length=32, choices=TeamCategory.choices)
-    kind = models.CharField(_("kind"), max_length=16, choices=TeamKind.choices, default=TeamKind.OPTIONAL)
+    kind = models.CharField(
+        pgettext_lazy("team", "kind"), max_length=16, choices=TeamKind.choices, default=TeamKind.OPTIONAL
+    )
     description = models.TextField(_("description"), blank=True)
     leader = models.ForeignKey(
         Volunteer, verbose_name=_("leader"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -103,10 +106,10 @@ class Team(TimeStampedModel):
 
 
 class MembershipStatus(models.TextChoices):
-    PENDING = "pending", _("Requested")
-    ACTIVE = "active", _("Member")
-    REJECTED = "rejected", _("Declined")
-    LEFT = "left", _("Left")
+    PENDING = "pending", pgettext_lazy("team membership", "Requested")
+    ACTIVE = "active", pgettext_lazy("team membership", "Member")
+    REJECTED = "rejected", pgettext_lazy("team membership", "Declined")
+    LEFT = "left", pgettext_lazy("team membership", "Left")
 
 
 # The only moves a membership may make; services refuse anything else. A new row starts as PENDING

@@ -74,7 +74,7 @@ def _validate_team(team: Team, *, active_count: int = 0) -> None:
     errors: dict[str, list[str]] = {}
     team.name = (team.name or "").strip()
     if not team.name:
-        errors.setdefault("name", []).append(_("Name is required."))
+        errors.setdefault("name", []).append(_("Give the team a name."))
     elif len(team.name) > 100:
         errors.setdefault("name", []).append(_("Name is longer than 100 characters."))
     if team.level not in TeamLevel.values:
