@@ -96,4 +96,4 @@ def normalize_phone(raw: str) -> str:
 def make_ric(area: str, birth: date, seq: int) -> str:
     """A well-formed resident ID number (for demo and test data; fictitious people only)."""
     body = f"{area}{birth:%Y%m%d}{seq % 1000:03d}"
-    return body + ric.calc_check_digit(body)
+    return body + ric.calc_check_digit(body + "0")  # stdnum expects all 18 characters and ignores the last

@@ -1,0 +1,93 @@
+"""Home page (core:home) by role, and the menu each persona sees (core/context_processors.py)."""
+
+import pytest
+from django.urls import reverse
+
+from leifeng.core.testing import TeamFactory, VolunteerFactory, make_user, make_volunteer_user
+from leifeng.people.models import VolunteerStatus
+from leifeng.teams.models import MembershipStatus, TeamMembership
+
+HOME = reverse("core:home")
+
+
+def menu(response) -> list[str]:
+    return [str(label) for label, _url in response.context["nav_items"]]
+
+
+@pytest.fixture
+def data(tree):
+    VolunteerFactory.create_batch(3, org=tree.st_a1)
+    VolunteerFactory(org=tree.st_a1, status=VolunteerStatus.PENDING)
+    VolunteerFactory.create_batch(2, org=tree.st_b1)
+    TeamFactory(org=tree.st_a1)
+
+
+def test_anonymous_is_sent_to_login(client, tree):
+    response = client.get(HOME)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_owner_sees_counts_of_own_subtree_and_pending_link(data, owner, client_for, django_assert_num_queries):
+    client = client_for(owner)
+    # 1 session, 2 user, 3 own roles with node names, 4 roles for scope, 5 volunteer counts, 6 teams,
+    # 7 nodes, 8 own volunteer profile, 9 recent audit events
+    with django_assert_num_queries(9):
+        response = client.get(HOME)
+    summary = response.context["summary"]
+    assert (summary["volunteers"], summary["pending"], summary["teams"], summary["orgs"]) == (3, 1, 1, 1)
+    html = response.content.decode()
+    assert "?status=pending" in html and "去审核" in html
+    assert "组织管理员 · 东关社区站" in html
+
+
+def test_colleague_sees_the_same_counts_without_administration(data, colleague, client_for):
+    response = client_for(colleague).get(HOME)
+    assert response.context["summary"]["volunteers"] == 3
+    assert "账号管理" not in response.content.decode().split("<main")[1]
+
+
+def test_outsider_sees_only_own_subtree(data, outsider, client_for):
+    summary = client_for(outsider).get(HOME).context["summary"]
+    assert (summary["volunteers"], summary["pending"], summary["teams"]) == (2, 0, 0)
+
+
+def test_volunteer_sees_own_status_number_and_teams(tree, client_for):
+    user = make_volunteer_user("vol", org=tree.st_a1, status=VolunteerStatus.PENDING)
+    team = TeamFactory(org=tree.st_a1, name="敬老服务队")
+    TeamMembership.objects.create(team=team, volunteer=user.volunteer, status=MembershipStatus.ACTIVE)
+    response = client_for(user).get(HOME)
+    html = response.content.decode()
+    assert user.volunteer.number in html and "badge pending" in html and "敬老服务队" in html
+    assert not response.context["summary"]["can_view"]
+    assert "已审核志愿者" not in html
+
+
+def test_menu_by_role(data, tree, owner, colleague, outsider, assessor, client_for):
+    everything = ["首页", "组织架构", "志愿者", "志愿服务队", "账号管理", "审计日志"]
+    assert menu(client_for(owner).get(HOME)) == everything
+    assert menu(client_for(outsider).get(HOME)) == everything
+    assert menu(client_for(colleague).get(HOME)) == ["首页", "组织架构", "志愿者", "志愿服务队"]
+    assert menu(client_for(assessor).get(HOME)) == ["首页", "组织架构", "志愿者", "志愿服务队"]
+    volunteer = make_volunteer_user("vol", org=tree.st_a1)
+    assert menu(client_for(volunteer).get(HOME)) == ["首页", "我的志愿者档案"]
+    leader = make_user("leader", role="team_leader", org=tree.st_a1)
+    assert menu(client_for(leader).get(HOME)) == ["首页", "志愿服务队"]
+    operator = make_user("root", is_staff=True, is_superuser=True)
+    assert menu(client_for(operator).get(HOME))[-1] == "后台管理"
+
+
+def test_anonymous_menu_offers_login_and_registration(client, tree):
+    html = client.get(reverse("accounts:login")).content.decode()
+    nav = html.split('<nav class="mainnav"')[1].split("</nav>")[0]
+    assert "登录" in nav and "注册成为志愿者" in nav and "退出登录" not in nav
+
+
+def test_nav_collapses_on_a_phone(client, tree):
+    html = client.get(reverse("accounts:login")).content.decode()
+    assert 'id="nav-toggle"' in html and 'for="nav-toggle"' in html
+    from django.contrib.staticfiles import finders
+
+    with open(finders.find("css/leifeng.css"), encoding="utf-8") as f:
+        css = f.read()
+    assert ".nav-toggle:checked ~ .mainnav { display: flex; }" in css
+    assert "@media (max-width: 720px)" in css
