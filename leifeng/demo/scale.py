@@ -1,0 +1,368 @@
+"""gen_scale: a synthetic county (or province) with N volunteers, built with bulk inserts for benchmarks.
+
+Speed matters more than colour here, but every row must still be one the application accepts:
+
+* ID numbers are well-formed and unique. Each volunteer's number comes from its volunteer number
+  (allocated in one block, so unique across runs) through a bijection onto (area code, birth date,
+  sequence 500–999); seed_demo uses sequences below 500, so the two never collide.
+* Every row gets its own Fernet token and blind index, exactly as registration writes them; the
+  blind index is unique, so one shared token would not do. Fernet costs about 20 µs a row.
+* Pinyin keys come from a cache: a few thousand name combinations cover a million people.
+* Volunteers, their squadron memberships and skills go in with `bulk_create`, one transaction per
+  batch, so memory stays flat and a run can be interrupted without leaving half a batch.
+"""
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import cache
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+from stdnum.cn import ric
+
+from leifeng.core import crypto
+from leifeng.core.idnumbers import Gender, IdType, mask_id
+from leifeng.core.numbers import allocate
+from leifeng.demo import content as C
+from leifeng.demo.ids import AREA_CODES, SCALE_SEQ_BASE
+from leifeng.orgs.models import Org, OrgLevel
+from leifeng.people import pinyin
+from leifeng.people.models import AvailableTime, PoliticalStatus, RegistrationChannel, Skill, Volunteer, VolunteerStatus
+from leifeng.people.services import NUMBER_SEQUENCE, format_number
+from leifeng.teams.models import MembershipStatus, Team, TeamCategory, TeamLevel, TeamMembership
+
+FIRST_BIRTH = date(1950, 1, 1)
+BIRTH_DAYS = (date(2005, 12, 31) - FIRST_BIRTH).days + 1  # everyone is an adult
+SEQS = 500
+ID_SPACE = len(AREA_CODES) * BIRTH_DAYS * SEQS
+ID_STRIDE = 1_000_000_007  # prime, larger than every factor of ID_SPACE: multiplication by it permutes the space
+assert ID_SPACE % ID_STRIDE != 0
+
+TIMES = [
+    [AvailableTime.WEEKEND],
+    [AvailableTime.WEEKDAY_EVENING, AvailableTime.WEEKEND],
+    [AvailableTime.ANYTIME],
+    [AvailableTime.HOLIDAYS],
+    [AvailableTime.WEEKDAY_DAYTIME],
+]
+SQUAD_CATEGORIES = [c for c in TeamCategory.values if c != TeamCategory.OTHER]
+
+
+@cache
+def _birth_days() -> list[str]:
+    return [f"{FIRST_BIRTH + timedelta(days=d):%Y%m%d}" for d in range(BIRTH_DAYS)]
+
+
+def scale_id(key: int) -> str:
+    """The resident ID number for volunteer sequence `key`: distinct keys give distinct numbers."""
+    j = (key * ID_STRIDE) % ID_SPACE
+    j, seq = divmod(j, SEQS)
+    area, day = divmod(j, BIRTH_DAYS)
+    body = f"{AREA_CODES[area]}{_birth_days()[day]}{SCALE_SEQ_BASE + seq}"
+    return body + ric.calc_check_digit(body + "0")  # the same digit as ids.resident_id
+
+
+@dataclass
+class ScaleResult:
+    center: Org
+    orgs: int
+    teams: int
+    volunteers: int
+    memberships: int
+    seconds: float
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.volunteers / self.seconds if self.seconds else 0.0
+
+
+class _Names:
+    """Deterministic names by key, with their pinyin keys computed once per distinct name."""
+
+    def __init__(self) -> None:
+        self.cache: dict[str, tuple[str, str]] = {}
+
+    def get(self, key: int, gender: str) -> tuple[str, str, str]:
+        h = (key * 2654435761) & 0xFFFFFFFF
+        given = C.MALE_GIVEN if gender == Gender.MALE else C.FEMALE_GIVEN
+        name = C.SURNAMES[h % len(C.SURNAMES)] + given[(h >> 8) % len(given)]
+        keys = self.cache.get(name)
+        if keys is None:
+            keys = self.cache[name] = pinyin.keys(name)
+        return name, keys[0], keys[1]
+
+
+def _build_tree(label: str, subcenters: int, stations: int, batch: int) -> tuple[Org, list[int], list[int]]:
+    """Root, sub-centers and stations with their materialized paths computed here (one INSERT per batch)."""
+    root = Org.objects.add_root(create_kwargs={"name": f"{label}新时代文明实践中心", "level": OrgLevel.CENTER})
+    root = Org.objects.get(pk=root.pk)  # sorted insertion among other roots may have moved it
+    per_sub = [stations // subcenters + (1 if i < stations % subcenters else 0) for i in range(subcenters)]
+    subs = Org.objects.bulk_create(
+        [
+            Org(
+                name=f"{label}第{i + 1:04d}镇新时代文明实践所",
+                level=OrgLevel.SUBCENTER,
+                path=Org._get_path(root.path, 2, i + 1),
+                depth=2,
+                numchild=per_sub[i],
+            )
+            for i in range(subcenters)
+        ],
+        batch_size=batch,
+    )
+    Org.objects.filter(pk=root.pk).update(numchild=subcenters)
+    station_rows = [
+        Org(
+            name=f"{sub.name[: -len('新时代文明实践所')]}第{j + 1:04d}村新时代文明实践站",
+            level=OrgLevel.STATION,
+            path=Org._get_path(sub.path, 3, j + 1),
+            depth=3,
+        )
+        for sub, n in zip(subs, per_sub, strict=True)
+        for j in range(n)
+    ]
+    created = Org.objects.bulk_create(station_rows, batch_size=batch)
+    sub_of_station = [i for i, n in enumerate(per_sub) for _ in range(n)]
+    return root, [s.pk for s in subs], [s.pk for s in created], sub_of_station
+
+
+def _build_teams(
+    subs: list[int], stations: list[int], sub_of_station: list[int], per_station: int, batch: int
+) -> tuple[list[int], int]:
+    """A brigade per sub-center; per station a squadron (where everyone joins) and squads under it."""
+    brigades = Team.objects.bulk_create(
+        [
+            Team(org_id=pk, name=f"第{i + 1:04d}镇志愿服务大队", level=TeamLevel.BRIGADE, category=TeamCategory.OTHER)
+            for i, pk in enumerate(subs)
+        ],
+        batch_size=batch,
+    )
+    if per_station < 1:
+        return [], len(brigades)
+    squadrons = Team.objects.bulk_create(
+        [
+            Team(
+                org_id=pk,
+                parent_id=brigades[sub_of_station[j]].pk,
+                name="志愿服务中队",
+                level=TeamLevel.SQUADRON,
+                category=TeamCategory.OTHER,
+            )
+            for j, pk in enumerate(stations)
+        ],
+        batch_size=batch,
+    )
+    squads = [
+        Team(
+            org_id=pk,
+            parent_id=squadrons[j].pk,
+            name=f"{TeamCategory(cat).label}志愿服务队",
+            level=TeamLevel.SQUAD,
+            category=cat,
+        )
+        for j, pk in enumerate(stations)
+        for cat in SQUAD_CATEGORIES[: per_station - 1]
+    ]
+    Team.objects.bulk_create(squads, batch_size=batch)
+    return [t.pk for t in squadrons], len(brigades) + len(squadrons) + len(squads)
+
+
+class _Writer:
+    """Fast inserts of plain tuples: COPY on PostgreSQL, executemany on SQLite.
+
+    Django's bulk_create spends ~100 µs a row building SQL for a 30-column model; a million rows need
+    the database's own bulk path. The caller gives the columns it fills per row; every other column
+    gets its model default (timestamps get `now`), so a field added to the model later is filled too
+    (or, when it is required and has no default, named in a clear error).
+    """
+
+    def __init__(self, model, given: list[str], now) -> None:
+        self.vendor = connection.vendor
+        if self.vendor not in ("postgresql", "sqlite"):
+            raise NotImplementedError(f"gen_scale supports PostgreSQL and SQLite, not {self.vendor}")
+        self.table = model._meta.db_table
+        by_attname = {f.attname: f for f in model._meta.concrete_fields}
+        rest = [f for f in model._meta.concrete_fields if f.attname not in given and not f.primary_key]
+        constants = []
+        for f in rest:
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                value = now
+            elif f.has_default() or f.null or f.empty_strings_allowed:
+                value = f.get_default()
+            else:
+                raise ValueError(f"gen_scale does not know how to fill the required field {model.__name__}.{f.name}")
+            if value is not None and isinstance(f, models.JSONField):
+                value = json.dumps(value)
+            elif self.vendor == "sqlite":
+                value = f.get_db_prep_save(value, connection)
+            constants.append(value)
+        self.columns = [by_attname[a].column for a in given] + [f.column for f in rest]
+        self.constants = tuple(constants)
+
+    def write(self, rows: list[tuple]) -> None:
+        consts = self.constants
+        with connection.cursor() as cursor:
+            if self.vendor == "postgresql":
+                from psycopg import sql
+
+                statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+                    sql.Identifier(self.table), sql.SQL(", ").join(map(sql.Identifier, self.columns))
+                )
+                with cursor.cursor.copy(statement) as copy:
+                    for row in rows:
+                        copy.write_row(row + consts)
+            else:
+                cols = ", ".join(f'"{c}"' for c in self.columns)
+                marks = ", ".join("?" * len(self.columns))
+                cursor.cursor.executemany(
+                    f'INSERT INTO "{self.table}" ({cols}) VALUES ({marks})', [row + consts for row in rows]
+                )
+
+
+def _reserve_ids(model, count: int) -> list[int]:
+    """Primary keys for `count` new rows, taken so that concurrent inserts cannot collide with them."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
+            )
+            return [r[0] for r in cursor.fetchall()]
+        # SQLite: the surrounding IMMEDIATE transaction holds the write lock, so max + 1… is ours.
+        cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')
+        top = cursor.fetchone()[0]
+        cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = %s", [table])
+        top = max(top, cursor.fetchone()[0])
+        return list(range(top + 1, top + 1 + count))
+
+
+VOLUNTEER_COLUMNS = [
+    "id",
+    "number",
+    "org_id",
+    "name",
+    "name_pinyin",
+    "name_initials",
+    "id_type",
+    "id_number_encrypted",
+    "id_index",
+    "id_masked",
+    "gender",
+    "birth_date",
+    "phone",
+    "available_times",
+    "political_status",
+    "in_service_party_member",
+    "status",
+    "channel",
+    "consent_at",
+]
+
+
+def gen_scale(
+    *,
+    volunteers: int,
+    stations: int = 180,
+    subcenters: int = 12,
+    teams_per_station: int = 3,
+    batch: int = 5000,
+    memberships: bool = True,
+    progress: Callable[[int, float], None] | None = None,
+) -> ScaleResult:
+    """Build one synthetic county: 1 center, `subcenters` sub-centers, `stations` stations, N volunteers."""
+    if subcenters < 1 or stations < subcenters:
+        raise ValueError("need at least one sub-center and at least one station per sub-center")
+    if volunteers < 0 or batch < 1:
+        raise ValueError("volunteers must be >= 0 and batch >= 1")
+    started = time.perf_counter()
+    now = timezone.now()
+    with transaction.atomic():
+        label = f"规模测试县{Org.objects.filter(depth=1, name__startswith='规模测试县').count() + 1:03d}"
+        root, subs, station_pks, sub_of_station = _build_tree(label, subcenters, stations, batch)
+        squadrons, n_teams = _build_teams(subs, station_pks, sub_of_station, teams_per_station, batch)
+        numbers = allocate(NUMBER_SEQUENCE, volunteers) if volunteers else range(0)
+        Skill.objects.bulk_create([Skill(name=s) for s in C.SKILLS], ignore_conflicts=True)
+        skill_ids = list(Skill.objects.filter(name__in=C.SKILLS).values_list("pk", flat=True))
+    if numbers and numbers[-1] >= ID_SPACE:
+        raise ValueError("volunteer numbers exceed the synthetic ID space")
+
+    names = _Names()
+    encrypt, blind_index = crypto.encrypt, crypto.blind_index
+    times = [json.dumps(t) for t in TIMES]
+    now_value = (
+        now
+        if connection.vendor == "postgresql"
+        else Volunteer._meta.get_field("consent_at").get_db_prep_save(now, connection)
+    )
+    volunteer_writer = _Writer(Volunteer, VOLUNTEER_COLUMNS, now)
+    member_writer = _Writer(TeamMembership, ["team_id", "volunteer_id", "status", "decided_at"], now)
+    skill_writer = _Writer(Volunteer.skills.through, ["volunteer_id", "skill_id"], now)
+    n_stations, n_skills = len(station_pks), len(skill_ids)
+    members = 0
+    ric_type, approved, pending = IdType.RIC, VolunteerStatus.APPROVED, VolunteerStatus.PENDING
+    channel = RegistrationChannel.IMPORT
+    for lo in range(0, volunteers, batch):
+        hi = min(lo + batch, volunteers)
+        with transaction.atomic():
+            ids = _reserve_ids(Volunteer, hi - lo)
+            rows, member_rows, skill_rows = [], [], []
+            for i, pk in zip(range(lo, hi), ids, strict=True):
+                key = numbers[i]
+                number = scale_id(key)
+                gender = Gender.MALE if int(number[16]) % 2 else Gender.FEMALE
+                name, full, initials = names.get(key, gender)
+                h = (key * 40503) & 0xFFFF
+                pct = h % 100
+                if pct < 30:
+                    political, in_service = PoliticalStatus.CPC_MEMBER, pct < 15
+                elif pct < 45:
+                    political, in_service = PoliticalStatus.LEAGUE_MEMBER, False
+                else:
+                    political, in_service = PoliticalStatus.MASSES, False
+                station = i % n_stations
+                rows.append(
+                    (
+                        pk,
+                        format_number(key),
+                        station_pks[station],
+                        name,
+                        full,
+                        initials,
+                        ric_type,
+                        encrypt(number),
+                        blind_index(ric_type, number),
+                        mask_id(number),
+                        gender,
+                        f"{number[6:10]}-{number[10:12]}-{number[12:14]}",
+                        f"13{(key * 7919) % 10**9:09d}",
+                        times[h % len(times)],
+                        political,
+                        in_service,
+                        pending if pct == 99 else approved,
+                        channel,
+                        now_value,
+                    )
+                )
+                if memberships and squadrons:
+                    member_rows.append((squadrons[station], pk, MembershipStatus.ACTIVE, now_value))
+                if n_skills and i % 3 == 0:
+                    skill_rows.append((pk, skill_ids[i % n_skills]))
+            volunteer_writer.write(rows)
+            if member_rows:
+                member_writer.write(member_rows)
+                members += len(member_rows)
+            if skill_rows:
+                skill_writer.write(skill_rows)
+        if progress:
+            progress(hi, time.perf_counter() - started)
+    return ScaleResult(
+        center=root,
+        orgs=1 + len(subs) + len(station_pks),
+        teams=n_teams,
+        volunteers=volunteers,
+        memberships=members,
+        seconds=time.perf_counter() - started,
+    )
