@@ -13,10 +13,15 @@ from leifeng.orgs.models import (
     UnitKind,
 )
 
+CHOOSE = _("Choose one")
+
 
 def model_field(model, name: str, **kwargs) -> forms.Field:
     """The model's own form field (label, length, choices, help text), so pages and admin agree."""
-    return model._meta.get_field(name).formfield(**kwargs)
+    field = model._meta.get_field(name).formfield(**kwargs)
+    if isinstance(field, forms.ChoiceField):  # our own blank label: Django 6.1's is not translated yet
+        field.choices = [("", CHOOSE), *[(v, label) for v, label in field.choices if v != ""]]
+    return field
 
 
 class OrgChoiceField(forms.ModelChoiceField):
@@ -41,7 +46,7 @@ class OrgForm(forms.Form):
 
 
 class OrgMoveForm(forms.Form):
-    parent = OrgChoiceField(label=_("New parent node"), queryset=Org.objects.none())
+    parent = OrgChoiceField(label=_("New parent node"), queryset=Org.objects.none(), empty_label=CHOOSE)
 
     def __init__(self, *args, targets=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -55,13 +60,14 @@ class UnitParentField(forms.ModelChoiceField):
 
 
 class UnitForm(forms.Form):
-    org = OrgChoiceField(label=_("Node"), queryset=Org.objects.none())
+    org = OrgChoiceField(label=_("Node"), queryset=Org.objects.none(), empty_label=CHOOSE)
     name = model_field(Unit, "name")
     kind = model_field(Unit, "kind")
     parent = UnitParentField(
         label=_("parent unit"),
         queryset=Unit.objects.none(),
         required=False,
+        empty_label=_("None: a unit of its own"),
         help_text=_("Only for a sub-unit, e.g. a class (1001班) inside its school"),
     )
     credit_code = model_field(
@@ -103,7 +109,13 @@ class UnitFilterForm(forms.Form):
 
     q = forms.CharField(label=_("Search"), required=False)
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("All kinds")), *UnitKind.choices])
-    org = OrgChoiceField(label=_("Node"), required=False, queryset=Org.objects.none(), empty_label=_("All nodes"))
+    org = OrgChoiceField(
+        label=_("Node"),
+        required=False,
+        queryset=Org.objects.none(),
+        empty_label=_("All nodes"),
+        widget=forms.Select(attrs={"style": "max-width:100%"}),  # long indented names must not widen the page
+    )
 
     def __init__(self, *args, orgs=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -40,7 +40,7 @@ class Org(MP_Node, TimeStampedModel):
         blank=True,
         help_text=_("6 or 12 digits (GB/T 2260 or the statistical division code); optional"),
     )
-    address = models.CharField(_("address"), max_length=200, blank=True)
+    address = models.CharField(pgettext_lazy("place", "address"), max_length=200, blank=True)
     contact_name = models.CharField(_("contact person"), max_length=50, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
 
@@ -72,7 +72,7 @@ class Unit(TimeStampedModel):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=16, choices=UnitKind.choices)
     credit_code = models.CharField(_("unified social credit code"), max_length=18, blank=True)
-    address = models.CharField(_("address"), max_length=200, blank=True)
+    address = models.CharField(pgettext_lazy("place", "address"), max_length=200, blank=True)
     contact_name = models.CharField(_("contact person"), max_length=50, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
     parent = models.ForeignKey(

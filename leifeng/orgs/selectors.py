@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Length, Substr
 
 from leifeng.core import scope
@@ -174,13 +174,17 @@ def org_detail(*, actor, pk) -> OrgDetail:
         org=org,
         ancestors=list(scope.orgs(actor).filter(path__in=ancestor_paths).order_by("path")),
         children=list(with_counts(Org.objects.get_children(org))),
-        units=list(Unit.objects.filter(org=org).select_related("parent").order_by("name")),
+        units=list(Unit.objects.filter(org=org).select_related("parent").order_by(*UNIT_ORDER)),
         positions=positions_of(org=org),
         leading_groups=leading_groups_of(org=org),
     )
 
 
 # --- units ---------------------------------------------------------------------------------------
+
+
+# A school, then its classes, then the next school: sort by the top-level unit's name first.
+UNIT_ORDER = (Coalesce("parent__name", "name"), F("parent_id").asc(nulls_first=True), "name", "id")
 
 
 @dataclass
@@ -213,7 +217,7 @@ def unit_list(*, actor, filters: UnitFilters | None = None) -> QuerySet[Unit]:
     if f.org_id is not None:
         node = scope.orgs(actor).filter(pk=f.org_id).values_list("path", flat=True).first()
         qs = qs.filter(org__path__startswith=node) if node else qs.none()
-    return qs.order_by("name", "id")
+    return qs.order_by(*UNIT_ORDER)
 
 
 def unit_get(*, actor, pk, perm: Perm = Perm.VIEW) -> Unit:

@@ -162,6 +162,16 @@ def test_rename_keeps_siblings_in_name_order_and_scopes_follow(tree, center_admi
     assert set(scope.orgs(again)) == {fresh(tree.st_a1), fresh(point)}
 
 
+def test_renaming_a_root_resorts_the_roots(tree, platform_admin, owner):
+    other = services.org_create(actor=platform_admin, parent=None, name="邻县中心", level=OrgLevel.CENTER)
+    assert [o.name for o in Org.objects.get_root_nodes()] == ["县新时代文明实践中心", "邻县中心"]
+    services.org_update(actor=platform_admin, org=other, name="东县中心")  # 东 sorts before 县
+    assert [o.name for o in Org.objects.get_root_nodes()] == ["东县中心", "县新时代文明实践中心"]
+    assert_tree_sound()
+    again = type(owner).objects.get(pk=owner.pk)
+    assert set(scope.orgs(again)) == {fresh(tree.st_a1)}  # the whole county shifted; the role followed
+
+
 def test_rename_to_a_sibling_name_is_refused(tree, center_admin):
     with pytest.raises(ValidationError):
         services.org_update(actor=center_admin, org=tree.st_a2, name="东关社区站")

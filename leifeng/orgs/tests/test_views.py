@@ -122,6 +122,38 @@ def test_node_detail_for_the_three_personas(tree, client_for, owner, colleague, 
     assert client_for(owner).get(reverse("orgs:org_detail", args=[999999])).status_code == 404
 
 
+def test_node_detail_query_count_does_not_grow(tree, client_for, center_admin, django_assert_num_queries):
+    client = client_for(center_admin)
+    url = reverse("orgs:org_detail", args=[tree.st_a1.pk])
+    client.get(url)
+
+    def add_rows(n: int, start: int) -> None:
+        for i in range(start, start + n):
+            services.org_create(actor=center_admin, parent=tree.st_a1, name=f"实践点{i}", level=OrgLevel.POINT)
+            services.unit_create(actor=center_admin, org=tree.st_a1, name=f"单位{i}", kind=UnitKind.ENTERPRISE)
+            services.position_create(
+                actor=center_admin, org=tree.st_a1, title=PositionTitle.MEMBER, person_name=f"成员{i}"
+            )
+            group = services.leading_group_create(actor=center_admin, org=tree.st_a1, name=f"小组{i}")
+            services.leading_group_member_add(
+                actor=center_admin, group=group, role=LeadingGroupRole.MEMBER, person_name=f"组员{i}"
+            )
+
+    def expected():
+        # 1 session, 2 user, 3 roles, 4 the node (parent_id as a subquery), 5 its ancestors in scope,
+        # 6 children with volunteer and team counts, 7 units with their parent unit, 8 positions,
+        # 9 leading groups, 10 their members (one prefetch), 11 the menu's volunteer-profile check
+        return django_assert_num_queries(11)
+
+    add_rows(1, 0)
+    with expected():
+        client.get(url)
+    add_rows(10, 1)
+    with expected():
+        page = html(client.get(url))
+    assert "实践点10" in page and "单位10" in page and "成员10" in page and "组员10" in page
+
+
 def test_assessor_reads_but_sees_no_edit_actions(tree, client_for, assessor):
     response = client_for(assessor).get(reverse("orgs:org_detail", args=[tree.st_a2.pk]))
     assert response.status_code == 200
