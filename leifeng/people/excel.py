@@ -1,0 +1,1046 @@
+"""Volunteers in and out of Excel: the import template, the all-or-nothing import and the export.
+
+The spreadsheet speaks Chinese whatever the page language (a county office shares one template),
+so headers and choice cells use the fixed Chinese words below; English headers and the English
+labels or codes of choices are accepted on import too. Every row goes through
+`people.services.volunteer_clean`, the same rules as the registration form and the API.
+
+Import is two passes over data held in memory: read + validate everything (no writes), then, only
+if no cell is wrong, one transaction that allocates numbers in one block and inserts in batches.
+Export streams `volunteer_list` through openpyxl's write-only mode, so memory stays flat.
+"""
+
+import json
+import re
+import tempfile
+import time
+import warnings
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import openpyxl
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, JSONField, Model
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from leifeng.core import audit, crypto, scope
+from leifeng.core.errors import PermissionDenied, ServiceError
+from leifeng.core.idnumbers import IdType
+from leifeng.core.models import AuditEvent
+from leifeng.core.numbers import allocate
+from leifeng.core.scope import Perm
+from leifeng.orgs.models import Org, OrgLevel
+from leifeng.people.models import (
+    AvailableTime,
+    PoliticalStatus,
+    RegistrationChannel,
+    Skill,
+    Volunteer,
+    VolunteerStatus,
+)
+from leifeng.people.selectors import VolunteerFilters, volunteer_list
+from leifeng.people.services import (
+    NUMBER_SEQUENCE,
+    CleanVolunteer,
+    VolunteerInput,
+    _build,
+    format_number,
+    volunteer_clean,
+)
+
+DATA_SHEET = "志愿者"
+HELP_SHEET = "填写说明"
+LISTS_SHEET = "选项"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BATCH_SIZE = 2000  # rows per INSERT; also the export's fetch size
+LOOKUP_CHUNK = 5000  # blind indexes per "already registered?" query
+TEMPLATE_ROWS = 5000  # rows the template's dropdowns cover
+REGISTRABLE_LEVELS = (OrgLevel.STATION, OrgLevel.POINT, OrgLevel.SUBCENTER)  # as services._check_target_org
+MAX_ROWS_DEFAULT = 200_000
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # VolunteerInput field (or "org")
+    header: str  # the Chinese header the template writes
+    english: str  # the English header also accepted
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    width: int = 14
+    help: str = ""
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("name", "姓名", "Name", True, ("名字",), 10, "必填，最多 50 个字。"),
+    Column("id_type", "证件类型", "ID type", False, ("证件类别",), 16, "下拉选择；不填按居民身份证处理。"),
+    Column(
+        "id_number",
+        "证件号码",
+        "ID number",
+        True,
+        ("身份证号", "身份证号码", "证件号", "身份证"),
+        22,
+        "必填。身份证为 18 位，校验位为 X 时填大写 X。请保持“文本”格式，否则 Excel 会丢掉后几位。",
+    ),
+    Column(
+        "phone",
+        "手机号码",
+        "Mobile phone",
+        True,
+        ("手机号", "手机", "联系电话", "Phone", "Mobile"),
+        14,
+        "必填，11 位手机号，同一文件内不能重复。",
+    ),
+    Column(
+        "org",
+        "所属站点",
+        "Station",
+        False,
+        ("站点", "所属站", "所属组织", "Organization"),
+        18,
+        "填您有权登记的站点名称；重名时写成“分中心/站点”。留空则用导入页面选择的默认站点。",
+    ),
+    Column("political_status", "政治面貌", "Political status", False, (), 14, "下拉选择；不填按群众处理。"),
+    Column(
+        "in_service_party_member", "在职党员", "In-service party member", False, (), 10, "是/否；只有党员可以填“是”。"
+    ),
+    Column(
+        "skills",
+        "技能",
+        "Skills",
+        False,
+        ("特长", "技能特长"),
+        20,
+        "可填多项，用顿号“、”或逗号分隔，每项不超过 50 字。",
+    ),
+    Column("available_times", "服务时间", "Available time", False, ("可服务时间",), 20, "可填多项，用顿号分隔："),
+    Column("email", "电子邮箱", "E-mail", False, ("邮箱", "Email"), 22, "选填；填写即表示志愿者同意保存此项。"),
+    Column("guardian_name", "监护人姓名", "Guardian's name", False, ("Guardian name",), 12, "未满 18 周岁必填。"),
+    Column(
+        "guardian_phone",
+        "监护人电话",
+        "Guardian's phone",
+        False,
+        ("监护人手机", "Guardian phone"),
+        14,
+        "未满 18 周岁必填，11 位手机号。",
+    ),
+    Column(
+        "guardian_consent",
+        "监护人同意",
+        "Guardian consent",
+        False,
+        ("Guardian's consent",),
+        12,
+        "未满 18 周岁须填“是”。",
+    ),
+)
+COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+# volunteer_clean's error keys → the column that holds the value
+FIELD_COLUMN = {
+    "name": "name",
+    "id_type": "id_type",
+    "id_number": "id_number",
+    "phone": "phone",
+    "org_id": "org",
+    "political_status": "political_status",
+    "in_service_party_member": "in_service_party_member",
+    "skills": "skills",
+    "available_times": "available_times",
+    "email": "email",
+    "extra_info_consent": "email",
+    "guardian_name": "guardian_name",
+    "guardian_phone": "guardian_phone",
+    "guardian_consent": "guardian_consent",
+}
+# Extra columns of the export (ignored on import, so an export re-imports).
+EXPORT_EXTRA = ("志愿者编号", "状态", "性别", "出生日期", "登记渠道", "登记时间")
+
+# The spreadsheet's fixed Chinese words for choices; anything not listed falls back to the zh-hans label.
+ID_TYPE_ZH = {
+    IdType.RIC: "居民身份证",
+    IdType.HK_MACAO: "港澳居民来往内地通行证",
+    IdType.TAIWAN: "台湾居民来往大陆通行证",
+    IdType.PASSPORT: "护照",
+    IdType.FOREIGN_PR: "外国人永久居留身份证",
+}
+POLITICAL_ZH = {
+    PoliticalStatus.CPC_MEMBER: "中共党员",
+    PoliticalStatus.CPC_PROBATIONARY: "中共预备党员",
+    PoliticalStatus.LEAGUE_MEMBER: "共青团员",
+    PoliticalStatus.DEMOCRATIC_PARTY: "民主党派成员",
+    PoliticalStatus.MASSES: "群众",
+}
+TIME_ZH = {
+    AvailableTime.WEEKDAY_DAYTIME: "工作日白天",
+    AvailableTime.WEEKDAY_EVENING: "工作日晚上",
+    AvailableTime.WEEKEND: "周末",
+    AvailableTime.HOLIDAYS: "节假日",
+    AvailableTime.ANYTIME: "随时",
+}
+ALIASES = {
+    "身份证": IdType.RIC,
+    "居民身份证号": IdType.RIC,
+    "党员": PoliticalStatus.CPC_MEMBER,
+    "中国共产党党员": PoliticalStatus.CPC_MEMBER,
+    "预备党员": PoliticalStatus.CPC_PROBATIONARY,
+    "团员": PoliticalStatus.LEAGUE_MEMBER,
+    "民主党派": PoliticalStatus.DEMOCRATIC_PARTY,
+    "普通群众": PoliticalStatus.MASSES,
+    "双休日": AvailableTime.WEEKEND,
+    "周末节假日": AvailableTime.WEEKEND,
+    "任何时间": AvailableTime.ANYTIME,
+    "不限": AvailableTime.ANYTIME,
+}
+YES = "是"
+NO = "否"
+_TRUE = {"是", "y", "yes", "true", "1", "√", "✓", "✔", "有", "同意"}
+_FALSE = {"否", "n", "no", "false", "0", "无", "不", "不同意", "×", "-"}
+_SPLIT = re.compile(r"[、,，;；/\n|]+")
+_HEADER_JUNK = re.compile(r"[\s*＊'’_\-]|[（(]?(必填|选填)[)）]?")
+
+
+def _zh(choices: type, fixed: dict) -> dict[str, str]:
+    """value → Chinese word for the spreadsheet, for every member of a TextChoices."""
+    out = {}
+    with translation.override("zh-hans"):
+        for value, label in choices.choices:
+            out[value] = fixed.get(value) or str(label)
+    return out
+
+
+def _parser(choices: type, fixed: dict) -> dict[str, str]:
+    """Normalised word → value: the Chinese word, the code, the English label, known aliases."""
+    table = {}
+    with translation.override("en"):
+        for value, label in choices.choices:
+            table[_norm(value)] = value
+            table[_norm(str(label))] = value
+    for value, word in _zh(choices, fixed).items():
+        table[_norm(word)] = value
+    for word, value in ALIASES.items():
+        if value in choices.values:
+            table[_norm(word)] = value
+    return table
+
+
+def _norm(text: str) -> str:
+    return "".join(str(text).split()).lower()
+
+
+def _header_key(text: str) -> str:
+    return _HEADER_JUNK.sub("", str(text)).lower()
+
+
+def _header_table() -> dict[str, str]:
+    table = {}
+    for c in COLUMNS:
+        for name in (c.header, c.english, *c.aliases):
+            table[_header_key(name)] = c.key
+    return table
+
+
+# ---------------------------------------------------------------------------------------------- template
+
+
+def template_workbook(*, stations: Iterable[str] = ()) -> openpyxl.Workbook:
+    """The import template: a data sheet with Chinese headers and dropdowns, and an instructions sheet.
+
+    `stations` (names the downloading user may register into) fill the 所属站点 dropdown.
+    """
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = DATA_SHEET
+    bold = Font(bold=True)
+    required_fill = PatternFill("solid", fgColor="FDE2E2")
+    optional_fill = PatternFill("solid", fgColor="EEEEEE")
+    for i, c in enumerate(COLUMNS, start=1):
+        cell = ws.cell(row=1, column=i, value=c.header)
+        cell.font = bold
+        cell.fill = required_fill if c.required else optional_fill
+        letter = get_column_letter(i)
+        ws.column_dimensions[letter].width = c.width
+        if c.key in ("id_number", "phone", "guardian_phone"):
+            # Text, so Excel neither rounds 18-digit numbers nor drops the X check digit.
+            ws.column_dimensions[letter].number_format = "@"
+    ws.freeze_panes = "A2"
+
+    lists = wb.create_sheet(LISTS_SHEET)
+    lists.sheet_state = "hidden"
+    dropdowns = {
+        "id_type": list(_zh(IdType, ID_TYPE_ZH).values()),
+        "political_status": list(_zh(PoliticalStatus, POLITICAL_ZH).values()),
+        "in_service_party_member": [YES, NO],
+        "guardian_consent": [YES, NO],
+        "org": list(dict.fromkeys(stations)),
+    }
+    for n, (key, words) in enumerate(dropdowns.items(), start=1):
+        if not words:
+            continue
+        col = get_column_letter(n)
+        for r, word in enumerate(words, start=1):
+            lists.cell(row=r, column=n, value=word)
+        c = COLUMN_BY_KEY[key]
+        dv = DataValidation(
+            type="list",
+            formula1=f"'{LISTS_SHEET}'!${col}$1:${col}${len(words)}",
+            allow_blank=True,
+            showErrorMessage=key != "org",  # a station may be typed as 分中心/站点
+            errorTitle=c.header,
+            error="请从下拉列表中选择。",
+        )
+        letter = get_column_letter(COLUMNS.index(c) + 1)
+        dv.add(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}")
+        ws.add_data_validation(dv)
+
+    help_ws = wb.create_sheet(HELP_SHEET)
+    help_ws.column_dimensions["A"].width = 14
+    help_ws.column_dimensions["B"].width = 10
+    help_ws.column_dimensions["C"].width = 80
+    help_ws.append(["志愿者批量导入说明"])
+    help_ws["A1"].font = Font(bold=True, size=14)
+    for line in (
+        f"在“{DATA_SHEET}”工作表中从第 2 行起每行填写一名志愿者，第 1 行的表头不要修改（列的顺序可以调整）。",
+        "导入前请确认表中每位志愿者本人（未成年人还须监护人）已同意登记；证件号码加密保存、脱敏显示。",
+        "只要有一行有错误，整个文件都不会导入；系统会列出出错的行号、列和原因，改正后重新上传即可。",
+        "已登记的证件号码、同一文件内重复的证件号码或手机号码都会被列为错误。",
+    ):
+        help_ws.append([line])
+    help_ws.append([])
+    help_ws.append(["列", "是否必填", "说明"])
+    for cell in help_ws[help_ws.max_row]:
+        cell.font = bold
+    times = "、".join(_zh(AvailableTime, TIME_ZH).values())
+    for c in COLUMNS:
+        text = c.help + (times if c.key == "available_times" else "")
+        help_ws.append([c.header, "必填" if c.required else "选填", text])
+    for row in help_ws.iter_rows(min_row=2):
+        row[-1].alignment = Alignment(wrap_text=True, vertical="top")
+    help_ws.append([])
+    help_ws.append(["示例（仅供参考，请勿在此工作表填写）"])
+    help_ws[help_ws.max_row][0].font = bold
+    help_ws.append([c.header for c in COLUMNS])
+    example_station = next(iter(stations), "东关社区站")
+    help_ws.append(
+        [
+            "张三",
+            ID_TYPE_ZH[IdType.RIC],
+            "110105199003070025",
+            "13800138000",
+            example_station,
+            POLITICAL_ZH[PoliticalStatus.CPC_MEMBER],
+            YES,
+            "理发、家电维修",
+            f"{TIME_ZH[AvailableTime.WEEKEND]}、{TIME_ZH[AvailableTime.HOLIDAYS]}",
+            "zhangsan@example.com",
+            "",
+            "",
+            "",
+        ]
+    )
+    return wb
+
+
+# ------------------------------------------------------------------------------------------------ import
+
+
+@dataclass(frozen=True)
+class CellError:
+    """One problem, located as Excel shows it: row 5001, column C (证件号码)."""
+
+    row: int
+    column: str  # letter, "" when the file has no such column
+    header: str
+    message: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.column}{self.row}" if self.column else str(self.row)
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0  # data rows read
+    created: int = 0
+    approved: int = 0
+    errors: list[CellError] = field(default_factory=list)
+    numbers: tuple[str, str] | None = None  # first and last volunteer number given
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: read_validate, write
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def pending(self) -> int:
+        return self.created - self.approved
+
+
+def _file_error(message: str, code: str) -> ServiceError:
+    return ServiceError(message, code=code, field="file")
+
+
+def _open_sheet(file):
+    """The data sheet of an uploaded .xlsx, checked by size and content (not by its name)."""
+    size = getattr(file, "size", None)
+    if size is None:
+        file.seek(0, 2)
+        size = file.tell()
+    limit = settings.IMPORT_MAX_BYTES
+    if size > limit:
+        raise _file_error(
+            _("The file is %(size).1f MB; files up to %(limit).1f MB can be imported. Split it into several files.")
+            % {"size": size / 2**20, "limit": limit / 2**20},
+            "too_large",
+        )
+    file.seek(0)
+    head = file.read(8)
+    file.seek(0)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _file_error(_("This is an old .xls workbook. Open it in Excel or WPS and save it as .xlsx."), "not_xlsx")
+    if not head.startswith(b"PK\x03\x04"):
+        raise _file_error(_("This is not an Excel .xlsx file. Download the template and fill it in."), "not_xlsx")
+    try:
+        with zipfile.ZipFile(file) as zf:
+            # Zip bombs: a small upload must not unpack into gigabytes.
+            unpacked = sum(info.file_size for info in zf.infolist())
+        file.seek(0)
+        if unpacked > 40 * limit:
+            raise _file_error(_("The workbook unpacks to more data than can be imported at once."), "too_large")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # WPS extensions openpyxl does not know
+            wb = openpyxl.load_workbook(file, read_only=True, data_only=True)
+    except ServiceError:
+        raise
+    except Exception:  # a zip that is not a workbook fails in many ways inside openpyxl
+        raise _file_error(
+            _("This is not an Excel .xlsx file. Download the template and fill it in."), "not_xlsx"
+        ) from None
+    ws = wb[DATA_SHEET] if DATA_SHEET in wb.sheetnames else wb.worksheets[0]
+    ws.reset_dimensions()  # some writers record a wrong size; read what is there
+    return wb, ws
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return YES if value else NO
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _find_header(rows: Iterator[tuple], table: dict[str, str]) -> tuple[int, dict[str, int], list[str]]:
+    """The first of the top 10 rows that names at least two known columns (a title row may come first)."""
+    for number, row in enumerate(rows, start=1):
+        found: dict[str, int] = {}
+        repeated: list[str] = []
+        for i, cell in enumerate(row):
+            key = table.get(_header_key(_text(cell))) if cell is not None else None
+            if key is None:
+                continue
+            if key in found:
+                repeated.append(_text(cell))
+            found[key] = i
+        if len(found) >= 2:
+            return number, found, repeated
+        if number >= 10:
+            break
+    raise _file_error(
+        _("No header row found. The first row must hold the column names of the template, e.g. %(names)s.")
+        % {"names": "、".join(c.header for c in COLUMNS if c.required)},
+        "missing_header",
+    )
+
+
+class _Stations:
+    """Station names the actor may register into (Perm.CHANGE scope), resolved once per distinct cell."""
+
+    def __init__(self, actor):
+        self.actor = actor
+        orgs = list(
+            scope.orgs(actor, Perm.CHANGE)
+            .filter(level__in=REGISTRABLE_LEVELS)
+            .only("id", "name", "path", "level", "depth")
+            .order_by("path")
+        )
+        self.by_id = {o.pk: o for o in orgs}
+        parent_paths = {o.path[: -Org.steplen] for o in orgs if o.depth > 1}
+        self.parent_names = parent_names = dict(
+            Org.objects.filter(path__in=parent_paths).values_list("path", "name").order_by()
+        )
+        self.by_name: dict[str, list[Org]] = {}
+        self.labels: dict[str, list[Org]] = {}  # as written in a cell → orgs, plain names first
+        for o in orgs:
+            self.labels.setdefault(o.name, []).append(o)
+        for o in orgs:
+            parent = parent_names.get(o.path[: -Org.steplen])
+            if parent and len(self.labels[o.name]) > 1:
+                self.labels.setdefault(f"{parent}/{o.name}", []).append(o)
+        for label, found in self.labels.items():
+            self.by_name.setdefault(_norm(label), []).extend(found)
+        self._cache: dict[str, Org | str] = {}
+        self._approve: dict[int, bool] = {}
+
+    def resolve(self, text: str) -> Org | str:
+        """The org, or the reason it cannot be used."""
+        hit = self._cache.get(text)
+        if hit is None:
+            found = self.by_name.get(_norm(text.replace("／", "/")), [])
+            if len(found) == 1:
+                hit = found[0]
+            elif not found:
+                hit = _("No station called “%(name)s” among the stations you may register volunteers for.") % {
+                    "name": text
+                }
+            else:
+                hit = _("Several stations are called “%(name)s”; write it as “sub-center/station”.") % {"name": text}
+            self._cache[text] = hit
+        return hit
+
+    def may_approve(self, org_id: int) -> bool:
+        if org_id not in self._approve:
+            self._approve[org_id] = scope.allows(self.actor, Perm.APPROVE, self.by_id[org_id])
+        return self._approve[org_id]
+
+
+def import_station_choices(*, actor) -> list[tuple[int, str]]:
+    """Default-station choices for the import form: the actor's CHANGE scope, 'sub-center / station'."""
+    stations = _Stations(actor)
+    out = []
+    for o in stations.by_id.values():
+        parent = stations.parent_names.get(o.path[: -Org.steplen])
+        out.append((o.pk, f"{parent} / {o.name}" if parent else o.name))
+    return out
+
+
+def template_station_names(*, actor) -> list[str]:
+    """What the template's 所属站点 dropdown offers: names, or 'sub-center/station' where a name repeats."""
+    stations = _Stations(actor)
+    return [name for name, orgs in stations.labels.items() if len(orgs) == 1]
+
+
+@dataclass
+class _Row:
+    number: int  # as Excel shows it
+    clean: CleanVolunteer
+
+
+class _Validator:
+    """Turns sheet rows into clean registrations or cell errors; keeps the duplicate maps."""
+
+    def __init__(self, *, columns: dict[str, int], stations: _Stations, default_org: Org | None, today: date):
+        self.columns = columns
+        self.default_org = default_org
+        self.today = today
+        self.stations = stations
+        self.id_types = _parser(IdType, ID_TYPE_ZH)
+        self.political = _parser(PoliticalStatus, POLITICAL_ZH)
+        self.times = _parser(AvailableTime, TIME_ZH)
+        self.errors: list[CellError] = []
+        self.rows: list[_Row] = []
+        self.id_rows: dict[str, list[int]] = {}  # blind index → rows
+        self.phone_rows: dict[str, list[int]] = {}
+
+    def error(self, row: int, key: str, message: str) -> None:
+        c = COLUMN_BY_KEY[key]
+        i = self.columns.get(key)
+        self.errors.append(CellError(row, get_column_letter(i + 1) if i is not None else "", c.header, message))
+
+    def _yes_no(self, row: int, key: str, text: str) -> bool:
+        word = _norm(text)
+        if not word or word in _FALSE:
+            return False
+        if word in _TRUE:
+            return True
+        self.error(row, key, _("Write “是” (yes) or “否” (no)."))
+        return False
+
+    def add(self, number: int, cells: tuple) -> None:
+        col = self.columns
+
+        def get(key: str):
+            i = col.get(key)
+            return cells[i] if i is not None and i < len(cells) else None
+
+        errors_before = len(self.errors)
+        raw_id = get("id_number")
+        if isinstance(raw_id, int | float) and not isinstance(raw_id, bool) and len(_text(raw_id)) > 15:
+            # Excel keeps 15 significant digits: the number is already damaged.
+            self.error(
+                number,
+                "id_number",
+                _("The ID number was stored as a number and lost digits; format the column as text and type it again."),
+            )
+            raw_id = ""
+        id_number = _text(raw_id)
+        if "*" in id_number:
+            self.error(number, "id_number", _("The ID number is masked; use the full number."))
+
+        id_type_text = _text(get("id_type"))
+        id_type = self.id_types.get(_norm(id_type_text)) if id_type_text else IdType.RIC
+        if id_type is None:
+            self.error(number, "id_type", _("Unknown ID type “%(value)s”.") % {"value": id_type_text})
+            id_type = IdType.RIC
+
+        political_text = _text(get("political_status"))
+        political = self.political.get(_norm(political_text)) if political_text else PoliticalStatus.MASSES
+        if political is None:
+            self.error(
+                number, "political_status", _("Unknown political status “%(value)s”.") % {"value": political_text}
+            )
+            political = PoliticalStatus.MASSES
+
+        times = []
+        for word in _SPLIT.split(_text(get("available_times"))):
+            if word.strip():
+                value = self.times.get(_norm(word))
+                if value is None:
+                    self.error(
+                        number, "available_times", _("Unknown available time “%(value)s”.") % {"value": word.strip()}
+                    )
+                elif value not in times:
+                    times.append(value)
+
+        org_text = _text(get("org"))
+        org_id = 0
+        if org_text:
+            org = self.stations.resolve(org_text)
+            if isinstance(org, str):
+                self.error(number, "org", org)
+            else:
+                org_id = org.pk
+        elif self.default_org is not None:
+            org_id = self.default_org.pk
+        else:
+            self.error(number, "org", _("No station given, and no default station was chosen on the import page."))
+
+        email = _text(get("email"))
+        guardian_name = _text(get("guardian_name"))
+        if len(guardian_name) > 50:
+            self.error(number, "guardian_name", _("Name is longer than 50 characters."))
+        if len(email) > 254:
+            self.error(number, "email", _("Enter a valid e-mail address."))
+            email = ""
+        data = VolunteerInput(
+            name=_text(get("name")),
+            id_number=id_number,
+            phone=_text(get("phone")),
+            org_id=org_id,
+            id_type=id_type,
+            email=email,
+            skills=[s.strip() for s in _SPLIT.split(_text(get("skills"))) if s.strip()],
+            available_times=times,
+            political_status=political,
+            in_service_party_member=self._yes_no(
+                number, "in_service_party_member", _text(get("in_service_party_member"))
+            ),
+            # The importer confirms on the import page that each volunteer agreed; an e-mail in the
+            # file is the volunteer's optional information given with their consent (条例 Art. 7, 20).
+            consent=True,
+            extra_info_consent=bool(email),
+            guardian_name=guardian_name,
+            guardian_phone=_text(get("guardian_phone")),
+            guardian_consent=self._yes_no(number, "guardian_consent", _text(get("guardian_consent"))),
+        )
+        try:
+            clean = volunteer_clean(data, today=self.today)
+        except ValidationError as exc:
+            # One reason per cell: where this method already named a problem, the service's echo is dropped.
+            flagged = {(e.row, e.header) for e in self.errors[errors_before:]}
+            for key, messages in exc.message_dict.items():
+                col_key = FIELD_COLUMN.get(key, "name")
+                if (number, COLUMN_BY_KEY[col_key].header) in flagged:
+                    continue
+                for message in messages:
+                    self.error(number, col_key, message)
+            return
+        self.id_rows.setdefault(clean.id_index, []).append(number)
+        self.phone_rows.setdefault(clean.phone, []).append(number)
+        if not self.errors:  # once anything is wrong nothing is written: stop keeping rows
+            self.rows.append(_Row(number, clean))
+
+    def duplicates(self) -> None:
+        """Within the file (both rows named), then against registered volunteers (in chunks)."""
+        for key, mapping, message in (
+            ("id_number", self.id_rows, _("The same ID number is in rows %(rows)s.")),
+            ("phone", self.phone_rows, _("The same mobile number is in rows %(rows)s.")),
+        ):
+            for rows in mapping.values():
+                if len(rows) > 1:
+                    listed = "、".join(str(r) for r in rows)
+                    for r in rows:
+                        self.error(r, key, message % {"rows": listed})
+        for index in _registered(list(self.id_rows)):
+            for r in self.id_rows[index]:
+                self.error(r, "id_number", _("A volunteer with this ID number is already registered."))
+
+
+def _registered(indexes: list[str]) -> set[str]:
+    """Which blind indexes are already in the database: one query per LOOKUP_CHUNK."""
+    found: set[str] = set()
+    for start in range(0, len(indexes), LOOKUP_CHUNK):
+        chunk = indexes[start : start + LOOKUP_CHUNK]
+        found.update(Volunteer.objects.filter(id_index__in=chunk).values_list("id_index", flat=True))
+    return found
+
+
+def _common_org(paths: Iterable[str]) -> Org | None:
+    """The lowest node above all `paths`, so a summary audit event is scoped like its volunteers."""
+    paths = list(paths)
+    if not paths:
+        return None
+    prefix = paths[0]
+    for p in paths[1:]:
+        while not p.startswith(prefix):
+            prefix = prefix[: -Org.steplen]
+    prefix = prefix[: len(prefix) - len(prefix) % Org.steplen]
+    return Org.objects.filter(path=prefix).first() if prefix else None
+
+
+def _default_org(default_org_id: int | None, stations: _Stations) -> Org | None:
+    if default_org_id in (None, ""):
+        return None
+    org = stations.by_id.get(int(default_org_id))
+    if org is None:
+        raise ServiceError(
+            _("Choose a station you are allowed to register volunteers for."), code="invalid", field="default_org"
+        )
+    return org
+
+
+def volunteer_import(*, actor, file, default_org_id: int | None = None, approve: bool = False) -> ImportResult:
+    """Import an .xlsx of volunteers, all or nothing.
+
+    File-level problems (size, not a workbook, missing column) raise ServiceError; cell problems come
+    back as `ImportResult.errors` (row, column, reason) and then nothing at all has been written.
+    """
+    if not scope.has_any(actor, Perm.CHANGE):
+        raise PermissionDenied()
+    started = time.perf_counter()
+    stations = _Stations(actor)
+    default_org = _default_org(default_org_id, stations)
+    wb, ws = _open_sheet(file)
+    try:
+        rows = ws.iter_rows(values_only=True)
+        header_row, columns, repeated = _find_header(rows, _header_table())
+        if repeated:
+            raise _file_error(
+                _("The column “%(name)s” appears more than once.") % {"name": repeated[0]}, "duplicate_header"
+            )
+        missing = [c.header for c in COLUMNS if c.required and c.key not in columns]
+        if missing:
+            raise _file_error(
+                _("The file has no column “%(names)s”. Use the column names of the template.")
+                % {"names": "”、“".join(missing)},
+                "missing_header",
+            )
+        validator = _Validator(columns=columns, stations=stations, default_org=default_org, today=timezone.localdate())
+        max_rows = getattr(settings, "IMPORT_MAX_ROWS", MAX_ROWS_DEFAULT)
+        count = 0
+        for number, cells in enumerate(rows, start=header_row + 1):
+            if not any(c is not None and (not isinstance(c, str) or c.strip()) for c in cells):
+                continue
+            count += 1
+            if count > max_rows:
+                raise _file_error(
+                    _("The file has more than %(max)d rows; split it into several files.") % {"max": max_rows},
+                    "too_many_rows",
+                )
+            validator.add(number, cells)
+    finally:
+        wb.close()
+    if count == 0:
+        raise _file_error(_("The file has no volunteers in it (only the header row)."), "empty")
+    validator.duplicates()
+    result = ImportResult(rows=count)
+    result.timings["read_validate"] = time.perf_counter() - started
+    if validator.errors:
+        order = {c.key: i for i, c in enumerate(COLUMNS)}
+        header_of = {c.header: c.key for c in COLUMNS}
+        result.errors = sorted(validator.errors, key=lambda e: (e.row, order[header_of[e.header]]))
+        return result
+    started = time.perf_counter()
+    try:
+        _write(actor, validator, result, approve=approve, file_name=getattr(file, "name", "") or "")
+        result.timings["write"] = time.perf_counter() - started
+    except IntegrityError:
+        # A registration committed between our check and our insert; everything above rolled back.
+        clash = _registered(list(validator.id_rows))
+        if not clash:
+            raise ServiceError(
+                _(
+                    "The database refused the import (a conflicting change happened meanwhile). "
+                    "Nothing was imported; try again."
+                ),
+                code="conflict",
+                field="file",
+            ) from None
+        result.created = result.approved = 0
+        result.numbers = None
+        result.errors = [
+            CellError(
+                r,
+                get_column_letter(columns["id_number"] + 1),
+                COLUMN_BY_KEY["id_number"].header,
+                _("A volunteer with this ID number is already registered."),
+            )
+            for index in clash
+            for r in validator.id_rows[index]
+        ]
+        result.errors.sort(key=lambda e: e.row)
+    return result
+
+
+class _Inserter:
+    """Bulk INSERT for the import: COPY on PostgreSQL, bulk_create elsewhere (SQLite).
+
+    COPY skips Django's per-value SQL compilation, which is most of bulk_create's cost at 100,000 rows.
+    Rows still come from model instances, so field values mean exactly what the ORM would write.
+    """
+
+    def __init__(self, now: datetime):
+        self.copy = connection.vendor == "postgresql"
+        self.now = now
+
+    def insert(self, model: type[Model], objs: list[Model], *, need_pk: bool = False) -> None:
+        if not objs:
+            return
+        if not self.copy:
+            model.objects.bulk_create(objs, batch_size=BATCH_SIZE)
+            return
+        meta = model._meta
+        if need_pk:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [meta.db_table, meta.pk.column, len(objs)],
+                )
+                for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+                    obj.pk = pk
+        fields = [f for f in meta.concrete_fields if need_pk or not f.primary_key]
+        plan = []
+        for f in fields:
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                plan.append((f.attname, "now", None))
+            elif isinstance(f, JSONField):
+                plan.append((f.attname, "json", f.encoder))
+            else:
+                plan.append((f.attname, "", None))
+        quote = connection.ops.quote_name
+        statement = f"COPY {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
+        now = self.now
+        with connection.wrap_database_errors, connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+            for obj in objs:
+                values = []
+                for attname, kind, encoder in plan:
+                    if kind == "now":
+                        setattr(obj, attname, now)
+                        values.append(now)
+                    elif kind == "json":
+                        values.append(json.dumps(getattr(obj, attname), cls=encoder))
+                    else:
+                        values.append(getattr(obj, attname))
+                copy.write_row(values)
+
+
+def _skill_ids(names: list[str]) -> dict[str, int]:
+    """Skill name → id, creating the names nobody has used yet (two or three queries in all)."""
+    if not names:
+        return {}
+    found = dict(Skill.objects.filter(name__in=names).values_list("name", "id"))
+    missing = [Skill(name=n) for n in names if n not in found]
+    if missing:
+        Skill.objects.bulk_create(missing, ignore_conflicts=True)
+        found = dict(Skill.objects.filter(name__in=names).values_list("name", "id"))
+    return found
+
+
+def _write(actor, validator: _Validator, result: ImportResult, *, approve: bool, file_name: str) -> None:
+    """One transaction: a block of numbers, batched inserts, skills and audit rows in bulk."""
+    rows = validator.rows
+    stations = validator.stations
+    now = timezone.now()
+    actor_id = actor.pk
+    inserter = _Inserter(now)
+    Through = Volunteer.skills.through
+    with transaction.atomic():
+        block = allocate(NUMBER_SEQUENCE, len(rows))
+        skill_ids = _skill_ids(sorted({s for r in rows for s in r.clean.skills}))
+        approved = 0
+        for start in range(0, len(rows), BATCH_SIZE):
+            chunk = rows[start : start + BATCH_SIZE]
+            volunteers = []
+            for row, seq in zip(chunk, block[start : start + BATCH_SIZE], strict=True):
+                v = _build(row.clean, number=format_number(seq), channel=RegistrationChannel.IMPORT, now=now)
+                if approve and stations.may_approve(v.org_id):
+                    v.status = VolunteerStatus.APPROVED
+                    v.reviewed_at = now
+                    v.reviewed_by_id = actor_id
+                    approved += 1
+                else:
+                    v.status = VolunteerStatus.PENDING
+                volunteers.append(v)
+            inserter.insert(Volunteer, volunteers, need_pk=True)
+            inserter.insert(
+                Through,
+                [
+                    Through(volunteer_id=v.pk, skill_id=skill_ids[s])
+                    for v, row in zip(volunteers, chunk, strict=True)
+                    for s in row.clean.skills
+                ],
+            )
+            inserter.insert(
+                AuditEvent,
+                [
+                    AuditEvent(
+                        actor_id=actor_id,
+                        action="volunteer.import",
+                        object_type="people.volunteer",
+                        object_id=str(v.pk),
+                        object_repr=str(v)[:200],
+                        org_id=v.org_id,
+                        changes={"channel": RegistrationChannel.IMPORT.value, "status": v.status, "row": row.number},
+                        note=file_name[:500],
+                    )
+                    for v, row in zip(volunteers, chunk, strict=True)
+                ],
+            )
+        first, last = format_number(block[0]), format_number(block[-1])
+        org_ids = {r.clean.data.org_id for r in rows}
+        audit.record(
+            actor=actor,
+            action="volunteer.import_file",
+            object_type="people.volunteer",
+            object_repr=f"{first}–{last}",
+            org=_common_org(stations.by_id[i].path for i in org_ids),
+            changes={"file": file_name, "created": len(rows), "approved": approved, "first": first, "last": last},
+        )
+    result.created = len(rows)
+    result.approved = approved
+    result.numbers = (first, last)
+
+
+def error_report_workbook(errors: list[CellError]) -> openpyxl.Workbook:
+    """The error list as a workbook to hand back to whoever filled the file in."""
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("错误")
+    ws.column_dimensions["A"].width = 8
+    ws.column_dimensions["B"].width = 8
+    ws.column_dimensions["C"].width = 14
+    ws.column_dimensions["D"].width = 80
+    ws.append(["行", "列", "列名", "原因"])
+    for e in errors:
+        ws.append([e.row, e.column, e.header, e.message])
+    return wb
+
+
+# ------------------------------------------------------------------------------------------------ export
+
+
+@dataclass
+class ExportResult:
+    file: object  # a binary temporary file, at position 0; the caller closes it (FileResponse does)
+    count: int
+    unmasked: bool
+
+
+def _station_labels() -> dict[int, str]:
+    """Org id → 'parent/name' for stations whose name is not unique, so an export re-imports unambiguously."""
+    dup_names = list(
+        Org.objects.values("name").annotate(n=Count("id")).filter(n__gt=1).values_list("name", flat=True).order_by()
+    )
+    if not dup_names:
+        return {}
+    orgs = list(Org.objects.filter(name__in=dup_names).values_list("id", "name", "path"))
+    parents = dict(
+        Org.objects.filter(path__in={p[: -Org.steplen] for _, _, p in orgs if len(p) > Org.steplen})
+        .values_list("path", "name")
+        .order_by()
+    )
+    return {i: f"{parents[p[: -Org.steplen]]}/{n}" if p[: -Org.steplen] in parents else n for i, n, p in orgs}
+
+
+def volunteer_export(*, actor, filters: VolunteerFilters | None = None, unmasked: bool = False) -> ExportResult:
+    """`volunteer_list` as an .xlsx in the import template's columns (plus number, status, dates).
+
+    ID numbers are masked unless `unmasked` and the actor holds Perm.VIEW_ID over *every* exported
+    volunteer; otherwise the export is refused rather than silently mixing masked and full numbers.
+    An unmasked export is audited with its count (every unmasked read is recorded).
+    """
+    filters = filters or VolunteerFilters()
+    qs = volunteer_list(actor=actor, filters=filters)
+    if unmasked and (not scope.has_any(actor, Perm.VIEW_ID) or qs.exclude(scope.q(actor, Perm.VIEW_ID)).exists()):
+        raise PermissionDenied(
+            _(
+                "Full ID numbers are only exported for stations where you may see them; "
+                "narrow the list or export it masked."
+            )
+        )
+    labels = _station_labels()
+    id_types = _zh(IdType, ID_TYPE_ZH)
+    political = _zh(PoliticalStatus, POLITICAL_ZH)
+    times = _zh(AvailableTime, TIME_ZH)
+    tz = timezone.get_current_timezone()
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet(DATA_SHEET)
+    for i, c in enumerate(COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = c.width
+    ws.freeze_panes = "A2"
+    ws.append([c.header for c in COLUMNS] + list(EXPORT_EXTRA))
+    count = 0
+    org_paths: set[str] = set()
+    for v in qs.prefetch_related("skills").iterator(chunk_size=BATCH_SIZE):
+        count += 1
+        org_paths.add(v.org.path)
+        ws.append(
+            [
+                v.name,
+                id_types.get(v.id_type, v.id_type),
+                crypto.decrypt(v.id_number_encrypted) if unmasked else v.id_masked,
+                v.phone,
+                labels.get(v.org_id, v.org.name),
+                political.get(v.political_status, v.political_status),
+                YES if v.in_service_party_member else NO,
+                "、".join(s.name for s in v.skills.all()),
+                "、".join(times.get(t, t) for t in v.available_times),
+                v.email,
+                v.guardian_name,
+                v.guardian_phone,
+                YES if v.guardian_consent_at else "",
+                v.number,
+                v.get_status_display(),
+                v.get_gender_display(),
+                v.birth_date,
+                v.get_channel_display(),
+                timezone.localtime(v.created_at, tz).replace(tzinfo=None),
+            ]
+        )
+    out = tempfile.TemporaryFile()  # noqa: SIM115 — handed to the caller (FileResponse closes it)
+    wb.save(out)
+    out.seek(0)
+    audit.record(
+        actor=actor,
+        action="volunteer.export_unmasked" if unmasked else "volunteer.export",
+        object_type="people.volunteer",
+        org=_common_org(org_paths),
+        changes={
+            "count": count,
+            "unmasked": unmasked,
+            "filters": {k: v for k, v in vars(filters).items() if v not in ("", None)},
+        },
+    )
+    return ExportResult(file=out, count=count, unmasked=unmasked)
