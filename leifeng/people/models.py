@@ -127,7 +127,8 @@ class Volunteer(TimeStampedModel):
         indexes = [
             models.Index(fields=["org", "-id"], name="volunteer_org_recent"),
             models.Index(fields=["status", "-id"], name="volunteer_status_recent"),
-            models.Index(fields=["name"], name="volunteer_name"),
+            # Prefix search (name LIKE '张%'): pattern ops so PostgreSQL uses it under any collation.
+            models.Index(fields=["name"], name="volunteer_name_prefix", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:
@@ -136,3 +137,7 @@ class Volunteer(TimeStampedModel):
     @property
     def is_party_member(self) -> bool:
         return self.political_status in PARTY_STATUSES
+
+    def get_available_times_display(self) -> list[str]:
+        labels = dict(AvailableTime.choices)
+        return [str(labels.get(t, t)) for t in self.available_times or []]

@@ -1,19 +1,23 @@
 """Writes about volunteers (HackSoft services): keyword-only, atomic, validated, audited."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from leifeng.accounts.models import Role, RoleAssignment
 from leifeng.core import audit, crypto, scope
-from leifeng.core.errors import NotFound, ServiceError
-from leifeng.core.idnumbers import IdType, InvalidId, age_on, mask_id, normalize_phone, parse_id
+from leifeng.core.errors import NotFound, PermissionDenied, ServiceError
+from leifeng.core.idnumbers import Gender, IdType, InvalidId, age_on, mask_id, normalize_phone, parse_id
 from leifeng.core.numbers import allocate
 from leifeng.core.scope import Perm
 from leifeng.orgs.models import Org, OrgLevel, Unit
@@ -31,9 +35,47 @@ from leifeng.people.models import (
 
 NUMBER_SEQUENCE = "volunteer"
 
+# What the volunteer agrees to (条例 Art. 7, 20); shown next to the checkboxes on every entry path.
+CONSENT_TEXT = gettext_lazy(
+    "I agree that my station records my name, ID type and number, gender, birth date, skills, available time "
+    "and mobile number to manage volunteer service and issue service records, as the Volunteer Service "
+    "Regulations provide. My ID number is stored encrypted and shown masked; it is not given to third parties."
+)
+EXTRA_INFO_CONSENT_TEXT = gettext_lazy(
+    "I also agree that my station keeps the optional information below (e-mail, address). "
+    "I may ask for it to be deleted at any time."
+)
+
+# Fields an edit may change, and what the audit diff compares (never the plain or encrypted ID number).
+AUDITED_FIELDS = [
+    "org_id",
+    "unit_id",
+    "name",
+    "id_type",
+    "id_masked",
+    "gender",
+    "birth_date",
+    "phone",
+    "email",
+    "address",
+    "available_times",
+    "political_status",
+    "in_service_party_member",
+    "extra_info_consent",
+    "guardian_name",
+    "guardian_phone",
+    "status",
+    "rejection_reason",
+]
+
 
 def format_number(seq: int) -> str:
     return f"{getattr(settings, 'VOLUNTEER_NUMBER_PREFIX', 'LF')}{seq:09d}"
+
+
+def split_skills(text: str) -> list[str]:
+    """'急救、文艺表演, 法律咨询' → ['急救', '文艺表演', '法律咨询'] (Chinese and Latin separators)."""
+    return [s.strip() for s in re.split(r"[,，、;；\n]+", text or "") if s.strip()]
 
 
 @dataclass
@@ -57,6 +99,9 @@ class VolunteerInput:
     guardian_name: str = ""
     guardian_phone: str = ""
     guardian_consent: bool = False
+    # Only for documents that do not carry them (passports, permits); a resident ID number decides these.
+    birth_date: date | None = None
+    gender: str = ""
 
 
 @dataclass
@@ -77,6 +122,11 @@ def _err(field_name: str, message: str) -> ValidationError:
     return ValidationError({field_name: [message]})
 
 
+def _merge(errors: dict[str, list[str]], exc: ValidationError) -> None:
+    for key, messages in exc.message_dict.items() if hasattr(exc, "error_dict") else [("__all__", exc.messages)]:
+        errors.setdefault(key, []).extend(messages)
+
+
 def volunteer_clean(data: VolunteerInput, *, today: date | None = None) -> CleanVolunteer:
     """Validate one registration without touching the database; raises ValidationError by field.
 
@@ -91,10 +141,13 @@ def volunteer_clean(data: VolunteerInput, *, today: date | None = None) -> Clean
         errors.setdefault("name", []).append(_("Name is longer than 50 characters."))
     data.name = name
     parsed = None
-    try:
-        parsed = parse_id(data.id_type, data.id_number)
-    except InvalidId as exc:
-        errors.setdefault("id_number", []).append(str(exc))
+    if data.id_type not in IdType.values:
+        errors.setdefault("id_type", []).append(_("Unknown ID type."))
+    else:
+        try:
+            parsed = parse_id(data.id_type, data.id_number)
+        except InvalidId as exc:
+            errors.setdefault("id_number", []).append(str(exc))
     phone = ""
     try:
         phone = normalize_phone(data.phone)
@@ -102,6 +155,20 @@ def volunteer_clean(data: VolunteerInput, *, today: date | None = None) -> Clean
         errors.setdefault("phone", []).append(str(exc))
     if not data.consent:
         errors.setdefault("consent", []).append(_("Registration needs the volunteer's consent."))
+    # Anything beyond the required record needs its own consent (条例 Art. 7, 20).
+    data.email = (data.email or "").strip()
+    data.address = (data.address or "").strip()
+    if (data.email or data.address) and not data.extra_info_consent:
+        errors.setdefault("extra_info_consent", []).append(
+            _("E-mail and address are optional and need the volunteer's consent to be kept.")
+        )
+    if data.email:
+        try:
+            validate_email(data.email)
+        except ValidationError:
+            errors.setdefault("email", []).append(_("Enter a valid e-mail address."))
+    if len(data.address) > 200:
+        errors.setdefault("address", []).append(_("Address is longer than 200 characters."))
     if data.political_status not in PoliticalStatus.values:
         errors.setdefault("political_status", []).append(_("Unknown political status."))
     if data.in_service_party_member and data.political_status not in PARTY_STATUSES:
@@ -114,10 +181,20 @@ def volunteer_clean(data: VolunteerInput, *, today: date | None = None) -> Clean
     skills = sorted({s.strip() for s in data.skills if s and s.strip()})
     if any(len(s) > 50 for s in skills):
         errors.setdefault("skills", []).append(_("A skill name is longer than 50 characters."))
+    birth_date, gender = (parsed.birth_date, parsed.gender or "") if parsed else (None, "")
+    if data.id_type != IdType.RIC:
+        # The document says nothing: ask, since rule 1 records them and rule 4 needs the age.
+        birth_date, gender = data.birth_date, data.gender or ""
+        if birth_date is None:
+            errors.setdefault("birth_date", []).append(_("Enter the birth date shown on the document."))
+        if gender not in Gender.values:
+            errors.setdefault("gender", []).append(_("Choose the gender shown on the document."))
     guardian_phone = ""
-    if parsed and parsed.birth_date:
-        age = age_on(parsed.birth_date, today)
-        if age < settings.MIN_VOLUNTEER_AGE:
+    if birth_date:
+        age = age_on(birth_date, today)
+        if birth_date > today:
+            errors.setdefault("id_number", []).append(_("The birth date is in the future."))
+        elif age < settings.MIN_VOLUNTEER_AGE:
             errors.setdefault("id_number", []).append(
                 _("Volunteers must be at least %(age)d years old.") % {"age": settings.MIN_VOLUNTEER_AGE}
             )
@@ -130,8 +207,6 @@ def volunteer_clean(data: VolunteerInput, *, today: date | None = None) -> Clean
                 errors.setdefault("guardian_phone", []).append(str(exc))
             if not data.guardian_consent:
                 errors.setdefault("guardian_consent", []).append(_("Minors need their guardian's consent."))
-        if parsed.birth_date > today:
-            errors.setdefault("id_number", []).append(_("Birth date in the ID number is in the future."))
     if errors:
         raise ValidationError(errors)
     assert parsed is not None
@@ -140,48 +215,54 @@ def volunteer_clean(data: VolunteerInput, *, today: date | None = None) -> Clean
         id_number=parsed.number,
         id_index=crypto.blind_index(data.id_type, parsed.number),
         phone=phone,
-        birth_date=parsed.birth_date,
-        gender=parsed.gender or "",
+        birth_date=birth_date,
+        gender=gender,
         skills=skills,
         guardian_phone=guardian_phone,
     )
 
 
-def _build(clean: CleanVolunteer, *, number: str, channel: str, now: datetime) -> Volunteer:
+def _apply(volunteer: Volunteer, clean: CleanVolunteer, *, now: datetime) -> None:
+    """Copy a validated input onto a row: encrypted ID, blind index, masked form, pinyin keys."""
     d = clean.data
     full, initials = pinyin.keys(d.name)
     minor = bool(clean.guardian_phone)
-    return Volunteer(
-        number=number,
-        org_id=d.org_id,
-        unit_id=d.unit_id,
-        name=d.name,
-        name_pinyin=full,
-        name_initials=initials,
-        id_type=d.id_type,
-        id_number_encrypted=crypto.encrypt(clean.id_number),
-        id_index=clean.id_index,
-        id_masked=mask_id(clean.id_number),
-        gender=clean.gender,
-        birth_date=clean.birth_date,
-        phone=clean.phone,
-        email=(d.email or "").strip(),
-        address=(d.address or "").strip() if d.extra_info_consent or channel != RegistrationChannel.SELF else "",
-        available_times=list(d.available_times),
-        political_status=d.political_status,
-        in_service_party_member=d.in_service_party_member,
-        channel=channel,
-        consent_at=now,
-        extra_info_consent=d.extra_info_consent,
-        guardian_name=(d.guardian_name or "").strip() if minor else "",
-        guardian_phone=clean.guardian_phone,
-        guardian_consent_at=now if minor else None,
-    )
+    volunteer.org_id = d.org_id
+    volunteer.unit_id = d.unit_id
+    volunteer.name = d.name
+    volunteer.name_pinyin = full
+    volunteer.name_initials = initials
+    if volunteer.id_index != clean.id_index or volunteer.id_type != d.id_type:
+        volunteer.id_type = d.id_type
+        volunteer.id_number_encrypted = crypto.encrypt(clean.id_number)
+        volunteer.id_index = clean.id_index
+        volunteer.id_masked = mask_id(clean.id_number)
+    volunteer.gender = clean.gender
+    volunteer.birth_date = clean.birth_date
+    volunteer.phone = clean.phone
+    volunteer.extra_info_consent = d.extra_info_consent
+    volunteer.email = d.email if d.extra_info_consent else ""
+    volunteer.address = d.address if d.extra_info_consent else ""
+    volunteer.available_times = list(d.available_times)
+    volunteer.political_status = d.political_status
+    volunteer.in_service_party_member = d.in_service_party_member
+    volunteer.guardian_name = (d.guardian_name or "").strip() if minor else ""
+    if minor and (volunteer.guardian_phone != clean.guardian_phone or volunteer.guardian_consent_at is None):
+        volunteer.guardian_consent_at = now
+    elif not minor:
+        volunteer.guardian_consent_at = None
+    volunteer.guardian_phone = clean.guardian_phone
 
 
-def _check_target_org(actor, org_id: int, *, self_service: bool) -> Org:
+def _build(clean: CleanVolunteer, *, number: str, channel: str, now: datetime) -> Volunteer:
+    volunteer = Volunteer(number=number, channel=channel, consent_at=now)
+    _apply(volunteer, clean, now=now)
+    return volunteer
+
+
+def _check_target_org(actor, org_id: int | None, *, self_service: bool) -> Org:
     """Volunteers belong to a station or point; staff may only register into their own subtree."""
-    org = Org.objects.filter(pk=org_id).first()
+    org = Org.objects.filter(pk=org_id).first() if org_id else None
     if org is None or (not self_service and not scope.allows(actor, Perm.CHANGE, org)):
         raise _err("org_id", _("Choose a station you are allowed to register volunteers for."))
     if org.level not in (OrgLevel.STATION, OrgLevel.POINT, OrgLevel.SUBCENTER):
@@ -197,15 +278,22 @@ def _check_unit(unit_id: int | None, org: Org) -> None:
         raise _err("unit_id", _("The unit does not belong to this station's tree."))
 
 
-def _attach_skills(volunteers: list[Volunteer], skill_lists: list[list[str]]) -> None:
-    names = sorted({s for lst in skill_lists for s in lst})
+def _skill_ids(names: list[str]) -> dict[str, int]:
+    """Skill name → id, creating the names nobody has used yet."""
     if not names:
-        return
+        return {}
     existing = dict(Skill.objects.filter(name__in=names).values_list("name", "id"))
     missing = [Skill(name=n) for n in names if n not in existing]
     if missing:
         Skill.objects.bulk_create(missing, ignore_conflicts=True)
         existing = dict(Skill.objects.filter(name__in=names).values_list("name", "id"))
+    return existing
+
+
+def _attach_skills(volunteers: list[Volunteer], skill_lists: list[list[str]]) -> None:
+    existing = _skill_ids(sorted({s for lst in skill_lists for s in lst}))
+    if not existing:
+        return
     Through = Volunteer.skills.through
     rows = [
         Through(volunteer_id=v.pk, skill_id=existing[s])
@@ -213,6 +301,30 @@ def _attach_skills(volunteers: list[Volunteer], skill_lists: list[list[str]]) ->
         for s in lst
     ]
     Through.objects.bulk_create(rows, batch_size=5000)
+
+
+def _validate_all(actor, data: VolunteerInput, *, self_service: bool, exclude_pk: int | None = None):
+    """Every field rule plus the database checks, reported together so a form shows all problems at once."""
+    errors: dict[str, list[str]] = {}
+    clean = org = None
+    try:
+        clean = volunteer_clean(data)
+    except ValidationError as exc:
+        _merge(errors, exc)
+    try:
+        org = _check_target_org(actor, data.org_id, self_service=self_service)
+        _check_unit(data.unit_id, org)
+    except ValidationError as exc:
+        _merge(errors, exc)
+    if clean is not None:
+        dupes = Volunteer.objects.filter(id_index=clean.id_index)
+        if exclude_pk is not None:
+            dupes = dupes.exclude(pk=exclude_pk)
+        if dupes.exists():
+            errors.setdefault("id_number", []).append(_("A volunteer with this ID number is already registered."))
+    if errors:
+        raise ValidationError(errors)
+    return clean, org
 
 
 def volunteer_register(
@@ -227,36 +339,46 @@ def volunteer_register(
     Staff entry is scoped to the staff member's subtree. Either way the station approves.
     """
     self_service = channel == RegistrationChannel.SELF
-    clean = volunteer_clean(data)
     with transaction.atomic():
-        org = _check_target_org(actor, data.org_id, self_service=self_service)
-        _check_unit(data.unit_id, org)
-        if Volunteer.objects.filter(id_index=clean.id_index).exists():
-            raise _err("id_number", _("A volunteer with this ID number is already registered."))
-        number = format_number(allocate(NUMBER_SEQUENCE)[0])
-        volunteer = _build(clean, number=number, channel=channel, now=timezone.now())
+        errors: dict[str, list[str]] = {}
+        clean = org = None
+        try:
+            clean, org = _validate_all(actor, data, self_service=self_service)
+        except ValidationError as exc:
+            _merge(errors, exc)
+        User = get_user_model()
         user = None
         if self_service:
-            User = get_user_model()
-            if User.objects.filter(phone=clean.phone).exists():
-                raise _err("phone", _("This mobile number already has an account. Log in instead."))
-            user = User(username=number, phone=clean.phone, display_name=data.name)
-            if password:
-                from django.contrib.auth.password_validation import validate_password
-
+            phone = clean.phone if clean else ""
+            if phone and User.objects.filter(phone=phone).exists():
+                errors.setdefault("phone", []).append(_("This mobile number already has an account. Log in instead."))
+            user = User(phone=phone or None, display_name=(data.name or "").strip()[:50])
+            if not password:
+                errors.setdefault("password", []).append(_("Choose a password to log in with."))
+            else:
                 try:
                     validate_password(password, user)
                 except ValidationError as exc:
-                    raise ValidationError({"password": exc.messages}) from None
-            user.set_password(password) if password else user.set_unusable_password()
-            user.save()
-            RoleAssignment.objects.create(user=user, role=Role.VOLUNTEER, org=org)
-            volunteer.user = user
+                    errors.setdefault("password", []).extend(exc.messages)
+        if errors:
+            raise ValidationError(errors)
+        assert clean is not None and org is not None
+        number = format_number(allocate(NUMBER_SEQUENCE)[0])
+        volunteer = _build(clean, number=number, channel=channel, now=timezone.now())
         try:
             with transaction.atomic():
+                if user is not None:
+                    user.username = number
+                    user.set_password(password)
+                    user.save()
+                    RoleAssignment.objects.create(user=user, role=Role.VOLUNTEER, org=org)
+                    volunteer.user = user
                 volunteer.save()
         except IntegrityError:
-            raise _err("id_number", _("A volunteer with this ID number is already registered.")) from None
+            # Two registrations raced past the checks above; the unique indexes decide.
+            if Volunteer.objects.filter(id_index=clean.id_index).exists():
+                raise _err("id_number", _("A volunteer with this ID number is already registered.")) from None
+            raise _err("phone", _("This mobile number already has an account. Log in instead.")) from None
         _attach_skills([volunteer], [clean.skills])
         audit.record(
             actor=actor if actor is not None and actor.is_authenticated else user,
@@ -267,8 +389,8 @@ def volunteer_register(
     return volunteer
 
 
-def _transition(volunteer: Volunteer, to: str) -> None:
-    if to not in VOLUNTEER_TRANSITIONS.get(volunteer.status, set()):
+def _transition(volunteer: Volunteer, to: str, *, frm: str | None = None) -> None:
+    if (frm is not None and volunteer.status != frm) or to not in VOLUNTEER_TRANSITIONS.get(volunteer.status, set()):
         raise ServiceError(
             _("A registration that is “%(from)s” cannot become “%(to)s”.")
             % {"from": volunteer.get_status_display(), "to": VolunteerStatus(to).label},
@@ -276,27 +398,41 @@ def _transition(volunteer: Volunteer, to: str) -> None:
         )
 
 
-def _locked_in_scope(actor, volunteer_id: int, perm: Perm) -> Volunteer:
-    qs = scope.scoped(Volunteer.objects.select_for_update(), actor, perm)
-    volunteer = qs.filter(pk=volunteer_id).first()
-    if volunteer is None:
+def _locked(actor, volunteer_id: int, perm: Perm) -> Volunteer:
+    """The row, locked for this transaction; 404 out of sight, 403 when seen but not `perm`.
+
+    `of=("self",)` locks only the volunteer row, never the shared org row it is joined with.
+    """
+    volunteer = Volunteer.objects.select_for_update(of=("self",)).select_related("org").filter(pk=volunteer_id).first()
+    if volunteer is None or not scope.allows(actor, Perm.VIEW, volunteer.org):
         raise NotFound()
+    if not scope.allows(actor, perm, volunteer.org):
+        raise PermissionDenied()
+    return volunteer
+
+
+def _set_status(
+    actor, volunteer_id: int, frm: str, to: str, *, action: str, reason: str = "", note: str = ""
+) -> Volunteer:
+    """Move `frm` → `to`. Both ends are checked: "approve" and "reinstate" both end in APPROVED."""
+    with transaction.atomic():
+        volunteer = _locked(actor, volunteer_id, Perm.APPROVE)
+        before = audit.snapshot(volunteer, ["status", "rejection_reason"])
+        _transition(volunteer, to, frm=frm)
+        volunteer.status = to
+        volunteer.rejection_reason = reason[:300]
+        volunteer.reviewed_at = timezone.now()
+        volunteer.reviewed_by = actor
+        volunteer.save(update_fields=["status", "rejection_reason", "reviewed_at", "reviewed_by", "updated_at"])
+        audit.record(actor=actor, action=action, obj=volunteer, changes=audit.diff(before, volunteer), note=note)
     return volunteer
 
 
 def volunteer_approve(*, actor, volunteer_id: int) -> Volunteer:
     """The station approves a pending registration."""
-    with transaction.atomic():
-        volunteer = _locked_in_scope(actor, volunteer_id, Perm.APPROVE)
-        before = audit.snapshot(volunteer, ["status", "rejection_reason"])
-        _transition(volunteer, VolunteerStatus.APPROVED)
-        volunteer.status = VolunteerStatus.APPROVED
-        volunteer.rejection_reason = ""
-        volunteer.reviewed_at = timezone.now()
-        volunteer.reviewed_by = actor
-        volunteer.save(update_fields=["status", "rejection_reason", "reviewed_at", "reviewed_by", "updated_at"])
-        audit.record(actor=actor, action="volunteer.approve", obj=volunteer, changes=audit.diff(before, volunteer))
-    return volunteer
+    return _set_status(
+        actor, volunteer_id, VolunteerStatus.PENDING, VolunteerStatus.APPROVED, action="volunteer.approve"
+    )
 
 
 def volunteer_reject(*, actor, volunteer_id: int, reason: str) -> Volunteer:
@@ -304,22 +440,113 @@ def volunteer_reject(*, actor, volunteer_id: int, reason: str) -> Volunteer:
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Give the applicant a reason for the rejection."), code="reason_required", field="reason")
+    return _set_status(
+        actor, volunteer_id, VolunteerStatus.PENDING, VolunteerStatus.REJECTED, action="volunteer.reject", reason=reason
+    )
+
+
+def volunteer_suspend(*, actor, volunteer_id: int, reason: str = "") -> Volunteer:
+    """Take an approved volunteer off duty (moved away, misconduct); the reason goes to the audit trail."""
+    return _set_status(
+        actor,
+        volunteer_id,
+        VolunteerStatus.APPROVED,
+        VolunteerStatus.SUSPENDED,
+        action="volunteer.suspend",
+        note=(reason or "").strip(),
+    )
+
+
+def volunteer_reinstate(*, actor, volunteer_id: int) -> Volunteer:
+    """Bring a suspended volunteer back."""
+    return _set_status(
+        actor, volunteer_id, VolunteerStatus.SUSPENDED, VolunteerStatus.APPROVED, action="volunteer.reinstate"
+    )
+
+
+def _save_changes(volunteer: Volunteer, clean: CleanVolunteer, *, skills_before: list[str], **also) -> dict:
+    """Write the validated edit (and the fields in `also`), keep the account in step, return the audit diff."""
+    before = audit.snapshot(volunteer, AUDITED_FIELDS)
+    _apply(volunteer, clean, now=timezone.now())
+    for name, value in also.items():
+        setattr(volunteer, name, value)
+    try:
+        with transaction.atomic():
+            volunteer.save()
+            if volunteer.user_id:
+                User = get_user_model()
+                User.objects.filter(pk=volunteer.user_id).update(
+                    phone=volunteer.phone, display_name=volunteer.name[:50]
+                )
+    except IntegrityError:
+        if Volunteer.objects.filter(id_index=volunteer.id_index).exclude(pk=volunteer.pk).exists():
+            raise _err("id_number", _("A volunteer with this ID number is already registered.")) from None
+        raise _err("phone", _("This mobile number already belongs to another account.")) from None
+    changes = audit.diff(before, volunteer)
+    if sorted(clean.skills) != sorted(skills_before):
+        ids = _skill_ids(clean.skills)
+        volunteer.skills.set(ids.values())
+        changes["skills"] = [sorted(skills_before), sorted(clean.skills)]
+    if "id_masked" in changes or "id_type" in changes:
+        changes["id_number"] = "changed"  # the masked diff alone may not show it
+    return changes
+
+
+def _keep_or_replace_id(volunteer: Volunteer, data: VolunteerInput) -> None:
+    """An empty ID field on an edit form means "unchanged": decrypt in memory, never shown or logged."""
+    if not (data.id_number or "").strip():
+        data.id_number = crypto.decrypt(volunteer.id_number_encrypted)
+        data.id_type = data.id_type or volunteer.id_type
+
+
+def volunteer_update(*, actor, volunteer_id: int, data: VolunteerInput) -> Volunteer:
+    """Staff correct a record. A new ID number is re-validated and re-indexed; the diff is audited."""
     with transaction.atomic():
-        volunteer = _locked_in_scope(actor, volunteer_id, Perm.APPROVE)
-        before = audit.snapshot(volunteer, ["status", "rejection_reason"])
-        _transition(volunteer, VolunteerStatus.REJECTED)
-        volunteer.status = VolunteerStatus.REJECTED
-        volunteer.rejection_reason = reason[:300]
-        volunteer.reviewed_at = timezone.now()
-        volunteer.reviewed_by = actor
-        volunteer.save(update_fields=["status", "rejection_reason", "reviewed_at", "reviewed_by", "updated_at"])
-        audit.record(actor=actor, action="volunteer.reject", obj=volunteer, changes=audit.diff(before, volunteer))
+        volunteer = _locked(actor, volunteer_id, Perm.CHANGE)
+        _keep_or_replace_id(volunteer, data)
+        data.consent = True  # given at registration (consent_at); an edit does not withdraw it
+        clean, _org = _validate_all(actor, data, self_service=False, exclude_pk=volunteer.pk)
+        skills_before = list(volunteer.skills.values_list("name", flat=True))
+        changes = _save_changes(volunteer, clean, skills_before=skills_before)
+        audit.record(actor=actor, action="volunteer.update", obj=volunteer, changes=changes)
+    return volunteer
+
+
+def volunteer_resubmit(*, actor, data: VolunteerInput) -> Volunteer:
+    """The applicant corrects a rejected registration and sends it back for approval (rejected → pending)."""
+    if actor is None or not actor.is_authenticated:
+        raise NotFound()
+    with transaction.atomic():
+        volunteer = Volunteer.objects.select_for_update().filter(user=actor).first()
+        if volunteer is None:
+            raise NotFound()
+        _transition(volunteer, VolunteerStatus.PENDING)
+        _keep_or_replace_id(volunteer, data)
+        clean, org = _validate_all(actor, data, self_service=True, exclude_pk=volunteer.pk)
+        skills_before = list(volunteer.skills.values_list("name", flat=True))
+        changes = _save_changes(
+            volunteer,
+            clean,
+            skills_before=skills_before,
+            status=VolunteerStatus.PENDING,
+            rejection_reason="",
+            consent_at=timezone.now(),
+        )
+        # The station may have changed: the account's volunteer role follows it.
+        RoleAssignment.objects.filter(user=actor, role=Role.VOLUNTEER).update(org=org)
+        scope.forget(actor)
+        audit.record(actor=actor, action="volunteer.resubmit", obj=volunteer, changes=changes)
     return volunteer
 
 
 def volunteer_reveal_id(*, actor, volunteer: Volunteer) -> str:
-    """The full ID number, for roles that need it; every reveal is audited (DESIGN §4 rule 3)."""
-    if not scope.allows(actor, Perm.VIEW_ID, volunteer.org):
+    """The full ID number, for roles that need it; every reveal is audited (DESIGN §4 rule 3).
+
+    Someone who may see the volunteer but not the ID gets 403; someone who may not see it, 404.
+    """
+    if not scope.allows(actor, Perm.VIEW, volunteer.org):
         raise NotFound()
+    if not scope.allows(actor, Perm.VIEW_ID, volunteer.org):
+        raise PermissionDenied(_("Your role may not see full ID numbers."))
     audit.record(actor=actor, action="volunteer.reveal_id", obj=volunteer)
     return crypto.decrypt(volunteer.id_number_encrypted)
