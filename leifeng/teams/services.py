@@ -261,10 +261,19 @@ def _grant_team_leader(actor, team: Team, volunteer: Volunteer) -> None:
         )
 
 
-def _volunteer_by_number(number, field: str) -> Volunteer | None:
+def _findable_volunteers(actor, team: Team):
+    """Volunteers the actor may name for this team: in their own scope (staff) or, for the team's
+    leader and deputy, in the team's subtree. Anyone else looks like a wrong number."""
+    qs = Volunteer.objects.select_related("org")
+    if selectors.is_leader(actor, team):
+        return qs.filter(org__path__startswith=team.org.path)
+    return scope.scoped(qs, actor, Perm.VIEW)
+
+
+def _volunteer_by_number(actor, team: Team, number, field: str) -> Volunteer | None:
     if number in (None, ""):
         return None
-    v = Volunteer.objects.select_related("org").filter(number=str(number).strip().upper()).first()
+    v = _findable_volunteers(actor, team).filter(number=str(number).strip().upper()).first()
     if v is None:
         raise ValidationError({field: [_("No volunteer with number %(number)s.") % {"number": number}]})
     return v
@@ -276,8 +285,8 @@ def team_set_leaders(*, actor, team_id: int, leader=UNSET, deputy=UNSET) -> Team
     the leader's account gets the team_leader role at the team's org."""
     team = _team_for_update(actor, team_id, perm_change=True)
     before = audit.snapshot(team, ["leader", "deputy"])
-    new_leader = team.leader if leader is UNSET else _volunteer_by_number(leader, "leader")
-    new_deputy = team.deputy if deputy is UNSET else _volunteer_by_number(deputy, "deputy")
+    new_leader = team.leader if leader is UNSET else _volunteer_by_number(actor, team, leader, "leader")
+    new_deputy = team.deputy if deputy is UNSET else _volunteer_by_number(actor, team, deputy, "deputy")
     if new_leader is not None and new_deputy is not None and new_leader.pk == new_deputy.pk:
         raise ValidationError({"deputy": [_("The deputy must be someone other than the leader.")]})
     newcomers = []
@@ -409,10 +418,7 @@ def membership_add(*, actor, team_id: int, numbers: list[str]) -> list[TeamMembe
     wanted = list(dict.fromkeys(str(n).strip().upper() for n in numbers if n and str(n).strip()))
     if not wanted:
         raise ValidationError({"numbers": [_("Give at least one volunteer number.")]})
-    pool = Volunteer.objects.select_related("org").filter(number__in=wanted)
-    if not selectors.is_leader(actor, team):
-        pool = scope.scoped(pool, actor, Perm.VIEW)
-    found = {v.number: v for v in pool}
+    found = {v.number: v for v in _findable_volunteers(actor, team).filter(number__in=wanted)}
     missing = [n for n in wanted if n not in found]
     if missing:
         raise ValidationError({"numbers": [_("No volunteer with number %(number)s.") % {"number": ", ".join(missing)}]})

@@ -196,14 +196,17 @@ def test_leader_and_deputy_become_members_and_the_leader_gets_the_role(tree, own
     assert AuditEvent.objects.filter(action="team.set_leaders").count() == 2
 
 
-def test_leaders_must_be_approved_distinct_and_from_the_team_subtree(tree, owner, team, make_volunteer):
+def test_leaders_must_be_approved_distinct_and_from_the_team_subtree(tree, owner, center_admin, team, make_volunteer):
     pending = make_volunteer(status=VolunteerStatus.PENDING)
     other_station = make_volunteer(org=tree.st_a2)
     someone = make_volunteer()
     with refused("not_approved"):
         appoint(owner, team, pending)
-    with refused("outside_team_org"):
+    with refused("outside_team_org"):  # the center sees 西街, but the team is at 东关
+        appoint(center_admin, team, other_station)
+    with pytest.raises(ValidationError) as exc:  # out of the owner's scope: looks like a wrong number
         appoint(owner, team, other_station)
+    assert "leader" in exc.value.error_dict
     with pytest.raises(ValidationError) as exc:
         appoint(owner, team, someone, someone)
     assert "deputy" in exc.value.error_dict
@@ -405,6 +408,10 @@ def test_a_leader_adds_volunteers_of_the_team_subtree(tree, make_volunteer):
     west = make_volunteer(org=tree.st_a2)  # not in the leader's station, but in the brigade's subtree
     services.membership_add(actor=leader.user, team_id=brigade.pk, numbers=[west.number])
     assert west.pk in active_ids(brigade)
+    far = make_volunteer(org=tree.st_b1, name="远方")
+    with pytest.raises(ValidationError) as exc:  # beyond the team's subtree: not even the name is told
+        services.membership_add(actor=leader.user, team_id=brigade.pk, numbers=[far.number])
+    assert "远方" not in str(exc.value) and far.number in str(exc.value)
 
 
 def test_leader_removes_a_member_and_a_removed_leader_steps_down(led_team, owner):
