@@ -136,8 +136,6 @@ def update_team(request, team_id: int, payload: TeamPatch):
     _team(request, team_id)  # 404 first, before saying anything about the payload
     sent = payload.model_dump(exclude_unset=True)
     leaders = {k: sent.pop(k) for k in ("leader", "deputy") if k in sent}
-    if sent.get("org_id", 0) is None:
-        raise ValidationError({"org_id": [_("A team always belongs to an organization.")]})
     if sent:
         services.team_update(actor=request.user, team_id=team_id, **sent)
     if leaders:

@@ -174,6 +174,11 @@ def team_update(*, actor, team_id: int, **changes) -> Team:
     unknown = set(changes) - {f if f not in ("org", "parent") else f + "_id" for f in TEAM_FIELDS}
     if unknown:
         raise ServiceError(_("Unknown fields: %s") % ", ".join(sorted(unknown)), code="unknown_field")
+    empty = sorted(
+        k for k in ("org_id", "name", "level", "category", "kind", "is_active") if k in changes and changes[k] is None
+    )
+    if empty:
+        raise ValidationError({k: [_("This field cannot be empty.")] for k in empty})
     if "org_id" in changes and changes["org_id"] != team.org_id:
         team.org = _org_for_change(actor, changes.pop("org_id"))
     changes.pop("org_id", None)

@@ -98,6 +98,13 @@ def test_get_and_patch_for_owner_and_colleague(persona, request, client_for, tea
     assert r.json()["leader"] is None
 
 
+def test_patch_refuses_to_empty_required_fields(owner, client_for, team):
+    r = api_patch(client_for(owner), f"{API}{team.pk}", {"is_active": None, "org_id": None, "description": None})
+    assert r.status_code == 400 and set(r.json()["error"]["fields"]) == {"is_active", "org_id"}
+    team.refresh_from_db()
+    assert team.is_active
+
+
 def test_outsider_gets_404_on_every_team_endpoint(tree, outsider, client_for, team, make_volunteer):
     owner_like = make_volunteer()
     m = TeamMembership.objects.create(team=team, volunteer=owner_like, status=MembershipStatus.PENDING)
