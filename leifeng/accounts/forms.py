@@ -35,9 +35,9 @@ class _OrgRoleMixin(forms.Form):
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = selectors.grantable_roles(actor=actor)
-        self.fields["org"].choices = [
-            (o.pk, "\u3000" * (o.depth - 1) + o.name) for o in selectors.grantable_orgs(actor=actor)
-        ]
+        orgs = list(selectors.grantable_orgs(actor=actor))
+        top = min((o.depth for o in orgs), default=1)
+        self.fields["org"].choices = [(o.pk, "\u3000" * (o.depth - top) + o.name) for o in orgs]  # tree indent
 
 
 class UserCreateForm(_OrgRoleMixin):

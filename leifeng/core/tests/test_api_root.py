@@ -165,3 +165,17 @@ def test_anonymous_write_gets_401_not_a_csrf_error(tree):
 
 def test_health_needs_no_auth(client, tree):
     assert client.get(f"{ROOT}/health").json() == {"status": "ok"}
+
+
+def test_500_keeps_the_format_and_hides_the_traceback(tree, owner, monkeypatch):
+    from leifeng.accounts import selectors
+
+    def boom(**kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(selectors, "token_list", boom)
+    _token, raw = services.token_create(actor=owner, name="app")
+    client = Client(headers={"Authorization": f"Bearer {raw}"}, raise_request_exception=False)
+    response = client.get(f"{ROOT}/accounts/tokens")
+    err = assert_error(response, 500, "server_error")
+    assert "secret internals" not in response.content.decode() and err["fields"] == {}
