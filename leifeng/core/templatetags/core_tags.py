@@ -26,13 +26,25 @@ def _show(value) -> str:
     return str(value)
 
 
-def _label(model, name: str) -> str:
-    if model is not None:
-        try:
-            return str(model._meta.get_field(name).verbose_name)
-        except FieldDoesNotExist:
-            pass
-    return name
+def _field(model, name: str):
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def _label(field, name: str) -> str:
+    return str(getattr(field, "verbose_name", name))
+
+
+def _choice(field, value):
+    """A stored choice ('team_leader') shown by its label (队长)."""
+    choices = dict(field.flatchoices) if field is not None and getattr(field, "choices", None) else {}
+    if isinstance(value, list):
+        return [choices.get(v, v) if isinstance(v, str) else v for v in value]
+    return choices.get(value, value) if isinstance(value, str) else value
 
 
 @register.filter
@@ -44,10 +56,11 @@ def change_rows(event) -> list[tuple[str, str | None, str]]:
         model = None
     rows = []
     for name, value in (event.changes or {}).items():
+        field = _field(model, name)
         if isinstance(value, list) and len(value) == 2:
-            rows.append((_label(model, name), _show(value[0]), _show(value[1])))
+            rows.append((_label(field, name), _show(_choice(field, value[0])), _show(_choice(field, value[1]))))
         else:
-            rows.append((_label(model, name), None, _show(value)))
+            rows.append((_label(field, name), None, _show(_choice(field, value))))
     return rows
 
 

@@ -78,7 +78,9 @@ def test_filters(tree, owner, colleague, center_admin, client_for):
     AuditEvent.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40))
     client = client_for(center_admin)
 
-    assert actions(client.get(URL, {"action": "role."})) == ["role.grant"]
+    role_events = client.get(URL, {"action": "role."})
+    assert actions(role_events) == ["role.grant"]
+    assert "<ins>队长</ins>" in role_events.content.decode()  # the role's name, not its code
     assert sorted(actions(client.get(URL, {"object_type": "accounts.roleassignment"}))) == ["role.grant"]
     assert actions(client.get(URL, {"actor": "center"})) == ["user.deactivate"]
     today = timezone.localdate().isoformat()
