@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import translation
+from django.utils import timezone, translation
 from stdnum.cn import ric as stdnum_ric
 
 from leifeng.accounts.models import Role
@@ -20,9 +20,10 @@ from leifeng.core.idnumbers import make_ric
 from leifeng.core.models import AuditEvent, NumberSequence
 from leifeng.core.testing import VolunteerFactory, add_child, grant, make_user
 from leifeng.orgs.models import OrgLevel
-from leifeng.people import excel
+from leifeng.people import excel, services
 from leifeng.people.models import RegistrationChannel, Volunteer, VolunteerStatus
 from leifeng.people.selectors import VolunteerFilters
+from leifeng.people.services import VolunteerInput
 
 HEADERS = [
     "姓名",
@@ -127,10 +128,10 @@ def test_template_has_chinese_headers_dropdowns_and_an_instructions_sheet(tree):
     wb = openpyxl.load_workbook(io.BytesIO(buf.getvalue()))
     assert wb.sheetnames[0] == "志愿者" and "填写说明" in wb.sheetnames
     ws = wb["志愿者"]
-    assert [c.value for c in ws[1]] == HEADERS
+    assert [c.value for c in ws[1]] == [*HEADERS, "性别", "出生日期"]
     assert ws.max_row == 1  # no example on the data sheet
     dropdowns = {str(dv.sqref)[0] for dv in ws.data_validations.dataValidation if dv.type == "list"}
-    assert dropdowns == {"B", "E", "F", "G", "M"}  # 证件类型, 所属站点, 政治面貌, 在职党员, 监护人同意
+    assert dropdowns == {"B", "E", "F", "G", "M", "N"}  # 证件类型, 所属站点, 政治面貌, 在职党员, 监护人同意, 性别
     hidden = wb["选项"]
     assert "居民身份证" in [c.value for c in hidden["A"]]
     assert [c.value for c in hidden["E"] if c.value] == ["东关社区站", "西街社区站"]
@@ -309,7 +310,77 @@ def test_default_station_is_used_for_empty_cells_and_must_be_in_scope(tree, owne
     assert result.ok and Volunteer.objects.get().org == tree.st_a1
 
 
+def test_import_rows_hold_what_registration_would_store(tree):
+    """The import writes column values itself (speed); they must equal services._build's, field by field."""
+    now = timezone.now()
+    fifteen = date.today().replace(year=date.today().year - 15) - timedelta(days=1)
+    inputs = [
+        VolunteerInput(
+            name="欧阳娜娜",
+            id_number=ric(1),
+            phone="13900000001",
+            org_id=tree.st_a1.pk,
+            consent=True,
+            email="a@example.com",
+            extra_info_consent=True,
+            skills=["理发"],
+            available_times=["weekend", "holidays"],
+            political_status="cpc",
+            in_service_party_member=True,
+        ),
+        VolunteerInput(
+            name="小明",
+            id_number=ric(2, birth=fifteen),
+            phone="13900000002",
+            org_id=tree.st_a2.pk,
+            consent=True,
+            guardian_name="王芳",
+            guardian_phone="13900000003",
+            guardian_consent=True,
+        ),
+        VolunteerInput(
+            name="John 李",
+            id_type="passport",
+            id_number="E1234567",
+            phone="13900000004",
+            org_id=1,
+            consent=True,
+            birth_date=date(1980, 2, 29),
+            gender="m",
+        ),
+    ]
+    builder = excel._VolunteerRows(now=now)
+    for data in inputs:
+        clean = services.volunteer_clean(data)
+        expected = services._build(clean, number="LF000000001", channel=RegistrationChannel.IMPORT, now=now)
+        values = builder.values(clean, pk=None, number="LF000000001", status=expected.status, reviewer_id=None)
+        got = dict(zip(builder.attnames, values, strict=True))
+        for attname in builder.attnames:
+            if attname in ("id", "created_at", "updated_at"):
+                continue
+            if attname == "id_number_encrypted":
+                assert crypto.decrypt(got[attname]) == crypto.decrypt(expected.id_number_encrypted)
+            else:
+                assert got[attname] == getattr(expected, attname), attname
+
+
 # ------------------------------------------------------------------------------------------- cells
+
+
+def test_passport_rows_give_gender_and_birth_date(tree, owner):
+    extra = [*HEADERS, "性别", "出生日期"]
+    rows = [
+        [*row(1, 证件类型="护照", 证件号码="E12345678"), "女", date(1988, 8, 8)],
+        [*row(2, 证件类型="护照", 证件号码="E22345678"), "", ""],
+        [*row(3, 证件类型="护照", 证件号码="E32345678"), "女", "1988年8月"],
+    ]
+
+    result = do_import(owner, xlsx(rows, headers=extra))
+
+    assert [(e.row, e.header) for e in result.errors] == [(3, "性别"), (3, "出生日期"), (4, "出生日期")]
+    result = do_import(owner, xlsx(rows[:1], headers=extra))
+    v = Volunteer.objects.get()
+    assert (v.id_type, v.gender, v.birth_date, v.id_masked) == ("passport", "f", date(1988, 8, 8), "E******78")
 
 
 def test_each_bad_cell_is_named_once(tree, owner):
