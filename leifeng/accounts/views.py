@@ -45,7 +45,8 @@ def lockout(request, response=None, credentials=None):
 def _me_context(request, **extra) -> dict:
     ctx = {
         "roles": selectors.role_list_for_user(user=request.user),
-        "tokens": list(selectors.token_list(actor=request.user)),
+        # active tokens first (at most MAX_ACTIVE_TOKENS), then the latest revoked ones for reference
+        "tokens": list(selectors.token_list(actor=request.user)[: services.MAX_ACTIVE_TOKENS + 10]),
         "password_form": PasswordChangeForm(),
         "token_form": TokenCreateForm(),
     }

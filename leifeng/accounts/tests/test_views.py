@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from leifeng.accounts import services
 from leifeng.accounts.models import ApiToken, Role, User
 from leifeng.core.models import AuditEvent
 from leifeng.core.testing import PASSWORD, make_user
@@ -248,3 +249,17 @@ def test_account_writes_from_pages_are_audited(tree, owner, colleague, client_fo
     client_for(owner).post(reverse("accounts:user_set_active", args=[colleague.pk]), {"active": "0"})
     event = AuditEvent.objects.get()
     assert (event.action, event.actor, event.org) == ("user.deactivate", owner, tree.st_a1)
+
+
+@pytest.mark.parametrize("n", [1, 40])
+def test_me_query_count_does_not_grow_with_tokens(tree, colleague, client_for, django_assert_num_queries, n):
+    for i in range(n):
+        token, _raw = services.token_create(actor=colleague, name=f"t{i}")
+        if i >= 5:
+            services.token_revoke(actor=colleague, token_id=token.pk)
+    client = client_for(colleague)
+    # 1 session, 2 user, 3 my roles with nodes, 4 my tokens (bounded), 5 the menu's volunteer profile,
+    # 6 the menu's roles (scope)
+    with django_assert_num_queries(6):
+        response = client.get(reverse("accounts:me"))
+    assert len(response.context["tokens"]) == min(n, services.MAX_ACTIVE_TOKENS + 10)
