@@ -224,12 +224,12 @@ def test_a_plain_member_sees_the_roster_but_cannot_decide(owner, client_for, tea
 
 
 def test_leader_removes_a_member(owner, client_for, team, make_volunteer):
-    leader, member = make_volunteer(), make_volunteer(name="杨磊")
+    leader, member = make_volunteer(name="队长甲"), make_volunteer(name="欧阳离队")
     services.team_set_leaders(actor=owner, team_id=team.pk, leader=leader.number)
     services.membership_add(actor=owner, team_id=team.pk, numbers=[member.number])
     m = TeamMembership.objects.get(team=team, volunteer=member)
     r = client_for(leader.user).post(url("membership_remove", team.pk, m.pk), **HTMX)
-    assert r.status_code == 200 and "杨磊" not in text(r) and "已将该队员移出队伍" in text(r)
+    assert r.status_code == 200 and "欧阳离队" not in text(r) and "已将该队员移出队伍" in text(r)
     m.refresh_from_db()
     assert m.status == MembershipStatus.LEFT
 
