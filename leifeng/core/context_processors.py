@@ -13,6 +13,7 @@ def navigation(request):
         items.append((_("Home"), reverse("core:home")))
         if hasattr(user, "volunteer"):
             items.append((_("My profile"), reverse("people:my_profile")))
+            items.append((_("My teams"), reverse("teams:my_teams")))
         if scope.has_any(user, Perm.VIEW):
             items.append((_("Organizations"), reverse("orgs:tree")))
             items.append((_("Volunteers"), reverse("people:volunteer_list")))

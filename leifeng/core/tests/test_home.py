@@ -69,7 +69,7 @@ def test_menu_by_role(data, tree, owner, colleague, outsider, assessor, client_f
     assert menu(client_for(colleague).get(HOME)) == ["首页", "组织架构", "志愿者", "志愿服务队"]
     assert menu(client_for(assessor).get(HOME)) == ["首页", "组织架构", "志愿者", "志愿服务队"]
     volunteer = make_volunteer_user("vol", org=tree.st_a1)
-    assert menu(client_for(volunteer).get(HOME)) == ["首页", "我的志愿者档案"]
+    assert menu(client_for(volunteer).get(HOME)) == ["首页", "我的志愿者档案", "我的队伍"]
     leader = make_user("leader", role="team_leader", org=tree.st_a1)
     assert menu(client_for(leader).get(HOME)) == ["首页", "志愿服务队"]
     operator = make_user("root", is_staff=True, is_superuser=True)
