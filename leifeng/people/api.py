@@ -1,6 +1,7 @@
 """/api/v1/people/: schema in → service or selector → schema out. Errors: {"error": {"code", "message", "fields"}}."""
 
 from datetime import date, datetime
+from typing import Any
 
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
@@ -17,11 +18,23 @@ router = Router(tags=["people"])
 class CappedPage(Page):
     """core.pagination.Page whose `count` stops at selectors.COUNT_CAP (a million-row COUNT is not free).
 
-    A client seeing count == COUNT_CAP should narrow its filters; items past the cap are not served.
+    With `count_capped` true, `count` is a lower bound; pages go on as far as there are rows.
     """
 
-    def _items_count(self, queryset) -> int:
-        return min(queryset[: selectors.COUNT_CAP + 1].count(), selectors.COUNT_CAP)
+    class Output(Schema):
+        items: list[Any]
+        count: int
+        count_capped: bool = False
+
+    def paginate_queryset(self, queryset, pagination, request, **params):
+        page_size = self._get_page_size(pagination.page_size)
+        offset = (pagination.page - 1) * page_size
+        n = queryset.order_by()[: selectors.COUNT_CAP + 1].count()
+        return {
+            "items": queryset[offset : offset + page_size],
+            "count": min(n, selectors.COUNT_CAP),
+            "count_capped": n > selectors.COUNT_CAP,
+        }
 
 
 class VolunteerIn(Schema):

@@ -127,6 +127,12 @@ class Volunteer(TimeStampedModel):
         indexes = [
             models.Index(fields=["org", "-id"], name="volunteer_org_recent"),
             models.Index(fields=["status", "-id"], name="volunteer_status_recent"),
+            # A station's queue of pending registrations (the home page's "review now" link).
+            models.Index(fields=["org", "status", "-id"], name="volunteer_org_status_recent"),
+            # 在职党员 are a few per cent: a small partial index lists and counts them per station without a scan.
+            models.Index(
+                fields=["org", "-id"], name="volunteer_isp_recent", condition=models.Q(in_service_party_member=True)
+            ),
             # Prefix search (name LIKE '张%'): pattern ops so PostgreSQL uses it under any collation.
             models.Index(fields=["name"], name="volunteer_name_prefix", opclasses=["varchar_pattern_ops"]),
         ]

@@ -3,8 +3,9 @@
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import Q, QuerySet, Subquery
+from django.utils.translation import gettext_lazy as _
 
 from leifeng.core import scope
 from leifeng.core.idnumbers import InvalidId, normalize_phone
@@ -13,8 +14,8 @@ from leifeng.orgs.models import Org, OrgLevel
 from leifeng.people.models import Skill, Volunteer
 
 # Counting every match of a million-row table costs more than the page itself; past this many the
-# list says "more than N" and asks for a narrower search (the Excel export still has everything).
-COUNT_CAP = 10_000
+# list says "more than N" (and still pages on). The Excel export has everything.
+COUNT_CAP = 1_000
 
 
 @dataclass
@@ -77,30 +78,66 @@ def search_q(term: str) -> Q:
     return cond
 
 
+# Up to this many org nodes are passed to the database as literal ids, so it can walk the (org, -id)
+# index of one station; a bigger scope (a province) is passed as a subquery instead.
+LITERAL_ORG_IDS = 500
+
+
+def _org_filter(actor, org_id: int | None) -> Q | None:
+    """Which stations to list: None for everywhere (the operator, no node chosen). One query otherwise."""
+    if org_id is None and scope.paths(actor, Perm.VIEW) is None:
+        return None
+    orgs = scope.orgs(actor, Perm.VIEW)
+    if org_id is not None:  # a node of the actor's scope and its subtree; nothing when out of scope
+        node = scope.orgs(actor, Perm.VIEW).filter(pk=org_id).values("path")[:1]
+        orgs = orgs.filter(path__startswith=Subquery(node))
+    ids = list(orgs.values_list("id", flat=True)[: LITERAL_ORG_IDS + 1])
+    if len(ids) > LITERAL_ORG_IDS:
+        return Q(org__in=orgs.values("id"))
+    return Q(org_id__in=ids)
+
+
 def volunteer_list(*, actor, filters: VolunteerFilters | None = None) -> QuerySet[Volunteer]:
-    """Volunteers in the actor's subtree, newest first, with what a list row shows joined in."""
+    """Volunteers in the actor's subtree, newest first, with what a list row shows joined in.
+
+    Scope comes from core.scope (scope.orgs), resolved to station ids first: the planner then knows
+    how many rows a station has and a station's list reads 50 index entries, not the whole table.
+    """
     f = filters or VolunteerFilters()
-    qs = scope.scoped(Volunteer.objects.select_related("org", "unit"), actor, Perm.VIEW)
+    qs = Volunteer.objects.select_related("org", "unit")
+    where = _org_filter(actor, f.org_id)
+    if where is not None:
+        qs = qs.filter(where)
     if f.q:
         qs = qs.filter(search_q(f.q))
     if f.status:
         qs = qs.filter(status=f.status)
-    if f.org_id is not None:
-        node = scope.orgs(actor).filter(pk=f.org_id).values_list("path", flat=True).first()
-        qs = qs.filter(org__path__startswith=node) if node else qs.none()
     if f.political_status:
         qs = qs.filter(political_status=f.political_status)
     if f.in_service_party_member is not None:
         qs = qs.filter(in_service_party_member=f.in_service_party_member)
     if f.skill:
-        qs = qs.filter(skills__name=f.skill)
+        with_skill = Volunteer.skills.through.objects.filter(skill__name=f.skill).values("volunteer_id")
+        qs = qs.filter(pk__in=with_skill)
     return qs.order_by("-id")
 
 
-class CappedPaginator(Paginator):
-    """A Paginator that counts at most `cap` + 1 rows (SELECT COUNT(*) FROM (… LIMIT cap+1)).
+class CappedPage(Page):
+    """A page that knows whether another follows even when the total was not counted."""
 
-    `capped` says the real total is larger; pages stop at the cap.
+    def __init__(self, object_list, number, paginator, has_more: bool):
+        super().__init__(object_list, number, paginator)
+        self._has_more = has_more
+
+    def has_next(self) -> bool:
+        return self._has_more
+
+
+class CappedPaginator(Paginator):
+    """Counts at most `cap` + 1 matches (SELECT COUNT(*) FROM (… LIMIT cap+1), unordered).
+
+    Past the cap `capped` is true, the total shows as "more than cap", and paging goes on as far as
+    there are rows: each page fetches one row more than it shows to know whether a next one exists.
     """
 
     def __init__(self, object_list, per_page, cap: int | None = None, **kwargs):
@@ -109,15 +146,33 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        n = self.object_list[: self.cap + 1].count()
+        n = self.object_list.order_by()[: self.cap + 1].count()
         self.capped = n > self.cap
         return min(n, self.cap)
 
     capped = False
 
+    def validate_number(self, number) -> int:
+        """Past the cap the last page is unknown: any page from 1 on is allowed (an empty one past the end)."""
+        if not (self.count and self.capped):
+            return super().validate_number(number)
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(_("That page number is not an integer")) from None
+        if number < 1:
+            raise EmptyPage(_("That page number is less than 1"))
+        return number
+
+    def page(self, number) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        return CappedPage(rows[: self.per_page], number, self, has_more=len(rows) > self.per_page)
+
 
 def volunteer_page(*, actor, filters: VolunteerFilters, page: str | int | None, per_page: int = 50):
-    """One page of `volunteer_list` for the list page: 2 queries (capped count, rows)."""
+    """One page of `volunteer_list` for the list page: org ids, a capped count, the rows (3 queries)."""
     return CappedPaginator(volunteer_list(actor=actor, filters=filters), per_page).get_page(page)
 
 
@@ -176,7 +231,6 @@ def station_choices(*, actor=None, perm: Perm | None = None) -> list[tuple[str, 
 
 def org_filter_choices(*, actor) -> list[tuple[int, str]]:
     """Nodes of the actor's scope for the list filter, indented by depth."""
-    rows = scope.orgs(actor).only("id", "name", "depth", "path").order_by("path")
-    rows = list(rows)
-    base = min((o.depth for o in rows), default=1)
-    return [(o.pk, "\u3000" * (o.depth - base) + o.name) for o in rows]
+    rows = list(scope.orgs(actor).order_by("path").values_list("id", "name", "depth"))
+    base = min((depth for _, _, depth in rows), default=1)
+    return [(pk, "\u3000" * (depth - base) + name) for pk, name, depth in rows]

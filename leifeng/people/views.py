@@ -6,15 +6,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from leifeng.core import errors, scope
 from leifeng.core.forms import apply_errors
+from leifeng.core.idnumbers import Gender
 from leifeng.core.scope import Perm
 from leifeng.people import selectors, services
 from leifeng.people.forms import EditForm, FilterForm, RegisterForm, RejectForm, StaffVolunteerForm, SuspendForm
-from leifeng.people.models import RegistrationChannel, VolunteerStatus
+from leifeng.people.models import PoliticalStatus, RegistrationChannel, VolunteerStatus
 
 LOGIN_BACKEND = "leifeng.accounts.backends.PhoneOrUsernameBackend"
 DETAIL = "people/volunteer_detail.html"
@@ -104,14 +106,27 @@ def resubmit(request):
 # --- staff ------------------------------------------------------------------------------------
 
 
+def _label_rows(rows) -> None:
+    """Display labels looked up once per page: get_FOO_display() per cell costs more than the query."""
+    labels = {
+        "gender": dict(Gender.choices),
+        "political_status": dict(PoliticalStatus.choices),
+        "status": dict(VolunteerStatus.choices),
+    }
+    for v in rows:
+        v.labels = {name: str(choices.get(getattr(v, name), "")) for name, choices in labels.items()}
+
+
 @login_required
 def volunteer_list(request):
     if not scope.has_any(request.user, Perm.VIEW):
         raise Http404
     filters = selectors.VolunteerFilters.from_params(request.GET)
     page = selectors.volunteer_page(actor=request.user, filters=filters, page=request.GET.get("page"))
+    _label_rows(page.object_list)
     ctx = {
         "page": page,
+        "detail_base": reverse("people:volunteer_list"),
         "filters": filters,
         "query": request.GET.urlencode(),
         "can_change": scope.has_any(request.user, Perm.CHANGE),

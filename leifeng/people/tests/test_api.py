@@ -127,12 +127,22 @@ def test_list_queries_do_not_grow_with_page_size(api_for, django_assert_num_quer
     VolunteerFactory.create_batch(60, org=tree.st_a1)
     client = api_for(owner)
     client.get(f"{API}/volunteers")  # the token's first use stamps last_used_at; measure a later call
-    with django_assert_num_queries(4):
-        # 1 the token with its user, 2 the user's roles (scope), 3 capped COUNT of the matches,
-        # 4 the page of rows with org and unit joined
+    with django_assert_num_queries(5):
+        # 1 the token with its user, 2 the user's roles (scope), 3 ids of the stations in scope,
+        # 4 capped COUNT of the matches, 5 the page of rows with org and unit joined
         body = client.get(f"{API}/volunteers", {"page_size": page_size}).json()
-    assert body["count"] == 60 and len(body["items"]) == page_size
+    assert (body["count"], body["count_capped"], len(body["items"])) == (60, False, page_size)
     assert body["items"][0]["org_name"] == "东关社区站"
+
+
+def test_list_count_is_capped_but_pages_go_on(api_for, tree, owner, monkeypatch):
+    from leifeng.people import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    VolunteerFactory.create_batch(5, org=tree.st_a1)
+    client = api_for(owner)
+    body = client.get(f"{API}/volunteers", {"page_size": 2, "page": 3}).json()
+    assert (body["count"], body["count_capped"], len(body["items"])) == (2, True, 1)
 
 
 # --- detail and reveal ----------------------------------------------------------------------------------

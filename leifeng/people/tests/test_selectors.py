@@ -84,11 +84,16 @@ def test_from_params_ignores_garbage():
     )
 
 
-def test_count_is_capped(people, center_admin):
+def test_count_is_capped_and_paging_goes_on(people, center_admin):
     paginator = selectors.CappedPaginator(volunteer_list(actor=center_admin), 2, cap=3)
-    assert (paginator.count, paginator.capped, paginator.num_pages) == (3, True, 2)
+    assert (paginator.count, paginator.capped) == (3, True)
+    pages = [paginator.get_page(n) for n in (1, 2, 3, 4)]
+    assert [len(p) for p in pages] == [2, 2, 1, 0]  # five volunteers, although only three were counted
+    assert [p.has_next() for p in pages] == [True, True, False, False]
+    assert paginator.get_page("x").number == 1
     paginator = selectors.CappedPaginator(volunteer_list(actor=center_admin), 2, cap=10)
-    assert (paginator.count, paginator.capped) == (5, False)
+    assert (paginator.count, paginator.capped, paginator.num_pages) == (5, False, 3)
+    assert paginator.get_page(9).number == 3  # past the end of a counted list: its last page
 
 
 def test_station_choices_group_by_sub_center(tree, owner):

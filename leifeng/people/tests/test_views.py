@@ -177,10 +177,11 @@ def test_list_search_filters_and_export_link(client_for, tree, owner, v_a1):
 def test_list_queries_do_not_grow_with_rows(client_for, django_assert_num_queries, tree, owner, rows):
     VolunteerFactory.create_batch(rows, org=tree.st_a1)
     client = client_for(owner)
-    with django_assert_num_queries(8):
-        # 1 session, 2 user, 3 the owner's roles (scope), 4 capped COUNT of the matches,
-        # 5 the 50 rows of the page with org and unit joined, 6 org choices of the filter,
-        # 7 skill choices of the filter, 8 "has a volunteer profile?" for the menu (context processor)
+    with django_assert_num_queries(9):
+        # 1 session, 2 user, 3 the owner's roles (scope), 4 ids of the stations in scope,
+        # 5 capped COUNT of the matches, 6 the 50 rows of the page with org and unit joined,
+        # 7 org choices of the filter, 8 skill choices of the filter,
+        # 9 "has a volunteer profile?" for the menu (context processor)
         page = client.get(url("volunteer_list")).content.decode()
     assert page.count('data-label="志愿者编号"') == min(rows, 50)
 
@@ -189,8 +190,12 @@ def test_list_says_when_the_count_is_capped(client_for, tree, owner, monkeypatch
     from leifeng.people import selectors
 
     monkeypatch.setattr(selectors, "COUNT_CAP", 2)
-    VolunteerFactory.create_batch(3, org=tree.st_a1)
-    assert "超过 2 名志愿者符合条件" in client_for(owner).get(url("volunteer_list")).content.decode()
+    VolunteerFactory.create_batch(55, org=tree.st_a1)
+    client = client_for(owner)
+    first = client.get(url("volunteer_list")).content.decode()
+    assert "超过 2 名志愿者符合条件" in first and "第 1 页" in first and "?page=2" in first
+    second = client.get(url("volunteer_list"), {"page": 2}).content.decode()
+    assert second.count('data-label="志愿者编号"') == 5 and "下一页" not in second
 
 
 # --- detail, reveal, decisions, edit -----------------------------------------------------------------
