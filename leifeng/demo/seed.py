@@ -34,6 +34,7 @@ from leifeng.people.services import (
     volunteer_clean,
 )
 from leifeng.teams.models import MembershipStatus, Team, TeamCategory, TeamKind, TeamLevel, TeamMembership
+from leifeng.teams.services import group_limit
 
 SEED = 2024
 PHONE_PREFIXES = (  # noqa: SIM905
@@ -405,6 +406,8 @@ class _Builder:
 
     # ---- teams ----------------------------------------------------------------------------------
     def team(self, name: str, org: Org, level: str, category: str, *, parent=None, leader=None, deputy=None, **kw):
+        if level == TeamLevel.GROUP:
+            kw.setdefault("max_members", group_limit())  # as teams.services.team_create does
         t = Team.objects.create(
             org=org,
             parent=parent,

@@ -97,6 +97,7 @@ def test_groups_hold_at_most_eight(demo):
         n=Count("memberships", filter=Q(memberships__status__in=[MembershipStatus.ACTIVE, MembershipStatus.PENDING]))
     )
     assert groups.count() >= 10
+    assert all(g.max_members is not None and g.max_members <= 8 for g in groups)
     assert max(g.n for g in groups) <= 8
     assert sorted(g.n for g in groups if g.name.endswith("文明劝导小组")) == [5] * 10
 
