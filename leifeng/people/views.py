@@ -212,18 +212,20 @@ def _decide(request, number: str, action, *, form_name: str = "", done: str = ""
     """
     volunteer = selectors.volunteer_get(actor=request.user, number=number)
     kwargs = {"reason": request.POST.get("reason", "")[:300]} if form_name else {}
-    error = ""
+    error, field_error = "", ""
     try:
         volunteer = action(actor=request.user, volunteer_id=volunteer.pk, **kwargs)
     except errors.ServiceError as exc:
         _raise_http(exc)
         error = exc.message
+        if form_name and exc.field == "reason":
+            field_error = exc.message
     if request.htmx:
-        ctx = _detail_context(request, volunteer, action_error=error)
-        if form_name and error:
+        ctx = _detail_context(request, volunteer, action_error="" if field_error else error)
+        if field_error:
             form = ctx[form_name].__class__(request.POST)
             form.is_valid()
-            form.add_error("reason", error)
+            form.add_error("reason", field_error)
             ctx[form_name] = form
         # 200 even on a refusal: htmx swaps only 2xx responses, and the partial carries the error.
         return render(request, f"{DETAIL}#review", ctx)

@@ -257,7 +257,7 @@ def test_approve_with_htmx_returns_the_status_box(client_for, owner, v_a1):
 def test_reject_needs_a_reason_then_the_applicant_sees_it(client_for, owner, v_a1):
     client = client_for(owner)
     body = client.post(url("volunteer_reject", v_a1), {"reason": ""}, headers=HTMX).content.decode()
-    assert "请填写未通过的原因" in body
+    assert body.count("请填写未通过的原因") == 1  # next to the reason field, not twice
     assert Volunteer.objects.get(pk=v_a1.pk).status == VolunteerStatus.PENDING
     response = client.post(url("volunteer_reject", v_a1), {"reason": "手机号无法接通"})  # without htmx
     assert response.status_code == 302 and response.url == url("volunteer_detail", v_a1)
@@ -302,3 +302,18 @@ def test_login_with_phone_after_registration(client, tree):
     response = client.post(reverse("accounts:login"), {"username": "13912345678", "password": "Lei-feng-2024"})
     assert response.status_code == 302
     assert "待审核" in client.get(url("my_profile")).content.decode()
+
+
+# --- admin --------------------------------------------------------------------------------------------
+
+
+def test_admin_shows_the_id_masked_and_never_the_ciphertext(client, tree, v_a1):
+    operator = User.objects.create_superuser("root", password="Lei-feng-2024")
+    client.force_login(operator)
+    listing = client.get(reverse("admin:people_volunteer_changelist")).content.decode()
+    assert v_a1.id_masked in listing
+    change = client.get(reverse("admin:people_volunteer_change", args=[v_a1.pk])).content.decode()
+    assert v_a1.id_masked in change
+    assert v_a1.id_number_encrypted not in change and v_a1.id_index not in change
+    assert crypto.decrypt(v_a1.id_number_encrypted) not in change
+    assert client.get(reverse("admin:people_volunteer_add")).status_code == 403
