@@ -7,8 +7,8 @@ from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from leifeng.core import scope
-from leifeng.core.idnumbers import InvalidId, normalize_phone
+from leifeng.core import crypto, scope
+from leifeng.core.idnumbers import IdType, InvalidId, normalize_phone, parse_id
 from leifeng.core.scope import Perm
 from leifeng.orgs.models import Org, OrgLevel
 from leifeng.people.models import Skill, Volunteer
@@ -57,7 +57,8 @@ def search_q(term: str) -> Q:
 
     Every branch is a prefix or exact match on an indexed column, so PostgreSQL can answer it from
     indexes (a bitmap OR) instead of reading a million names: 张 / 张伟 (name), zw (initials),
-    zhangw / zhang wei (full pinyin), LF000000123 (number), 13912345678 or 1391234 (phone).
+    zhangw / zhang wei (full pinyin), LF000000123 (number), 13912345678 or 1391234 (phone), or a
+    full ID number (matched through its blind index).
     """
     term = term.strip()
     if not term:
@@ -68,6 +69,17 @@ def search_q(term: str) -> Q:
         cond |= Q(name_initials__startswith=compact) | Q(name_pinyin__startswith=compact)
     if compact.isascii() and compact.isalnum() and not compact.isdigit() and any(c.isdigit() for c in compact):
         cond |= Q(number__startswith=compact.upper())
+    if compact.isascii() and compact.isalnum() and len(compact) >= 5:
+        # A full ID number is found through its blind index (exact, indexed; the number itself is never stored).
+        indexes = []
+        for id_type in IdType.values:
+            try:
+                parsed = parse_id(id_type, compact)
+            except InvalidId:
+                continue
+            indexes.append(crypto.blind_index(id_type, parsed.number))
+        if indexes:
+            cond |= Q(id_index__in=indexes)
     digits = compact.removeprefix("+")
     if digits.isdigit():
         try:

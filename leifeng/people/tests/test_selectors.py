@@ -59,6 +59,15 @@ def test_one_search_box(people, center_admin, owner, term, expected):
     assert found(owner, q=term) == {n for n in sub_a if n[-1] in "13"}
 
 
+def test_a_full_id_number_is_found_through_the_blind_index(people, owner):
+    from leifeng.core import crypto
+
+    ric = crypto.decrypt(people["wf"].id_number_encrypted)
+    assert found(owner, q=ric) == {"王芳3"}
+    assert found(owner, q=ric.lower()) == {"王芳3"}
+    assert found(owner, q=ric[:-1] + ("0" if ric[-1] != "0" else "1")) == set()  # a wrong check digit
+
+
 def test_filters(people, center_admin, tree):
     assert found(center_admin, status="pending") == {"王芳3"}
     assert found(center_admin, political_status="cpc") == {"王芳3"}
