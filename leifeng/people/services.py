@@ -483,6 +483,9 @@ def _save_changes(volunteer: Volunteer, clean: CleanVolunteer, *, skills_before:
             raise _err("id_number", _("A volunteer with this ID number is already registered.")) from None
         raise _err("phone", _("This mobile number already belongs to another account.")) from None
     changes = audit.diff(before, volunteer)
+    if "org_id" in changes and volunteer.user_id:
+        # The account's volunteer role follows the registration to its new station.
+        RoleAssignment.objects.filter(user_id=volunteer.user_id, role=Role.VOLUNTEER).update(org_id=volunteer.org_id)
     if sorted(clean.skills) != sorted(skills_before):
         ids = _skill_ids(clean.skills)
         volunteer.skills.set(ids.values())
@@ -522,7 +525,7 @@ def volunteer_resubmit(*, actor, data: VolunteerInput) -> Volunteer:
             raise NotFound()
         _transition(volunteer, VolunteerStatus.PENDING)
         _keep_or_replace_id(volunteer, data)
-        clean, org = _validate_all(actor, data, self_service=True, exclude_pk=volunteer.pk)
+        clean, _org = _validate_all(actor, data, self_service=True, exclude_pk=volunteer.pk)
         skills_before = list(volunteer.skills.values_list("name", flat=True))
         changes = _save_changes(
             volunteer,
@@ -532,9 +535,7 @@ def volunteer_resubmit(*, actor, data: VolunteerInput) -> Volunteer:
             rejection_reason="",
             consent_at=timezone.now(),
         )
-        # The station may have changed: the account's volunteer role follows it.
-        RoleAssignment.objects.filter(user=actor, role=Role.VOLUNTEER).update(org=org)
-        scope.forget(actor)
+        scope.forget(actor)  # the volunteer role may have moved with the station
         audit.record(actor=actor, action="volunteer.resubmit", obj=volunteer, changes=changes)
     return volunteer
 

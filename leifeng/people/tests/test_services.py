@@ -343,6 +343,13 @@ def test_update_revalidates_and_reindexes_a_new_id(tree, owner, pending):
     assert new not in str(event.changes)
 
 
+def test_update_moves_the_account_role_with_the_station(tree, center_admin, rejected_applicant):
+    data = registration(tree.st_a2, name="王芳", id_number="", phone=rejected_applicant.phone)
+    services.volunteer_update(actor=center_admin, volunteer_id=rejected_applicant.pk, data=data)
+    assert RoleAssignment.objects.get(user=rejected_applicant.user, role=Role.VOLUNTEER).org_id == tree.st_a2.pk
+    assert AuditEvent.objects.get(action="volunteer.update").changes["org_id"] == [tree.st_a1.pk, tree.st_a2.pk]
+
+
 def test_update_keeps_the_id_when_left_empty_and_refuses_a_duplicate(tree, owner, pending):
     other = volunteer_register(actor=owner, data=registration(tree.st_a1))
     services.volunteer_update(actor=owner, volunteer_id=pending.pk, data=registration(tree.st_a1, id_number=""))
