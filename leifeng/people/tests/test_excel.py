@@ -44,14 +44,8 @@ NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "
 
 
 def ric(i: int, birth: date | None = None) -> str:
-    """The i-th fictitious resident ID number (adults born from 1970 on).
-
-    The body comes from core.idnumbers.make_ric; the check digit is recomputed because make_ric hands
-    the 17-digit body to stdnum's calc_check_digit, which expects all 18 characters.
-    """
-    birth = birth or date(1970, 1, 1) + timedelta(days=i // 1000)
-    body = make_ric("110105", birth, i)[:17]
-    return body + stdnum_ric.calc_check_digit(body + "0")
+    """The i-th fictitious resident ID number (adults born from 1970 on, 1,000 per birth date)."""
+    return make_ric("110105", birth or date(1970, 1, 1) + timedelta(days=i // 1000), i)
 
 
 def wrong_check_digit(number: str) -> str:
@@ -187,8 +181,9 @@ def test_ten_thousand_rows_with_one_bad_row_import_nothing(tree, owner, big_file
     assert NumberSequence.objects.filter(name="volunteer").values_list("last", flat=True).first() == seq_before
 
 
-def test_fixed_ten_thousand_rows_import_all(tree, owner, big_files):
+def test_fixed_ten_thousand_rows_import_all(tree, owner, big_files, settings):
     _bad, good = big_files
+    settings.IMPORT_PARALLEL_READ_BYTES = 0  # parsed by the forked reader (the bad file above: in-process)
 
     result = do_import(owner, good, approve=True)
 
@@ -353,7 +348,8 @@ def test_import_rows_hold_what_registration_would_store(tree):
     for data in inputs:
         clean = services.volunteer_clean(data)
         expected = services._build(clean, number="LF000000001", channel=RegistrationChannel.IMPORT, now=now)
-        values = builder.values(clean, pk=None, number="LF000000001", status=expected.status, reviewer_id=None)
+        ready = excel._ready(2, clean)
+        values = builder.values(ready, pk=None, number="LF000000001", status=expected.status, reviewer_id=None)
         got = dict(zip(builder.attnames, values, strict=True))
         for attname in builder.attnames:
             if attname in ("id", "created_at", "updated_at"):
@@ -449,6 +445,27 @@ def test_non_xlsx_content_is_refused_whatever_its_name(tree, owner, content, cod
     with pytest.raises(ServiceError) as exc:
         excel.volunteer_import(actor=owner, file=upload(content, "volunteers.xlsx"))
     assert exc.value.code == code and exc.value.field == "file"
+
+
+def test_forked_reader_gives_the_same_rows_and_errors(tree, owner, settings):
+    rows = [row(1), row(2, 手机号码="123"), row(3)]
+    inline = do_import(owner, rows)
+    settings.IMPORT_PARALLEL_READ_BYTES = 0
+
+    forked = do_import(owner, rows)
+
+    assert forked.errors == inline.errors and [e.row for e in forked.errors] == [3]
+    assert do_import(owner, [row(1), row(3)]).created == 2
+
+
+def test_forked_reader_reports_a_damaged_workbook(tree, owner, settings):
+    settings.IMPORT_PARALLEL_READ_BYTES = 0
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+    with pytest.raises(ServiceError) as exc:
+        excel.volunteer_import(actor=owner, file=upload(buf.getvalue()))
+    assert exc.value.code == "not_xlsx"
 
 
 def test_size_limit(tree, owner, settings):
