@@ -15,6 +15,7 @@ Speed matters more than colour here, but every row must still be one the applica
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -284,6 +285,56 @@ VOLUNTEER_COLUMNS = [
 ]
 
 
+class _RowBuilder:
+    """Volunteer rows (all columns but the primary key) for positions lo…hi of the allocated numbers."""
+
+    def __init__(self, numbers: range, station_pks: list[int], now_value) -> None:
+        self.numbers, self.station_pks, self.now_value = numbers, station_pks, now_value
+        self.names = _Names()
+        self.times = [json.dumps(t) for t in TIMES]
+
+    def __call__(self, lo: int, hi: int) -> list[tuple]:
+        encrypt, blind_index, names, times = crypto.encrypt, crypto.blind_index, self.names, self.times
+        ric_type, channel, now_value = str(IdType.RIC), str(RegistrationChannel.IMPORT), self.now_value
+        approved, pending = str(VolunteerStatus.APPROVED), str(VolunteerStatus.PENDING)
+        cpc, league, masses = (
+            str(s) for s in (PoliticalStatus.CPC_MEMBER, PoliticalStatus.LEAGUE_MEMBER, PoliticalStatus.MASSES)
+        )
+        stations, n_stations = self.station_pks, len(self.station_pks)
+        rows = []
+        for i in range(lo, hi):
+            key = self.numbers[i]
+            number = scale_id(key)
+            gender = "m" if int(number[16]) % 2 else "f"
+            name, full, initials = names.get(key, gender)
+            h = (key * 40503) & 0xFFFF
+            pct = h % 100
+            political = cpc if pct < 30 else league if pct < 45 else masses
+            rows.append(
+                (
+                    format_number(key),
+                    stations[i % n_stations],
+                    name,
+                    full,
+                    initials,
+                    ric_type,
+                    encrypt(number),
+                    blind_index(ric_type, number),
+                    mask_id(number),
+                    gender,
+                    f"{number[6:10]}-{number[10:12]}-{number[12:14]}",
+                    f"13{(key * 7919) % 10**9:09d}",
+                    times[h % len(times)],
+                    political,
+                    pct < 15,  # in-service party members: half of the party members
+                    pending if pct == 99 else approved,
+                    channel,
+                    now_value,
+                )
+            )
+        return rows
+
+
 def gen_scale(
     *,
     volunteers: int,
@@ -311,75 +362,45 @@ def gen_scale(
     if numbers and numbers[-1] >= ID_SPACE:
         raise ValueError("volunteer numbers exceed the synthetic ID space")
 
-    names = _Names()
-    encrypt, blind_index = crypto.encrypt, crypto.blind_index
-    times = [json.dumps(t) for t in TIMES]
     # A timestamp as the database takes it, formatted once rather than per row.
     if connection.vendor == "postgresql":
         now_value = now.isoformat()
     else:
         now_value = Volunteer._meta.get_field("consent_at").get_db_prep_save(now, connection)
+    build = _RowBuilder(numbers, station_pks, now_value)
     volunteer_writer = _Writer(Volunteer, VOLUNTEER_COLUMNS, now)
     member_writer = _Writer(TeamMembership, ["team_id", "volunteer_id", "status", "decided_at"], now)
     skill_writer = _Writer(Volunteer.skills.through, ["volunteer_id", "skill_id"], now)
     n_stations, n_skills = len(station_pks), len(skill_ids)
+    active = str(MembershipStatus.ACTIVE)
     members = 0
-    ric_type, approved, pending = IdType.RIC, VolunteerStatus.APPROVED, VolunteerStatus.PENDING
-    channel = RegistrationChannel.IMPORT
-    for lo in range(0, volunteers, batch):
-        hi = min(lo + batch, volunteers)
-        with transaction.atomic():
-            ids = _reserve_ids(Volunteer, hi - lo)
-            rows, member_rows, skill_rows = [], [], []
-            for i, pk in zip(range(lo, hi), ids, strict=True):
-                key = numbers[i]
-                number = scale_id(key)
-                gender = Gender.MALE if int(number[16]) % 2 else Gender.FEMALE
-                name, full, initials = names.get(key, gender)
-                h = (key * 40503) & 0xFFFF
-                pct = h % 100
-                if pct < 30:
-                    political, in_service = PoliticalStatus.CPC_MEMBER, pct < 15
-                elif pct < 45:
-                    political, in_service = PoliticalStatus.LEAGUE_MEMBER, False
-                else:
-                    political, in_service = PoliticalStatus.MASSES, False
-                station = i % n_stations
-                rows.append(
-                    (
-                        pk,
-                        format_number(key),
-                        station_pks[station],
-                        name,
-                        full,
-                        initials,
-                        ric_type,
-                        encrypt(number),
-                        blind_index(ric_type, number),
-                        mask_id(number),
-                        gender,
-                        f"{number[6:10]}-{number[10:12]}-{number[12:14]}",
-                        f"13{(key * 7919) % 10**9:09d}",
-                        times[h % len(times)],
-                        political,
-                        in_service,
-                        pending if pct == 99 else approved,
-                        channel,
-                        now_value,
-                    )
-                )
+    starts = range(0, volunteers, batch)
+    # Two cores: a worker thread computes the next batch (encryption, pinyin) while this thread waits
+    # for the database to take the current one. The worker never touches the database.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(build, starts[0], min(batch, volunteers)) if starts else None
+        for n, lo in enumerate(starts):
+            hi = min(lo + batch, volunteers)
+            rows = pending.result()
+            if n + 1 < len(starts):
+                pending = pool.submit(build, hi, min(hi + batch, volunteers))
+            with transaction.atomic():
+                ids = _reserve_ids(Volunteer, hi - lo)
+                volunteer_writer.write([(pk, *row) for pk, row in zip(ids, rows, strict=True)])
                 if memberships and squadrons:
-                    member_rows.append((squadrons[station], pk, MembershipStatus.ACTIVE, now_value))
-                if n_skills and i % 3 == 0:
-                    skill_rows.append((pk, skill_ids[i % n_skills]))
-            volunteer_writer.write(rows)
-            if member_rows:
-                member_writer.write(member_rows)
-                members += len(member_rows)
-            if skill_rows:
-                skill_writer.write(skill_rows)
-        if progress:
-            progress(hi, time.perf_counter() - started)
+                    member_writer.write(
+                        [
+                            (squadrons[i % n_stations], pk, active, now_value)
+                            for i, pk in zip(range(lo, hi), ids, strict=True)
+                        ]
+                    )
+                    members += hi - lo
+                if n_skills:
+                    skill_writer.write(
+                        [(pk, skill_ids[i % n_skills]) for i, pk in zip(range(lo, hi), ids, strict=True) if i % 3 == 0]
+                    )
+            if progress:
+                progress(hi, time.perf_counter() - started)
     return ScaleResult(
         center=root,
         orgs=1 + len(subs) + len(station_pks),
