@@ -1,14 +1,12 @@
 """Well-formed fictitious identifiers for demo and benchmark data (never real people or units).
 
-Resident ID numbers follow GB 11643 (ISO 7064 MOD 11-2 check digit, computed by python-stdnum); the
+Resident ID numbers come from `core.idnumbers.make_ric` (GB 11643, check digit by python-stdnum); the
 area codes below are ones python-stdnum accepts for every birth year from 1930 to 2025, so any birth
 date gives a number that `stdnum.cn.ric.validate` accepts. The sequence part keeps the two data sets
 apart: seed_demo uses 001–499 and gen_scale 500–999, so their ID numbers can never collide.
 """
 
-from datetime import date
-
-from stdnum.cn import ric, uscc
+from stdnum.cn import uscc
 
 AREA_CODES = (  # noqa: SIM905
     "430121 110101 110109 120106 140122 152201 152522 152528 152923 210521 210922 230722 310107 340421 "
@@ -20,13 +18,6 @@ AREA_CODES = (  # noqa: SIM905
 
 DEMO_SEQ = range(1, 500)
 SCALE_SEQ_BASE = 500  # gen_scale uses 500–999
-
-
-def resident_id(area: str, birth: date, seq: int) -> str:
-    """18-character resident ID number; an odd `seq` makes a man, an even one a woman."""
-    body = f"{area}{birth:%Y%m%d}{seq % 1000:03d}"
-    # stdnum's calc_check_digit expects the full number and ignores its last character.
-    return body + ric.calc_check_digit(body + "0")
 
 
 _ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)

@@ -63,7 +63,7 @@ def scale_id(key: int) -> str:
     j, seq = divmod(j, SEQS)
     area, day = divmod(j, BIRTH_DAYS)
     body = f"{AREA_CODES[area]}{_birth_days()[day]}{SCALE_SEQ_BASE + seq}"
-    return body + ric.calc_check_digit(body + "0")  # the same digit as ids.resident_id
+    return body + ric.calc_check_digit(body + "0")  # as core.idnumbers.make_ric, without its strftime
 
 
 @dataclass

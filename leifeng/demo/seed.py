@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from leifeng.accounts.models import Role, RoleAssignment
 from leifeng.core import audit
-from leifeng.core.idnumbers import age_on
+from leifeng.core.idnumbers import age_on, make_ric
 from leifeng.core.numbers import allocate
 from leifeng.demo import content as C
-from leifeng.demo.ids import AREA_CODES, DEMO_SEQ, credit_code, resident_id
+from leifeng.demo.ids import AREA_CODES, DEMO_SEQ, credit_code
 from leifeng.orgs.models import LeadingGroup, LeadingGroupMember, Org, OrgLevel, Position, Unit
 from leifeng.people.models import AvailableTime, PoliticalStatus, RegistrationChannel, Volunteer, VolunteerStatus
 from leifeng.people.services import (
@@ -333,7 +333,7 @@ class _Builder:
                 seq = seq + 1 if seq + 1 in DEMO_SEQ else seq - 1
             if (area, p.birth, seq) not in self.used_ids:
                 self.used_ids.add((area, p.birth, seq))
-                return resident_id(area, p.birth, seq)
+                return make_ric(area, p.birth, seq)
 
     def save_people(self) -> None:
         User = get_user_model()

@@ -1,15 +1,17 @@
 """gen_scale writes rows the application accepts: valid, unique, decryptable ID numbers in a sound tree."""
 
+from datetime import date
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from stdnum.cn import ric
+from stdnum.cn import ric, uscc
 
 from leifeng.core import crypto
-from leifeng.core.idnumbers import mask_id
+from leifeng.core.idnumbers import make_ric, mask_id
 from leifeng.core.testing import VolunteerFactory
-from leifeng.demo.scale import gen_scale
+from leifeng.demo.ids import AREA_CODES, credit_code
+from leifeng.demo.scale import ID_SPACE, gen_scale, scale_id
 from leifeng.demo.seed import seed_demo
 from leifeng.orgs.models import Org, OrgLevel
 from leifeng.people import pinyin
@@ -82,3 +84,15 @@ def test_runs_again_and_next_to_the_demo_without_collisions():
 def test_refuses_impossible_shapes():
     with pytest.raises(ValueError):
         gen_scale(volunteers=10, stations=1, subcenters=2)
+
+
+def test_identifier_helpers_give_valid_numbers():
+    for area in AREA_CODES:  # valid for every birth year the demo and gen_scale use
+        for year in (1930, 1950, 1980, 2005, 2012):
+            assert ric.is_valid(make_ric(area, date(year, 2, 28), 501)), area
+    for key in (0, 1, 999_999, ID_SPACE - 1):
+        number = scale_id(key)
+        assert number == make_ric(number[:6], ric.get_birth_date(number), int(number[14:17]))
+        assert int(number[14:17]) >= 500  # seed_demo keeps below 500
+    for serial in range(50):
+        assert uscc.is_valid(credit_code("91", "430121", 43012100 + serial))
