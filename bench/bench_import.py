@@ -308,6 +308,8 @@ def main() -> int:
     assert AuditEvent.objects.filter(action="volunteer.import").count() == args.rows
     rv, w = result.timings["read_validate"], result.timings["write"]
     print(f"  = read + validate {rv:.1f} s + write {w:.1f} s ({args.rows / total:,.0f} rows/s)")
+    steps = ("write_volunteers", "write_skills", "write_audit", "commit")
+    print("  write: " + ", ".join(f"{s.removeprefix('write_')} {result.timings[s]:.1f} s" for s in steps))
     print(f"load after the run: {os.getloadavg()[0]:.1f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak:.0f} MB")

@@ -451,26 +451,47 @@ def _open_sheet(source):
 
 
 def _read_worker(data: bytes, out) -> None:
-    """In the forked reader: parse every row and hand them over in chunks; None ends, a str is a failure."""
+    """In the forked reader: parse every row and hand them over in chunks, each with the pinyin keys of
+    names not seen before (the reader has time to spare; the writer then only looks them up).
+    None ends the stream, a str reports a failure."""
     try:
         wb, ws = _open_sheet(io.BytesIO(data))
+        rows = ws.iter_rows(values_only=True)
+        head = list(itertools.islice(rows, 10))
+        try:
+            name_at = _find_header(iter(head), _header_table())[1].get("name")
+        except ServiceError:
+            name_at = None  # the parent reports the missing header
+        seen: set[str] = set()
+
+        def send(chunk: list[tuple]) -> None:
+            new = {}
+            if name_at is not None:
+                for cells in chunk:
+                    name = _text(cells[name_at]) if name_at < len(cells) else ""
+                    if name and name not in seen:
+                        seen.add(name)
+                        new[name] = _pinyin_keys(name)
+            out.put((chunk, new))
+
         chunk = []
-        for cells in ws.iter_rows(values_only=True):
+        for cells in itertools.chain(head, rows):
             chunk.append(cells)
             if len(chunk) == BATCH_SIZE:
-                out.put(chunk)
+                send(chunk)
                 chunk = []
         wb.close()
         if chunk:
-            out.put(chunk)
+            send(chunk)
         out.put(None)
     except Exception as exc:  # reported to the parent, which turns it into "not an .xlsx"
         out.put(f"{type(exc).__name__}: {exc}")
 
 
-def _forked_rows(data: bytes) -> Iterator[tuple]:
+def _forked_rows(data: bytes, pinyin: dict[str, tuple[str, str]]) -> Iterator[tuple]:
     """Rows parsed by a forked process while this one validates them: on two cores the XML parsing
-    (a third of an import's time) then runs beside validation instead of before it."""
+    (a third of an import's time) then runs beside validation instead of before it. The reader's
+    pinyin keys land in `pinyin`."""
     ctx = multiprocessing.get_context("fork")
     channel = ctx.Queue(maxsize=8)  # back-pressure: at most 8 chunks wait in memory
     reader = ctx.Process(target=_read_worker, args=(data, channel), daemon=True)
@@ -487,7 +508,9 @@ def _forked_rows(data: bytes) -> Iterator[tuple]:
                 return
             if isinstance(item, str):
                 raise _file_error(str(NOT_XLSX), "not_xlsx")
-            yield from item
+            chunk, keys = item
+            pinyin.update(keys)
+            yield from chunk
     finally:
         if reader.is_alive():
             reader.terminate()
@@ -500,11 +523,11 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
-def _sheet_rows(file) -> Iterator[tuple]:
+def _sheet_rows(file, pinyin: dict[str, tuple[str, str]]) -> Iterator[tuple]:
     """Every row of the data sheet as a tuple of cell values, after the file checks."""
     size = _check_file(file)
     if size >= getattr(settings, "IMPORT_PARALLEL_READ_BYTES", PARALLEL_READ_BYTES) and _can_fork():
-        yield from _forked_rows(file.read())
+        yield from _forked_rows(file.read(), pinyin)
         return
     try:
         wb, ws = _open_sheet(file)
@@ -935,7 +958,8 @@ def volunteer_import(*, actor, file, default_org_id: int | None = None, approve:
     started = time.perf_counter()
     stations = _Stations(actor)
     default_org = _default_org(default_org_id, stations)
-    rows = _sheet_rows(file)
+    pinyin: dict[str, tuple[str, str]] = {}  # name → search keys, filled by the forked reader if any
+    rows = _sheet_rows(file, pinyin)
     try:
         header_row, columns, repeated = _find_header(rows, _header_table())
         if repeated:
@@ -976,7 +1000,7 @@ def volunteer_import(*, actor, file, default_org_id: int | None = None, approve:
         return result
     started = time.perf_counter()
     try:
-        _write(actor, validator, result, approve=approve, file_name=getattr(file, "name", "") or "")
+        _write(actor, validator, result, approve=approve, file_name=getattr(file, "name", "") or "", pinyin=pinyin)
         result.timings["write"] = time.perf_counter() - started
     except IntegrityError:
         # A registration committed between our check and our insert; everything above rolled back.
@@ -1020,12 +1044,12 @@ class _VolunteerRows:
     at 100,000 rows those two costs are a large part of the import.
     """
 
-    def __init__(self, *, now: datetime):
+    def __init__(self, *, now: datetime, pinyin: dict[str, tuple[str, str]] | None = None):
         fields = Volunteer._meta.concrete_fields
         self.attnames = tuple(f.attname for f in fields)
         self.defaults = {f.attname: f.get_default() for f in fields}
         self.now = now
-        self._pinyin: dict[str, tuple[str, str]] = {}
+        self._pinyin = pinyin if pinyin is not None else {}  # name → (full, initials), computed once
 
     def values(self, r: _Ready, *, pk: int | None, number: str, status: str, reviewer_id) -> tuple:
         keys = self._pinyin.get(r.name)
@@ -1138,31 +1162,55 @@ AUDIT_COLUMNS = (
 )
 
 
-def _write(actor, validator: _Validator, result: ImportResult, *, approve: bool, file_name: str) -> None:
+class _Lap:
+    """Seconds per step of the write, into ImportResult.timings (the benchmark prints them)."""
+
+    def __init__(self, into: dict[str, float]):
+        self.into = into
+        self.last = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.into[name] = now - self.last
+        self.last = now
+
+
+def _write(
+    actor, validator: _Validator, result: ImportResult, *, approve: bool, file_name: str, pinyin: dict | None = None
+) -> None:
     """One transaction: a block of numbers, then volunteers, skills and one audit row each, in bulk."""
     rows = validator.rows
     stations = validator.stations
     now = timezone.now()
-    builder = _VolunteerRows(now=now)
+    builder = _VolunteerRows(now=now, pinyin=pinyin)
     statuses = [
         VolunteerStatus.APPROVED if approve and stations.may_approve(r.org_id) else VolunteerStatus.PENDING
         for r in rows
     ]
+    lap = _Lap(result.timings)
+    postgres = connection.vendor == "postgresql"
     with transaction.atomic():
+        if postgres:
+            # Check foreign keys row by row while COPY streams (alongside Python building the next rows)
+            # rather than all at COMMIT, when nothing else is left to overlap with.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         block = allocate(NUMBER_SEQUENCE, len(rows))
         numbers = [format_number(seq) for seq in block]
         skill_ids = _skill_ids(sorted({s for r in rows for s in r.skills}))
-        ids = _next_ids(Volunteer, len(rows)) if connection.vendor == "postgresql" else [None] * len(rows)
+        ids = _next_ids(Volunteer, len(rows)) if postgres else [None] * len(rows)
         built = (
             builder.values(r, pk=pk, number=number, status=status, reviewer_id=actor.pk)
             for r, pk, number, status in zip(rows, ids, numbers, statuses, strict=True)
         )
         ids = _insert(Volunteer, builder.attnames, built) or ids
+        lap("write_volunteers")
         _insert(
             Volunteer.skills.through,
             ("volunteer_id", "skill_id"),
             ((pk, skill_ids[s]) for pk, r in zip(ids, rows, strict=True) for s in r.skills),
         )
+        lap("write_skills")
         note = file_name[:500]
         _insert(
             AuditEvent,
@@ -1193,6 +1241,11 @@ def _write(actor, validator: _Validator, result: ImportResult, *, approve: bool,
             org=_common_org(stations.by_id[i].path for i in org_ids),
             changes={"file": file_name, "created": len(rows), "approved": approved, "first": first, "last": last},
         )
+        lap("write_audit")
+        if postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's default again, for an outer transaction
+    lap("commit")
     result.created = len(rows)
     result.approved = approved
     result.numbers = (first, last)
