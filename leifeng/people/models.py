@@ -62,7 +62,7 @@ class Skill(models.Model):
 class Volunteer(TimeStampedModel):
     """A registered volunteer (注册志愿者). The public identifier is `number`, never the ID number."""
 
-    number = models.CharField(_("volunteer number"), max_length=20, unique=True)
+    number = models.CharField(_("volunteer number"), max_length=20)
     org = models.ForeignKey("orgs.Org", verbose_name=_("station"), on_delete=models.PROTECT, related_name="volunteers")
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -85,7 +85,7 @@ class Volunteer(TimeStampedModel):
     name_initials = models.CharField(_("pinyin initials"), max_length=50, blank=True, db_index=True)
     id_type = models.CharField(_("ID type"), max_length=16, choices=IdType.choices, default=IdType.RIC)
     id_number_encrypted = models.TextField(_("ID number (encrypted)"))
-    id_index = models.CharField(_("ID blind index"), max_length=64, unique=True)
+    id_index = models.CharField(_("ID blind index"), max_length=64)
     id_masked = models.CharField(_("ID number"), max_length=24)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
@@ -124,6 +124,12 @@ class Volunteer(TimeStampedModel):
         verbose_name = _("volunteer")
         verbose_name_plural = _("volunteers")
         ordering = ["-id"]
+        # Plain unique constraints, not unique=True: on PostgreSQL a unique CharField also gets a
+        # varchar_pattern_ops twin, which exact look-ups never use and every insert pays for.
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="volunteer_number_unique"),
+            models.UniqueConstraint(fields=["id_index"], name="volunteer_id_index_unique"),
+        ]
         indexes = [
             models.Index(fields=["org", "-id"], name="volunteer_org_recent"),
             models.Index(fields=["status", "-id"], name="volunteer_status_recent"),
