@@ -5,6 +5,7 @@ from functools import cached_property
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Q, QuerySet, Subquery
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from leifeng.core import crypto, scope
@@ -239,6 +240,14 @@ def station_choices(*, actor=None, perm: Perm | None = None) -> list[tuple[str, 
     if perm is not None:
         qs = scope.scoped(qs, actor, perm, field="")
     return _grouped(list(qs.only("id", "name", "level", "path").order_by("path")))
+
+
+def registration_station(*, org_id: int) -> Org:
+    """A station or point volunteers can register with; anything else is 404."""
+    org = Org.objects.filter(pk=org_id, level__in=[OrgLevel.STATION, OrgLevel.POINT]).first()
+    if org is None:
+        raise Http404
+    return org
 
 
 def org_filter_choices(*, actor) -> list[tuple[int, str]]:

@@ -5,6 +5,7 @@ from leifeng.people import excel_views, views
 app_name = "people"
 urlpatterns = [
     path("register/", views.register, name="register"),
+    path("register/qr/<int:org_id>.svg", views.register_qr, name="register_qr"),
     path("me/", views.my_profile, name="my_profile"),
     path("me/resubmit/", views.resubmit, name="resubmit"),
     path("volunteers/", views.volunteer_list, name="volunteer_list"),

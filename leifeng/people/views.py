@@ -1,5 +1,8 @@
 """Volunteer pages: parse → authorize → one service or selector → render (an htmx partial when request.htmx)."""
 
+import io
+
+import segno
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -63,8 +66,23 @@ def register(request):
                 )
                 return redirect("people:my_profile")
     else:
-        form = RegisterForm(**kwargs)
+        org = request.GET.get("org", "")
+        form = RegisterForm(initial={"org_id": int(org)} if org.isdigit() else None, **kwargs)
     return render(request, "people/register.html", {"form": form})
+
+
+def register_qr(request, org_id: int):
+    """A QR code of the station's self-registration link, to print on posters and desk cards.
+
+    Public like the registration page itself, which lists every station anyway.
+    """
+    org = selectors.registration_station(org_id=org_id)
+    url = request.build_absolute_uri(reverse("people:register") + f"?org={org.pk}")
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=8, border=2, title=org.name)
+    response = HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
+    response["Content-Disposition"] = f'inline; filename="register-{org.pk}.svg"'
+    return response
 
 
 @login_required
