@@ -5,8 +5,11 @@ so headers and choice cells use the fixed Chinese words below; English headers a
 labels or codes of choices are accepted on import too. Every row goes through
 `people.services.volunteer_clean`, the same rules as the registration form and the API.
 
-Import is two passes over data held in memory: read + validate everything (no writes), then, only
-if no cell is wrong, one transaction that allocates numbers in one block and inserts in batches.
+Import is two phases. First read + validate every row, writing nothing (large files are parsed by a
+forked reader process beside validation). Then, only if no cell is wrong, one transaction allocates
+the volunteer numbers in one block and inserts volunteers, skills and one audit row each in bulk
+(COPY on PostgreSQL, bulk_create elsewhere); if the database still refuses (a registration raced
+us), the transaction rolls back and the clash is reported by row. bench/bench_import.py measures it.
 Export streams `volunteer_list` through openpyxl's write-only mode, so memory stays flat.
 """
 
