@@ -148,6 +148,7 @@ def volunteer_list(request):
         "filters": filters,
         "query": request.GET.urlencode(),
         "can_change": scope.has_any(request.user, Perm.CHANGE),
+        "can_view_id": scope.has_any(request.user, Perm.VIEW_ID),
     }
     if request.htmx and request.htmx.target == "results":
         return render(request, "people/volunteer_list.html#results", ctx)

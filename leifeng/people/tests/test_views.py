@@ -317,3 +317,9 @@ def test_admin_shows_the_id_masked_and_never_the_ciphertext(client, tree, v_a1):
     assert v_a1.id_number_encrypted not in change and v_a1.id_index not in change
     assert crypto.decrypt(v_a1.id_number_encrypted) not in change
     assert client.get(reverse("admin:people_volunteer_add")).status_code == 403
+
+
+def test_unmasked_export_link_only_for_roles_that_may_see_ids(client_for, tree, owner, assessor):
+    link = url("volunteer_export") + "?q=cj&amp;unmasked=1"
+    assert link in client_for(owner).get(url("volunteer_list"), {"q": "cj"}).content.decode()
+    assert "unmasked=1" not in client_for(assessor).get(url("volunteer_list"), {"q": "cj"}).content.decode()
