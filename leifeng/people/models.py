@@ -125,7 +125,7 @@ class Volunteer(TimeStampedModel):
         verbose_name_plural = _("volunteers")
         ordering = ["-id"]
         # Plain unique constraints, not unique=True: on PostgreSQL a unique CharField also gets a
-        # varchar_pattern_ops twin, which exact look-ups never use and every insert pays for.
+        # varchar_pattern_ops twin; the blind index is only ever matched exactly, so it needs none.
         constraints = [
             models.UniqueConstraint(fields=["number"], name="volunteer_number_unique"),
             models.UniqueConstraint(fields=["id_index"], name="volunteer_id_index_unique"),
@@ -141,6 +141,8 @@ class Volunteer(TimeStampedModel):
             ),
             # Prefix search (name LIKE '张%'): pattern ops so PostgreSQL uses it under any collation.
             models.Index(fields=["name"], name="volunteer_name_prefix", opclasses=["varchar_pattern_ops"]),
+            # The search box also takes the start of a volunteer number (LF0000012…).
+            models.Index(fields=["number"], name="volunteer_number_prefix", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:
