@@ -29,6 +29,7 @@ migrate: venv
 
 ## make run: set up, migrate, load the demo once (kept on later runs), print accounts, serve.
 run: migrate
+	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py seed_demo --if-empty
 	$(BIN)/python manage.py demo_accounts
 	ALLOWED_HOSTS="$${ALLOWED_HOSTS:-127.0.0.1,localhost,$(HOST)}" $(BIN)/python manage.py runserver $(HOST):$(PORT)
