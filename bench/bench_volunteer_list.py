@@ -40,7 +40,6 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from leifeng.accounts.models import Role, RoleAssignment, User
     from leifeng.orgs.models import Org, OrgLevel
@@ -84,8 +83,13 @@ def main() -> None:
         client.force_login(users[who])
         resp = client.get(url)
         assert resp.status_code == 200, (url, resp.status_code, resp.content[:300])
-        connection.queries_log.clear()  # a full log (maxlen 9000, e.g. after gen_scale) would count 0
-        with CaptureQueriesContext(connection) as ctx:
+        executed: list[str] = []
+
+        def count(execute, sql, params, many, context, executed=executed):
+            executed.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
             client.get(url)
         times = []
         for _ in range(args.repeat):
@@ -98,7 +102,7 @@ def main() -> None:
             "url": url,
             "median_ms": round(statistics.median(times), 1),
             "p95_ms": round(times[int(len(times) * 0.95) - 1], 1),
-            "queries": len(ctx.captured_queries),
+            "queries": len(executed),
         }
         results.append(row)
         print(f"{label:40s} median {row['median_ms']:7.1f} ms  p95 {row['p95_ms']:7.1f} ms  {row['queries']} queries")
