@@ -17,14 +17,15 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import cache
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from stdnum.cn import ric
 
 from leifeng.core import crypto
+from leifeng.core.bulk import Writer, reserve_ids
 from leifeng.core.idnumbers import Gender, IdType, mask_id
 from leifeng.core.numbers import allocate
 from leifeng.demo import content as C
@@ -170,98 +171,6 @@ def _build_teams(
     return [t.pk for t in squadrons], len(brigades) + len(squadrons) + len(squads)
 
 
-class _Writer:
-    """Fast inserts of plain tuples: COPY on PostgreSQL, executemany on SQLite.
-
-    Django's bulk_create spends ~100 µs a row building SQL for a 30-column model; a million rows need
-    the database's own bulk path. The caller gives the columns it fills per row; every other column
-    gets its model default (timestamps get `now`), so a field added to the model later is filled too
-    (or, when it is required and has no default, named in a clear error).
-    """
-
-    def __init__(self, model, given: list[str], now) -> None:
-        self.vendor = connection.vendor
-        if self.vendor not in ("postgresql", "sqlite"):
-            raise NotImplementedError(f"gen_scale supports PostgreSQL and SQLite, not {self.vendor}")
-        self.table = model._meta.db_table
-        by_attname = {f.attname: f for f in model._meta.concrete_fields}
-        rest = [f for f in model._meta.concrete_fields if f.attname not in given and not f.primary_key]
-        constants = []
-        for f in rest:
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                value = now
-            elif f.has_default() or f.null or f.empty_strings_allowed:
-                value = f.get_default()
-            else:
-                raise ValueError(f"gen_scale does not know how to fill the required field {model.__name__}.{f.name}")
-            if value is not None and isinstance(f, models.JSONField):
-                value = json.dumps(value)
-            elif self.vendor == "sqlite":
-                value = f.get_db_prep_save(value, connection)
-            constants.append(value)
-        self.columns = [by_attname[a].column for a in given] + [f.column for f in rest]
-        self.constants = tuple(constants)
-
-    def write(self, rows: list[tuple]) -> None:
-        consts = self.constants
-        with connection.cursor() as cursor:
-            if self.vendor == "postgresql":
-                from psycopg import sql
-
-                statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-                    sql.Identifier(self.table), sql.SQL(", ").join(map(sql.Identifier, self.columns))
-                )
-                # COPY's text format built here: psycopg's write_row adapts value by value in Python
-                # and cost more than everything else in the loop together.
-                tail = "".join("\t" + _copy_text(v) for v in consts) + "\n"
-                with cursor.cursor.copy(statement) as copy:
-                    copy.write("".join("\t".join(map(_copy_text, row)) + tail for row in rows))
-            else:
-                cols = ", ".join(f'"{c}"' for c in self.columns)
-                marks = ", ".join("?" * len(self.columns))
-                cursor.cursor.executemany(
-                    f'INSERT INTO "{self.table}" ({cols}) VALUES ({marks})', [row + consts for row in rows]
-                )
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(value) -> str:
-    """One field in PostgreSQL's COPY text format."""
-    if type(value) is str:
-        # Scanning for the four special characters is far cheaper than translate() on CJK text.
-        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-            return value.translate(_COPY_ESCAPES)
-        return value
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
-
-
-def _reserve_ids(model, count: int) -> list[int]:
-    """Primary keys for `count` new rows, taken so that concurrent inserts cannot collide with them."""
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
-            )
-            return [r[0] for r in cursor.fetchall()]
-        # SQLite: the surrounding IMMEDIATE transaction holds the write lock, so max + 1… is ours.
-        cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')
-        top = cursor.fetchone()[0]
-        cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = %s", [table])
-        top = max(top, cursor.fetchone()[0])
-        return list(range(top + 1, top + 1 + count))
-
-
 VOLUNTEER_COLUMNS = [
     "id",
     "number",
@@ -368,9 +277,9 @@ def gen_scale(
     else:
         now_value = Volunteer._meta.get_field("consent_at").get_db_prep_save(now, connection)
     build = _RowBuilder(numbers, station_pks, now_value)
-    volunteer_writer = _Writer(Volunteer, VOLUNTEER_COLUMNS, now)
-    member_writer = _Writer(TeamMembership, ["team_id", "volunteer_id", "status", "decided_at"], now)
-    skill_writer = _Writer(Volunteer.skills.through, ["volunteer_id", "skill_id"], now)
+    volunteer_writer = Writer(Volunteer, VOLUNTEER_COLUMNS, now)
+    member_writer = Writer(TeamMembership, ["team_id", "volunteer_id", "status", "decided_at"], now)
+    skill_writer = Writer(Volunteer.skills.through, ["volunteer_id", "skill_id"], now)
     n_stations, n_skills = len(station_pks), len(skill_ids)
     active = str(MembershipStatus.ACTIVE)
     members = 0
@@ -385,7 +294,7 @@ def gen_scale(
             if n + 1 < len(starts):
                 pending = pool.submit(build, hi, min(hi + batch, volunteers))
             with transaction.atomic():
-                ids = _reserve_ids(Volunteer, hi - lo)
+                ids = reserve_ids(Volunteer, hi - lo)
                 volunteer_writer.write([(pk, *row) for pk, row in zip(ids, rows, strict=True)])
                 if memberships and squadrons:
                     member_writer.write(

@@ -15,7 +15,6 @@ Export streams `volunteer_list` through openpyxl's write-only mode, so memory st
 
 import io
 import itertools
-import json
 import multiprocessing
 import queue
 import re
@@ -33,7 +32,7 @@ import openpyxl
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, JSONField, Model, Prefetch
+from django.db.models import Count, Prefetch
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -43,6 +42,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from pypinyin import lazy_pinyin
 
 from leifeng.core import audit, crypto, scope
+from leifeng.core.bulk import insert_rows, reserve_ids
 from leifeng.core.errors import PermissionDenied, ServiceError
 from leifeng.core.idnumbers import Gender, IdType, mask_id
 from leifeng.core.models import AuditEvent
@@ -1096,50 +1096,6 @@ class _VolunteerRows:
         return tuple(row[a] for a in self.attnames)
 
 
-def _next_ids(model: type[Model], count: int) -> list[int]:
-    """Reserve primary keys from the table's sequence (PostgreSQL), so COPY can write them."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, model._meta.pk.column, count],
-        )
-        return [pk for (pk,) in cursor.fetchall()]
-
-
-def _insert(model: type[Model], attnames: tuple[str, ...], rows: Iterable[tuple]) -> list | None:
-    """INSERT every row: one COPY on PostgreSQL, bulk_create in batches elsewhere.
-
-    COPY streams while the rows are still being built, so the database works alongside Python, and it
-    skips the per-value SQL compilation that is most of bulk_create's cost at 100,000 rows. Returns the
-    new primary keys for bulk_create (COPY callers reserve theirs with _next_ids).
-    """
-    if connection.vendor != "postgresql":
-        pks = []
-        batch = []
-        for values in itertools.chain(rows, [None]):
-            if values is not None:
-                batch.append(model(**dict(zip(attnames, values, strict=True))))
-            if batch and (values is None or len(batch) == BATCH_SIZE):
-                model.objects.bulk_create(batch)
-                pks.extend(obj.pk for obj in batch)
-                batch = []
-        return pks
-    fields = {f.attname: f for f in model._meta.concrete_fields}
-    json_at = [(i, fields[a].encoder) for i, a in enumerate(attnames) if isinstance(fields[a], JSONField)]
-    quote = connection.ops.quote_name
-    statement = (
-        f"COPY {quote(model._meta.db_table)} ({', '.join(quote(fields[a].column) for a in attnames)}) FROM STDIN"
-    )
-    with connection.wrap_database_errors, connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for values in rows:
-            if json_at:
-                values = list(values)
-                for i, encoder in json_at:
-                    values[i] = json.dumps(values[i], cls=encoder)
-            copy.write_row(values)
-    return None
-
-
 def _skill_ids(names: list[str]) -> dict[str, int]:
     """Skill name → id, creating the names nobody has used yet (two or three queries in all)."""
     if not names:
@@ -1201,21 +1157,21 @@ def _write(
         block = allocate(NUMBER_SEQUENCE, len(rows))
         numbers = [format_number(seq) for seq in block]
         skill_ids = _skill_ids(sorted({s for r in rows for s in r.skills}))
-        ids = _next_ids(Volunteer, len(rows)) if postgres else [None] * len(rows)
+        ids = reserve_ids(Volunteer, len(rows)) if postgres else [None] * len(rows)
         built = (
             builder.values(r, pk=pk, number=number, status=status, reviewer_id=actor.pk)
             for r, pk, number, status in zip(rows, ids, numbers, statuses, strict=True)
         )
-        ids = _insert(Volunteer, builder.attnames, built) or ids
+        ids = insert_rows(Volunteer, builder.attnames, built, batch_size=BATCH_SIZE) or ids
         lap("write_volunteers")
-        _insert(
+        insert_rows(
             Volunteer.skills.through,
             ("volunteer_id", "skill_id"),
             ((pk, skill_ids[s]) for pk, r in zip(ids, rows, strict=True) for s in r.skills),
         )
         lap("write_skills")
         note = file_name[:500]
-        _insert(
+        insert_rows(
             AuditEvent,
             AUDIT_COLUMNS,
             (
