@@ -298,7 +298,7 @@ def main() -> int:
 
     print(f"load before the run: {os.getloadavg()[0]:.1f}")
     clock = Clock()
-    result = excel.volunteer_import(actor=admin, file=upload(bad, "bad.xlsx"))
+    result = excel.volunteer_import(actor=admin, file=upload(bad, "bad.xlsx"), consent_confirmed=True)
     print(f"1 bad row: rejected in {clock}")
     assert result.created == 0 and len(result.errors) == 1, result.errors[:5]
     e = result.errors[0]
@@ -308,7 +308,7 @@ def main() -> int:
 
     clock = Clock()
     t = time.perf_counter()
-    result = excel.volunteer_import(actor=admin, file=upload(good, "good.xlsx"), approve=True)
+    result = excel.volunteer_import(actor=admin, file=upload(good, "good.xlsx"), approve=True, consent_confirmed=True)
     total = time.perf_counter() - t
     print(f"good file: imported in {clock}")
     assert result.ok, result.errors[:5]

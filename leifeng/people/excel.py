@@ -950,14 +950,24 @@ def _default_org(default_org_id: int | None, stations: _Stations) -> Org | None:
     return org
 
 
-def volunteer_import(*, actor, file, default_org_id: int | None = None, approve: bool = False) -> ImportResult:
+def volunteer_import(
+    *, actor, file, consent_confirmed: bool, default_org_id: int | None = None, approve: bool = False
+) -> ImportResult:
     """Import an .xlsx of volunteers, all or nothing.
 
-    File-level problems (size, not a workbook, missing column) raise ServiceError; cell problems come
-    back as `ImportResult.errors` (row, column, reason) and then nothing at all has been written.
+    `consent_confirmed`: the importer vouches that every volunteer (and a minor's guardian) agreed to be
+    registered (条例 Art. 7, 20); without it nothing is read. File-level problems (size, not a workbook,
+    missing column) raise ServiceError; cell problems come back as `ImportResult.errors` (row, column,
+    reason) and then nothing at all has been written.
     """
     if not scope.has_any(actor, Perm.CHANGE):
         raise PermissionDenied()
+    if not consent_confirmed:
+        raise ServiceError(
+            _("Confirm that every volunteer in the file agreed to be registered."),
+            code="consent_required",
+            field="confirm",
+        )
     started = time.perf_counter()
     stations = _Stations(actor)
     default_org = _default_org(default_org_id, stations)

@@ -127,6 +127,7 @@ def volunteer_import(request):
                 file=form.cleaned_data["file"],
                 default_org_id=form.cleaned_data["default_org"],
                 approve=form.cleaned_data.get("approve", False),
+                consent_confirmed=form.cleaned_data.get("confirm", False),
             )
         except ServiceError as exc:
             apply_errors(form, exc)

@@ -106,6 +106,7 @@ def english():
 
 def do_import(actor, rows, **kwargs) -> excel.ImportResult:
     data = rows if isinstance(rows, bytes) else xlsx(rows)
+    kwargs.setdefault("consent_confirmed", True)
     return excel.volunteer_import(actor=actor, file=upload(data), **kwargs)
 
 
@@ -443,7 +444,7 @@ def test_non_xlsx_content_is_refused_whatever_its_name(tree, owner, content, cod
             zf.writestr("hello.txt", "hi")
         content = buf.getvalue()
     with pytest.raises(ServiceError) as exc:
-        excel.volunteer_import(actor=owner, file=upload(content, "volunteers.xlsx"))
+        excel.volunteer_import(actor=owner, file=upload(content, "volunteers.xlsx"), consent_confirmed=True)
     assert exc.value.code == code and exc.value.field == "file"
 
 
@@ -464,7 +465,7 @@ def test_forked_reader_reports_a_damaged_workbook(tree, owner, settings):
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("[Content_Types].xml", "<Types/>")
     with pytest.raises(ServiceError) as exc:
-        excel.volunteer_import(actor=owner, file=upload(buf.getvalue()))
+        excel.volunteer_import(actor=owner, file=upload(buf.getvalue()), consent_confirmed=True)
     assert exc.value.code == "not_xlsx"
 
 
@@ -493,6 +494,13 @@ def test_approve_only_where_the_actor_may(tree, owner, monkeypatch):
 def test_without_change_anywhere_import_is_refused(tree, assessor):
     with pytest.raises(PermissionDenied):
         do_import(assessor, [row(1)])
+
+
+def test_import_without_the_consent_confirmation_is_refused_by_the_service(tree, owner):
+    with pytest.raises(ServiceError) as exc:
+        do_import(owner, [row(1)], consent_confirmed=False)
+    assert exc.value.code == "consent_required" and exc.value.field == "confirm"
+    assert Volunteer.objects.count() == 0
 
 
 # -------------------------------------------------------------------------------------------- export
