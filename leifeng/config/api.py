@@ -90,7 +90,12 @@ def on_http_error(request, exc: HttpError):
 
 def _register_routers() -> None:
     from leifeng.accounts.api import router as accounts_router
+    from leifeng.activities.api import router as activities_router
+    from leifeng.attendance.api import router as attendance_router
     from leifeng.core.api import router as core_router
+    from leifeng.hours.api import router as hours_router
+    from leifeng.notifications.api import router as notifications_router
+    from leifeng.orders.api import router as orders_router
     from leifeng.orgs.api import router as orgs_router
     from leifeng.people.api import router as people_router
     from leifeng.teams.api import router as teams_router
@@ -100,6 +105,11 @@ def _register_routers() -> None:
     api.add_router("/orgs/", orgs_router)
     api.add_router("/people/", people_router)
     api.add_router("/teams/", teams_router)
+    api.add_router("/activities/", activities_router)
+    api.add_router("/attendance/", attendance_router)
+    api.add_router("/hours/", hours_router)
+    api.add_router("/orders/", orders_router)
+    api.add_router("/notifications/", notifications_router)
 
 
 _register_routers()

@@ -51,7 +51,13 @@ INSTALLED_APPS = [
     "leifeng.orgs",
     "leifeng.people",
     "leifeng.teams",
+    "leifeng.activities",
+    "leifeng.attendance",
+    "leifeng.hours",
+    "leifeng.orders",
+    "leifeng.notifications",
     "leifeng.demo",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -214,6 +220,24 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 MIN_VOLUNTEER_AGE = envint("MIN_VOLUNTEER_AGE", "14")
 ADULT_AGE = 18
 TEAM_GROUP_SIZE_LIMIT = envint("TEAM_GROUP_SIZE_LIMIT", "8")
+# Per-node overrides live in Org.rules; installation-wide defaults of leifeng/core/rules.py may be set here.
+LEIFENG_RULES: dict = {}
+
+# Background work (reminders, escalations, auto-close) with Django's tasks framework. The database
+# backend needs no extra server: run `manage.py db_worker` beside the app server. TASKS_BACKEND=immediate
+# runs tasks inline (tests, tiny installations).
+TASKS = {
+    "default": {
+        "BACKEND": "django.tasks.backends.immediate.ImmediateBackend"
+        if os.getenv("TASKS_BACKEND", "database") == "immediate"
+        else "django_tasks_db.DatabaseBackend",
+    }
+}
+
+# Notification channels (leifeng/notifications): console and e-mail built in; SMS and WeChat are adapters
+# named here by dotted path. Every message also lands in the recipient's in-app inbox.
+NOTIFICATION_CHANNELS = [c for c in os.getenv("NOTIFICATION_CHANNELS", "console,email").split(",") if c]
+SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

@@ -43,6 +43,8 @@ class Org(MP_Node, TimeStampedModel):
     address = models.CharField(pgettext_lazy("place", "address"), max_length=200, blank=True)
     contact_name = models.CharField(_("contact person"), max_length=50, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    # Regional rules that differ from the defaults (DESIGN §4), inherited by the subtree: see core/rules.py.
+    rules = models.JSONField(_("regional rules"), default=dict, blank=True)
 
     node_order_by = ["name"]
     steplen = 4

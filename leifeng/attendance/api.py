@@ -1,0 +1,5 @@
+"""/api/v1/attendance/."""
+
+from ninja import Router
+
+router = Router(tags=["attendance"])

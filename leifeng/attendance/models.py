@@ -1,0 +1,3 @@
+"""Models of attendance."""
+
+from django.db import models  # noqa: F401

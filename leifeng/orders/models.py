@@ -1,0 +1,3 @@
+"""Models of orders."""
+
+from django.db import models  # noqa: F401
