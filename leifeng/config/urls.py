@@ -15,6 +15,7 @@ urlpatterns = [
     path("orders/", include("leifeng.orders.urls")),
     path("notifications/", include("leifeng.notifications.urls")),
     path("api/v1/", api.urls),
+    path("open311/v2/", include("leifeng.orders.open311_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

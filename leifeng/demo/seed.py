@@ -662,14 +662,20 @@ def seed_demo(*, today: date | None = None) -> Demo:
         b.build_people()
         b.build_teams()
         counts = b.record()
-    return Demo(
-        center=b.center,
-        subcenter=b.sub,
-        stations=b.stations,
-        other_subcenter=b.other,
-        units=b.units,
-        users=b.users,
-        people=b.people,
-        teams=b.teams,
-        counts=counts,
-    )
+        demo = Demo(
+            center=b.center,
+            subcenter=b.sub,
+            stations=b.stations,
+            other_subcenter=b.other,
+            units=b.units,
+            users=b.users,
+            people=b.people,
+            teams=b.teams,
+            counts=counts,
+        )
+        # Each domain adds its own demo on top of the people and teams (leifeng/demo/seed_<domain>.py).
+        from leifeng.demo import seed_activities, seed_orders
+
+        demo.counts.update(seed_activities.build(demo, today=today, now=b.now))
+        demo.counts.update(seed_orders.build(demo, today=today, now=b.now))
+    return demo

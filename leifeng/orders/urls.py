@@ -1,6 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
 
 from leifeng.orders import views  # noqa: F401
 
 app_name = "orders"
-urlpatterns: list = []
+urlpatterns: list = [
+    # Suggestions and batch dispatch (the matching engine's pages): dispatch_urls.py.
+    path("dispatch/", include("leifeng.orders.dispatch_urls")),
+]

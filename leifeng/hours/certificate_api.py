@@ -1,0 +1,5 @@
+"""/api/v1/hours/certificates/."""
+
+from ninja import Router
+
+router = Router(tags=["certificates"])
