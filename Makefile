@@ -28,11 +28,13 @@ migrate: venv
 	$(BIN)/python manage.py migrate --noinput
 
 ## make run: set up, migrate, load the demo once (kept on later runs), print accounts, serve.
+## Background tasks (reminders, escalations) run inline on the laptop; production runs `manage.py db_worker`.
 run: migrate
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py seed_demo --if-empty
 	$(BIN)/python manage.py demo_accounts
-	ALLOWED_HOSTS="$${ALLOWED_HOSTS:-127.0.0.1,localhost,$(HOST)}" $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	TASKS_BACKEND="$${TASKS_BACKEND:-immediate}" ALLOWED_HOSTS="$${ALLOWED_HOSTS:-127.0.0.1,localhost,$(HOST)}" \
+	  $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: dev-deps
 	$(BIN)/ruff check .
