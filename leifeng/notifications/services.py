@@ -1,0 +1,307 @@
+"""Writes about notifications.
+
+`notify` is what every other app calls: inbox rows and one `Delivery` per channel are written in the caller's
+transaction; the sending task is enqueued only after that transaction commits, so nothing is sent for a
+change that rolled back and nothing acknowledged is lost (a crash leaves `pending` rows that `send_reminders`
+picks up again).
+
+Rules:
+  * `dedupe_key` (e.g. ``signup:12:day_before``) is unique per recipient: the same reminder never goes twice to
+    the same person, also when two drivers race (unique constraint + conflicts ignored);
+  * a delivery is claimed pending → sending by a conditional UPDATE, so two workers never both send it;
+  * failed deliveries are retried automatically up to MAX_ATTEMPTS (by `retry_due`), or by staff by hand;
+  * a relay (短信接力) goes to every account holding one of `roles` in the subtree of `org`; the sender needs
+    Perm.CHANGE at `org`; out of scope answers 404.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leifeng.accounts.models import Role, RoleAssignment
+from leifeng.core import audit, scope
+from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
+from leifeng.core.scope import Perm
+from leifeng.notifications import channels as channel_registry
+from leifeng.notifications.models import Delivery, DeliveryStatus, Notification, Relay
+
+MAX_ATTEMPTS = 3
+RETRY_AFTER = timedelta(minutes=5)  # times the number of attempts so far
+STALE_SENDING = timedelta(minutes=15)  # a worker that died mid-send
+TASK_BATCH = 200  # delivery ids per background task
+RELAY_ROLES_DEFAULT = (Role.ORG_ADMIN, Role.ORG_STAFF, Role.TEAM_LEADER, Role.CARE_WORKER, Role.RECORDER)
+
+
+def _user_ids(recipients: Iterable) -> list[int]:
+    ids = []
+    seen = set()
+    for r in recipients:
+        pk = r if isinstance(r, int) else r.pk
+        if pk is not None and pk not in seen:
+            seen.add(pk)
+            ids.append(pk)
+    return ids
+
+
+def enqueue_send(delivery_ids: list[int]) -> None:
+    """Run the sending task for these deliveries once the current transaction commits."""
+    from leifeng.notifications.tasks import send_deliveries
+
+    ids = list(delivery_ids)
+    if not ids:
+        return
+
+    def go() -> None:
+        for i in range(0, len(ids), TASK_BATCH):
+            send_deliveries.enqueue(ids[i : i + TASK_BATCH])
+
+    transaction.on_commit(go)
+
+
+def notify(
+    *,
+    recipients: Iterable,
+    kind: str,
+    title: str,
+    body: str,
+    link: str = "",
+    channels: list[str] | None = None,
+    dedupe_key: str | None = None,
+    relay: Relay | None = None,
+) -> list[Notification]:
+    """Put a message in each recipient's inbox and queue it on every channel. Returns the new inbox rows
+    (recipients who already got `dedupe_key` are left out)."""
+    user_ids = _user_ids(recipients)
+    if not user_ids:
+        return []
+    names = list(channels if channels is not None else channel_registry.configured())
+    title = str(title)[:200]
+    with transaction.atomic():
+        if dedupe_key:
+            had = set(
+                Notification.objects.filter(dedupe_key=dedupe_key, recipient_id__in=user_ids).values_list(
+                    "recipient_id", flat=True
+                )
+            )
+            todo = [u for u in user_ids if u not in had]
+            if not todo:
+                return []
+            rows = [
+                Notification(
+                    recipient_id=u, kind=kind, title=title, body=body, link=link, dedupe_key=dedupe_key, relay=relay
+                )
+                for u in todo
+            ]
+            # A racing driver may have written some of them since: those are skipped, not duplicated.
+            Notification.objects.bulk_create(rows, ignore_conflicts=True)
+            created = list(
+                Notification.objects.filter(dedupe_key=dedupe_key, recipient_id__in=todo, deliveries__isnull=True)
+            )
+        else:
+            rows = [
+                Notification(recipient_id=u, kind=kind, title=title, body=body, link=link, relay=relay)
+                for u in user_ids
+            ]
+            created = Notification.objects.bulk_create(rows)
+        if names and created:
+            Delivery.objects.bulk_create(
+                [Delivery(notification_id=n.pk, channel=c) for n in created for c in names], ignore_conflicts=True
+            )
+            ids = list(
+                Delivery.objects.filter(
+                    notification_id__in=[n.pk for n in created], status=DeliveryStatus.PENDING
+                ).values_list("pk", flat=True)
+            )
+            enqueue_send(ids)
+    return created
+
+
+def send_delivery(delivery_id: int, *, now: datetime | None = None) -> str | None:
+    """Send one pending delivery through its channel; returns its new status, or None if someone else has it."""
+    now = now or timezone.now()
+    claimed = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, last_attempt_at=now
+    )
+    if not claimed:
+        return None
+    delivery = Delivery.objects.select_related("notification__recipient").get(pk=delivery_id)
+    try:
+        address = channel_registry.get(delivery.channel).send(delivery)
+    except channel_registry.Skip as exc:
+        delivery.status, delivery.error = DeliveryStatus.SKIPPED, str(exc)[:500]
+    except Exception as exc:
+        delivery.status, delivery.error = DeliveryStatus.FAILED, f"{type(exc).__name__}: {exc}"[:500]
+    else:
+        delivery.status, delivery.error, delivery.sent_at = DeliveryStatus.SENT, "", timezone.now()
+        delivery.address = str(address or "")[:200]
+    delivery.save(update_fields=["status", "error", "sent_at", "address"])
+    return delivery.status
+
+
+def retry_due(*, now: datetime | None = None) -> int:
+    """Put failed deliveries whose back-off has passed (and sends a dead worker left behind) back to pending,
+    and queue them. Returns how many."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        Delivery.objects.filter(status=DeliveryStatus.SENDING, last_attempt_at__lt=now - STALE_SENDING).update(
+            status=DeliveryStatus.FAILED, error="worker stopped while sending"
+        )
+        due = [
+            d.pk
+            for d in Delivery.objects.filter(status=DeliveryStatus.FAILED, attempts__lt=MAX_ATTEMPTS).only(
+                "pk", "attempts", "last_attempt_at"
+            )
+            if d.last_attempt_at is None or d.last_attempt_at <= now - RETRY_AFTER * d.attempts
+        ]
+        # Pending ones nobody picked up (the queue was down when they were written).
+        due += list(
+            Delivery.objects.filter(status=DeliveryStatus.PENDING, created_at__lt=now - RETRY_AFTER).values_list(
+                "pk", flat=True
+            )
+        )
+        Delivery.objects.filter(pk__in=due, status=DeliveryStatus.FAILED).update(status=DeliveryStatus.PENDING)
+        enqueue_send(due)
+    return len(due)
+
+
+def _delivery_for_staff(*, actor, delivery_id: int, perm: Perm) -> Delivery:
+    """A delivery of a relay the actor may see (relays are the deliveries staff look after)."""
+    delivery = (
+        Delivery.objects.select_related("notification__relay__org")
+        .filter(pk=delivery_id, notification__relay__isnull=False)
+        .filter(scope.q(actor, Perm.VIEW, field="notification__relay__org"))
+        .first()
+    )
+    if delivery is None:
+        raise NotFound()
+    if not scope.allows(actor, perm, delivery.notification.relay.org):
+        raise PermissionDenied()
+    return delivery
+
+
+def delivery_retry(*, actor, delivery_id: int) -> Delivery:
+    """Staff retries a failed delivery of a relay by hand (e.g. after fixing the SMS gateway)."""
+    with transaction.atomic():
+        delivery = _delivery_for_staff(actor=actor, delivery_id=delivery_id, perm=Perm.CHANGE)
+        if delivery.status != DeliveryStatus.FAILED:
+            raise Conflict(_("Only a failed delivery can be retried."), code="not_failed")
+        delivery.status = DeliveryStatus.PENDING
+        delivery.save(update_fields=["status"])
+        audit.record(
+            actor=actor,
+            action="delivery.retry",
+            obj=delivery,
+            org=delivery.notification.relay.org,
+            changes={"status": [DeliveryStatus.FAILED, DeliveryStatus.PENDING]},
+        )
+        enqueue_send([delivery.pk])
+    return delivery
+
+
+def relay_retry_failed(*, actor, relay_id: int) -> int:
+    """Retry every failed delivery of one relay."""
+    with transaction.atomic():
+        relay = Relay.objects.select_related("org").filter(pk=relay_id).first()
+        if relay is None or not scope.allows(actor, Perm.VIEW, relay.org):
+            raise NotFound()
+        if not scope.allows(actor, Perm.CHANGE, relay.org):
+            raise PermissionDenied()
+        ids = list(
+            Delivery.objects.filter(notification__relay=relay, status=DeliveryStatus.FAILED).values_list(
+                "pk", flat=True
+            )
+        )
+        Delivery.objects.filter(pk__in=ids).update(status=DeliveryStatus.PENDING)
+        audit.record(actor=actor, action="relay.retry", obj=relay, changes={"deliveries": len(ids)})
+        enqueue_send(ids)
+    return len(ids)
+
+
+def notification_mark_read(*, actor, notification_id: int, now: datetime | None = None) -> Notification:
+    """Mark one of the actor's own notifications read; anyone else's is 404."""
+    n = Notification.objects.filter(pk=notification_id, recipient_id=getattr(actor, "pk", None)).first()
+    if n is None:
+        raise NotFound()
+    if n.read_at is None:
+        n.read_at = now or timezone.now()
+        n.save(update_fields=["read_at"])
+    return n
+
+
+def notification_mark_all_read(*, actor, now: datetime | None = None) -> int:
+    return Notification.objects.filter(recipient_id=actor.pk, read_at__isnull=True).update(
+        read_at=now or timezone.now()
+    )
+
+
+def relay_recipients(*, org, roles: Iterable[str]):
+    """Accounts holding one of `roles` at `org` or below (each once)."""
+    User = get_user_model()
+    return (
+        User.objects.filter(is_active=True)
+        .filter(
+            pk__in=RoleAssignment.objects.filter(org__path__startswith=org.path, role__in=list(roles)).values("user_id")
+        )
+        .order_by("pk")
+    )
+
+
+def relay_send(
+    *,
+    actor,
+    org,
+    title: str,
+    body: str,
+    roles: Iterable[str] | None = None,
+    channels: list[str] | None = None,
+    link: str = "",
+) -> Relay:
+    """短信接力: one message to every role holder in the subtree of `org`, with a delivery row per person."""
+    if not scope.allows(actor, Perm.VIEW, org):
+        raise NotFound()
+    if not scope.allows(actor, Perm.CHANGE, org):
+        raise PermissionDenied()
+    roles = [str(r) for r in (roles or RELAY_ROLES_DEFAULT)]
+    valid = set(Role.values) - {Role.PLATFORM_ADMIN}
+    if not roles or any(r not in valid for r in roles):
+        raise ServiceError(_("Choose the roles to send to."), code="invalid_roles", field="roles")
+    title, body = (title or "").strip(), (body or "").strip()
+    if not title or not body:
+        raise ServiceError(
+            _("A relay needs a title and a message."), code="empty", field="title" if not title else "body"
+        )
+    with transaction.atomic():
+        relay = Relay.objects.create(org=org, sender=actor, title=title[:120], body=body, roles=roles)
+        ids = list(relay_recipients(org=org, roles=roles).values_list("pk", flat=True))
+        created = notify(
+            recipients=ids,
+            kind="relay",
+            title=title,
+            body=body,
+            link=link or reverse("notifications:inbox"),
+            channels=channels,
+            relay=relay,
+        )
+        relay.recipient_count = len(created)
+        relay.save(update_fields=["recipient_count"])
+        audit.record(actor=actor, action="relay.send", obj=relay, changes={"roles": roles, "recipients": len(created)})
+    return relay
+
+
+__all__ = [
+    "notify",
+    "send_delivery",
+    "retry_due",
+    "delivery_retry",
+    "relay_retry_failed",
+    "relay_send",
+    "relay_recipients",
+    "notification_mark_read",
+    "notification_mark_all_read",
+]
