@@ -1,5 +1,156 @@
-"""/api/v1/hours/certificates/."""
+"""/api/v1/hours/certificates/: request, list, detail, issue, refuse, revoke, PDF, and the public check.
 
-from ninja import Router
+Schema in → service/selector → schema out. Out of scope is 404; seen but not allowed is 403.
+`GET verify/{code}` needs no authentication and returns only the frozen, ID-masked content.
+"""
+
+from datetime import date, datetime
+
+from django.http import HttpResponse
+from ninja import Query, Router, Schema, Status
+from ninja.pagination import paginate
+
+from leifeng.core.pagination import Page
+from leifeng.hours import certificates as certs
+from leifeng.hours.models import Certificate, CertificateStatus
 
 router = Router(tags=["certificates"])
+
+
+class CertificateOut(Schema):
+    id: int
+    volunteer_number: str
+    volunteer_name: str
+    org_id: int
+    org_name: str
+    period_from: date
+    period_to: date
+    status: CertificateStatus
+    number: str | None
+    total_minutes: int
+    requested_at: datetime
+    issued_at: datetime | None
+    decision_note: str
+    verification_url: str | None
+    content: dict | None
+
+    @staticmethod
+    def resolve_volunteer_number(obj: Certificate) -> str:
+        return obj.volunteer.number
+
+    @staticmethod
+    def resolve_volunteer_name(obj: Certificate) -> str:
+        return obj.volunteer.name
+
+    @staticmethod
+    def resolve_org_name(obj: Certificate) -> str:
+        return obj.org.name
+
+    @staticmethod
+    def resolve_verification_url(obj: Certificate) -> str | None:
+        return obj.content.get("verification_url") if obj.number else None
+
+    @staticmethod
+    def resolve_content(obj: Certificate) -> dict | None:
+        return obj.content or None
+
+
+class CertificateQuery(Schema):
+    status: CertificateStatus | None = None
+    org: int | None = None
+    mine: bool = False
+    to_decide: bool = False
+
+
+class RequestIn(Schema):
+    """For oneself: no volunteer_number. Staff for a volunteer: their number."""
+
+    org_id: int
+    period_from: date
+    period_to: date
+    volunteer_number: str | None = None
+
+
+class IssueIn(Schema):
+    person_in_charge: str = ""
+    contact_phone: str = ""
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class VerifyOut(Schema):
+    genuine: bool
+    status: CertificateStatus
+    number: str
+    issued_on: date
+    org_name: str
+    revoked_at: datetime | None
+    content: dict
+
+
+def _out(request, certificate_id: int) -> Certificate:
+    return certs.certificate_get(actor=request.user, certificate_id=certificate_id)
+
+
+@router.get("", response=list[CertificateOut], summary="List certificates (scoped)")
+@paginate(Page)
+def list_certificates(request, filters: Query[CertificateQuery]):
+    return certs.certificate_list(
+        actor=request.user,
+        filters=certs.CertificateFilters(
+            status=filters.status or "", org_id=filters.org, mine=filters.mine, to_decide=filters.to_decide
+        ),
+    )
+
+
+@router.post("", response={201: CertificateOut}, summary="Ask for a certificate")
+def request_certificate(request, payload: RequestIn):
+    cert = certs.certificate_request(actor=request.user, **payload.model_dump())
+    return Status(201, _out(request, cert.pk))
+
+
+@router.get("/verify/{code}", response=VerifyOut, auth=None, summary="Check a certificate (public)")
+def verify_certificate(request, code: str):
+    cert = certs.certificate_verify(code=code)
+    return {
+        "genuine": cert.status == CertificateStatus.ISSUED,
+        "status": cert.status,
+        "number": cert.number,
+        "issued_on": cert.content["issued_on"],
+        "org_name": cert.content["org_name"],
+        "revoked_at": certs.revoked_at(cert),
+        "content": cert.content,
+    }
+
+
+@router.get("/{certificate_id}", response=CertificateOut, summary="One certificate")
+def get_certificate(request, certificate_id: int):
+    return _out(request, certificate_id)
+
+
+@router.post("/{certificate_id}/issue", response=CertificateOut, summary="Issue (the organizing node only)")
+def issue_certificate(request, certificate_id: int, payload: IssueIn):
+    certs.certificate_issue(actor=request.user, certificate_id=certificate_id, **payload.model_dump())
+    return _out(request, certificate_id)
+
+
+@router.post("/{certificate_id}/refuse", response=CertificateOut, summary="Refuse a request, with a reason")
+def refuse_certificate(request, certificate_id: int, payload: ReasonIn):
+    certs.certificate_refuse(actor=request.user, certificate_id=certificate_id, reason=payload.reason)
+    return _out(request, certificate_id)
+
+
+@router.post("/{certificate_id}/revoke", response=CertificateOut, summary="Revoke an issued certificate")
+def revoke_certificate(request, certificate_id: int, payload: ReasonIn):
+    certs.certificate_revoke(actor=request.user, certificate_id=certificate_id, reason=payload.reason)
+    return _out(request, certificate_id)
+
+
+@router.get("/{certificate_id}/pdf", summary="The certificate as PDF", response={200: None})
+def certificate_pdf(request, certificate_id: int):
+    cert, pdf = certs.certificate_pdf(actor=request.user, certificate_id=certificate_id)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{cert.number}.pdf"'
+    return response
