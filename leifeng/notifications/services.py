@@ -29,7 +29,7 @@ from leifeng.core import audit, scope
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from leifeng.core.scope import Perm
 from leifeng.notifications import channels as channel_registry
-from leifeng.notifications.models import Delivery, DeliveryStatus, Notification, Relay
+from leifeng.notifications.models import Delivery, DeliveryStatus, FeedToken, Notification, Relay, new_feed_token
 
 MAX_ATTEMPTS = 3
 RETRY_AFTER = timedelta(minutes=5)  # times the number of attempts so far
@@ -305,3 +305,24 @@ __all__ = [
     "notification_mark_read",
     "notification_mark_all_read",
 ]
+
+
+def feed_token_for(*, user) -> FeedToken:
+    """The person's calendar token, made on first use."""
+    token, _created = FeedToken.objects.get_or_create(user=user)
+    return token
+
+
+def feed_token_reset(*, actor) -> FeedToken:
+    """A new secret for the "my shifts" URL; the old URL answers 404 from now on."""
+    with transaction.atomic():
+        token, _created = FeedToken.objects.select_for_update().get_or_create(user=actor)
+        token.token = new_feed_token()
+        token.save(update_fields=["token", "created_at"])
+        audit.record(
+            actor=actor,
+            action="feed_token.reset",
+            obj=token,
+            object_repr=str(actor),
+        )
+    return token

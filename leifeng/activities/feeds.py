@@ -1,0 +1,223 @@
+"""iCalendar feeds (RFC 5545): one VEVENT per post.
+
+* Node feed (public): the published and in-progress activities of a node's subtree that are open to the whole
+  subtree, plus cancelled ones that had been published (so subscribed calendars mark them cancelled). It is
+  recruitment information and carries no personal data: no contact phone, no names of volunteers.
+* "My shifts" (personal): the confirmed sign-ups of one volunteer, behind an unguessable token in the URL
+  (calendar apps cannot log in); the volunteer can reset the token, which kills the old URL at once. It adds
+  the contact person and phone and the group.
+
+Each feed is built with a constant number of queries whatever the number of activities.
+"""
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from icalendar import Calendar, Event, vGeo
+
+from leifeng.activities.models import ActivityStatus, Post, Signup, SignupStatus, Visibility
+from leifeng.core import scope
+from leifeng.core.scope import Perm
+from leifeng.orgs.models import Org
+
+FEED_STATUSES = (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS, ActivityStatus.CANCELLED)
+PAST_DAYS = 60  # posts that ended longer ago than this drop out of the feeds
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+SEQUENCE_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def host() -> str:
+    return urlparse(settings.SITE_URL).hostname or "leifeng"
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def activity_url(activity_id: int) -> str:
+    for name in ("activities:activity_detail", "activities:detail"):
+        try:
+            return absolute(reverse(name, args=[activity_id]))
+        except NoReverseMatch:
+            continue
+    return absolute(f"/activities/{activity_id}/")
+
+
+def _utc(dt: datetime) -> datetime:
+    return dt.astimezone(UTC)
+
+
+def sequence_of(modified: datetime) -> int:
+    """SEQUENCE must grow whenever the event changes; minutes since an epoch of the last change do that."""
+    return max(0, int((modified - SEQUENCE_EPOCH).total_seconds() // 60))
+
+
+def post_event(post: Post, *, personal: bool = False, group: str = "") -> Event:
+    a = post.activity
+    ev = Event()
+    ev.add("uid", f"post-{post.pk}@{host()}")
+    ev.add("dtstamp", _utc(a.updated_at))
+    ev.add("last-modified", _utc(a.updated_at))
+    ev.add("sequence", sequence_of(a.updated_at))
+    ev.add("dtstart", _utc(post.starts_at))
+    ev.add("dtend", _utc(post.ends_at))
+    ev.add("summary", f"{a.title} · {post.title}")
+    ev.add("location", a.address)
+    if a.latitude is not None and a.longitude is not None:
+        ev.add("geo", vGeo((float(a.latitude), float(a.longitude))))
+    lines = [f"{_('Organizer')}: {a.org.name}"]
+    if post.description:
+        lines.append(post.description)
+    if a.description:
+        lines.append(a.description)
+    if personal:
+        if group:
+            lines.append(f"{_('Group')}: {group}")
+        if a.contact_name or a.contact_phone:
+            lines.append(f"{_('Contact')}: {a.contact_name} {a.contact_phone}".strip())
+    if a.supplies:
+        lines.append(f"{_('Bring')}: {'、'.join(s.strip() for s in a.supplies.splitlines() if s.strip())}")
+    if a.safety_notes:
+        lines.append(f"{_('Safety notes')}: {a.safety_notes}")
+    if a.status == ActivityStatus.CANCELLED and a.cancel_reason:
+        lines.append(f"{_('Cancelled')}: {a.cancel_reason}")
+    ev.add("description", "\n".join(lines))
+    ev.add("url", activity_url(a.pk))
+    ev.add("status", "CANCELLED" if a.status == ActivityStatus.CANCELLED else "CONFIRMED")
+    ev.add("transp", "OPAQUE")
+    return ev
+
+
+def new_calendar(name: str) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", "-//leifeng//volunteer activities//ZH")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", "UTC")
+    cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT1H")
+    return cal
+
+
+def node_posts(org: Org, *, now: datetime | None = None):
+    now = now or timezone.now()
+    return (
+        Post.objects.filter(
+            activity__org__path__startswith=org.path,
+            activity__status__in=FEED_STATUSES,
+            activity__published_at__isnull=False,
+            activity__visibility=Visibility.SUBTREE,
+            ends_at__gte=now - timedelta(days=PAST_DAYS),
+        )
+        .select_related("activity__org")
+        .order_by("starts_at", "id")
+    )
+
+
+def node_calendar(org: Org, *, now: datetime | None = None) -> bytes:
+    cal = new_calendar(f"{org.name} · {_('volunteer activities')}")
+    for post in node_posts(org, now=now):
+        cal.add_component(post_event(post))
+    return cal.to_ical()
+
+
+def my_signups(user, *, now: datetime | None = None):
+    now = now or timezone.now()
+    return (
+        Signup.objects.filter(
+            volunteer__user=user,
+            status=SignupStatus.CONFIRMED,
+            post__activity__status__in=FEED_STATUSES,
+            ends_at__gte=now - timedelta(days=PAST_DAYS),
+        )
+        .select_related("post__activity__org", "group")
+        .order_by("starts_at", "id")
+    )
+
+
+def my_calendar(user, *, now: datetime | None = None) -> bytes:
+    cal = new_calendar(_("My volunteer shifts"))
+    for s in my_signups(user, now=now):
+        cal.add_component(post_event(s.post, personal=True, group=str(s.group) if s.group_id else ""))
+    return cal.to_ical()
+
+
+def _ics(body: bytes, *, filename: str, private: bool) -> HttpResponse:
+    resp = HttpResponse(body, content_type=CONTENT_TYPE)
+    resp["Content-Disposition"] = f'inline; filename="{filename}"'
+    resp["Cache-Control"] = "private, no-store" if private else "public, max-age=300"
+    if private:
+        resp["X-Robots-Tag"] = "noindex"
+        resp["Referrer-Policy"] = "no-referrer"
+    return resp
+
+
+# ---------------------------------------------------------------- views
+
+
+def node_feed(request: HttpRequest, org_id: int) -> HttpResponse:
+    """Public: anyone may subscribe to a node's recruitment calendar."""
+    org = Org.objects.filter(pk=org_id).first()
+    if org is None:
+        raise Http404
+    return _ics(node_calendar(org), filename=f"node-{org.pk}.ics", private=False)
+
+
+def my_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """Personal: the token is the only credential; a reset token answers 404 like one that never existed."""
+    from leifeng.notifications.models import FeedToken
+
+    ft = FeedToken.objects.select_related("user").filter(token=token, user__is_active=True).first()
+    if ft is None:
+        raise Http404
+    return _ics(my_calendar(ft.user), filename="my-shifts.ics", private=True)
+
+
+def _webcal(url: str) -> str:
+    return "webcal://" + url.split("://", 1)[-1]
+
+
+def _home_nodes(user) -> list[Org]:
+    """The nodes whose feeds a person is offered: their volunteer station, else the nodes of their roles."""
+    volunteer = getattr(user, "volunteer", None)
+    if volunteer is not None:
+        return [volunteer.org]
+    roots = scope.paths(user, Perm.VIEW)
+    if roots is None:
+        return list(Org.objects.filter(depth=1).order_by("path"))
+    return list(Org.objects.filter(path__in=roots).order_by("path"))
+
+
+@login_required
+def feed_links(request: HttpRequest) -> HttpResponse:
+    from leifeng.notifications.services import feed_token_for
+
+    token = feed_token_for(user=request.user)
+    mine = absolute(reverse("activities:feed_mine", args=[token.token]))
+    nodes = []
+    for org in _home_nodes(request.user):
+        url = absolute(reverse("activities:feed_node", args=[org.pk]))
+        nodes.append({"org": org, "url": url, "webcal": _webcal(url)})
+    context = {"mine": mine, "mine_webcal": _webcal(mine), "nodes": nodes, "token_created": token.created_at}
+    return render(request, "notifications/feed_links.html", context)
+
+
+@login_required
+@require_POST
+def feed_reset(request: HttpRequest) -> HttpResponse:
+    from leifeng.notifications.services import feed_token_reset
+
+    feed_token_reset(actor=request.user)
+    messages.success(request, _("A new personal calendar link was made; the old one no longer works."))
+    return redirect("activities:feed_links")
