@@ -1,5 +1,15 @@
-"""Open311 GeoReport v2 under /open311/v2/ (see open311.py)."""
+"""Open311 GeoReport v2 under /open311/v2/ (see open311.py): the specification fixes these paths."""
 
-from django.urls import path  # noqa: F401
+from django.urls import re_path
 
-urlpatterns: list = []
+from leifeng.orders import open311
+
+app_name = "open311"
+FMT = r"(?P<fmt>json|xml)"
+urlpatterns = [
+    re_path(rf"^discovery\.{FMT}$", open311.discovery, name="discovery"),
+    re_path(rf"^services\.{FMT}$", open311.services_list, name="services"),
+    re_path(rf"^services/(?P<code>[^/.]+)\.{FMT}$", open311.service_definition, name="service"),
+    re_path(rf"^requests\.{FMT}$", open311.requests_view, name="requests"),
+    re_path(rf"^requests/(?P<request_id>[^/.]+)\.{FMT}$", open311.request_detail, name="request"),
+]
