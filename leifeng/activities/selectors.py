@@ -1,0 +1,396 @@
+"""Reads about campaigns, activities, posts and sign-ups, always scoped to the actor.
+
+Who sees an activity:
+  * staff with Perm.VIEW at its node (or above): every status, with the roster;
+  * a volunteer, once it is published (or running, or finished): when its node is their station or one
+    above it (visibility "subtree"), or when they are an active member of a listed team ("teams");
+  * anyone who holds or held a sign-up for it.
+Campaigns are seen by staff of their subtree and by volunteers below their node.
+Anything else answers 404, exactly like an object that does not exist.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Exists, F, Func, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from leifeng.activities.models import (
+    ACTIVE_SIGNUP,
+    Activity,
+    ActivityCategory,
+    ActivityReport,
+    ActivityStatus,
+    Campaign,
+    Post,
+    Signup,
+    SignupGroup,
+    SignupStatus,
+)
+from leifeng.activities.services import volunteer_visible_q
+from leifeng.core import scope
+from leifeng.core.scope import Perm
+from leifeng.people.models import Volunteer
+from leifeng.teams.selectors import ancestor_paths, volunteer_of
+
+OPEN_STATUSES = (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS, ActivityStatus.FINISHED)
+
+
+@dataclass
+class ActivityFilters:
+    """Filters of the activity lists (pages and API alike); bad values are ignored, never an error page."""
+
+    q: str = ""
+    category: str = ""
+    status: str = ""
+    day: date | None = None  # activities with a post on this day
+    campaign_id: int | None = None
+    near: bool = False  # volunteers: at my station or the sub-center right above it
+
+    @classmethod
+    def from_params(cls, params) -> "ActivityFilters":
+        category = str(params.get("category") or "").strip()
+        status = str(params.get("status") or "").strip()
+        raw_day = str(params.get("date") or params.get("day") or "").strip()
+        try:
+            day = date.fromisoformat(raw_day) if raw_day else None
+        except ValueError:
+            day = None
+        camp = str(params.get("campaign") or "").strip()
+        return cls(
+            q=str(params.get("q") or "").strip(),
+            category=category if category in ActivityCategory.values else "",
+            status=status if status in ActivityStatus.values else "",
+            day=day,
+            campaign_id=int(camp) if camp.isdigit() else None,
+            near=str(params.get("near") or "").lower() in ("1", "true", "on", "yes"),
+        )
+
+
+def _apply(qs: QuerySet[Activity], f: ActivityFilters, volunteer: Volunteer | None = None) -> QuerySet[Activity]:
+    if f.q:
+        qs = qs.filter(title__contains=f.q)
+    if f.category:
+        qs = qs.filter(category=f.category)
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.campaign_id is not None:
+        qs = qs.filter(campaign_id=f.campaign_id)
+    if f.day is not None:
+        start = timezone.make_aware(datetime.combine(f.day, time.min))
+        qs = qs.filter(
+            Exists(
+                Post.objects.filter(activity=OuterRef("pk"), starts_at__lt=start + timedelta(days=1), ends_at__gt=start)
+            )
+        )
+    if f.near and volunteer is not None:
+        qs = qs.filter(org__path__in=ancestor_paths(volunteer.org.path)[-2:])
+    return qs
+
+
+def _with_counts(qs: QuerySet[Activity]) -> QuerySet[Activity]:
+    """Quota, confirmed and first post start per activity, as correlated subqueries (no GROUP BY on the row)."""
+
+    def agg(expr, **filters):
+        rows = Post.objects.filter(activity=OuterRef("pk"), **filters).order_by().values("activity")
+        return Subquery(rows.annotate(v=expr).values("v"))
+
+    return qs.annotate(
+        quota_total=Coalesce(agg(Sum("quota")), Value(0), output_field=IntegerField()),
+        filled_total=Coalesce(agg(Sum("filled")), Value(0), output_field=IntegerField()),
+        first_start=agg(Min("starts_at")),
+    )
+
+
+def _base() -> QuerySet[Activity]:
+    return Activity.objects.select_related("org", "campaign", "lead_unit")
+
+
+def activity_list(*, actor, filters: ActivityFilters | None = None) -> QuerySet[Activity]:
+    """Organizers: activities of the actor's subtree, newest first, with quota and sign-up totals."""
+    f = filters or ActivityFilters()
+    qs = _apply(_base().filter(scope.q(actor, Perm.VIEW)), f)
+    return _with_counts(qs).order_by("-id")
+
+
+def activity_find(*, actor, filters: ActivityFilters | None = None, now: datetime | None = None):
+    """Volunteers: published activities they may see with a post still to come, soonest first."""
+    f = filters or ActivityFilters()
+    volunteer = volunteer_of(actor)
+    if volunteer is None:
+        return Activity.objects.none()
+    now = now or timezone.now()
+    visible = Activity.objects.filter(volunteer_visible_q(volunteer)).values("pk")
+    qs = _base().filter(
+        pk__in=visible,
+        status__in=(ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS),
+    )
+    qs = qs.filter(Exists(Post.objects.filter(activity=OuterRef("pk"), starts_at__gt=now)))
+    qs = _apply(qs, ActivityFilters(**{**f.__dict__, "status": ""}), volunteer)
+    return _with_counts(qs).order_by("first_start", "pk")
+
+
+def visible_q(actor) -> Q:
+    """Every activity the actor may open (see the module docstring)."""
+    cond = scope.q(actor, Perm.VIEW)
+    volunteer = volunteer_of(actor)
+    if volunteer is not None:
+        visible = Activity.objects.filter(volunteer_visible_q(volunteer), status__in=OPEN_STATUSES).values("pk")
+        mine = Signup.objects.filter(volunteer=volunteer).values("post__activity_id")
+        cond |= Q(pk__in=visible) | Q(pk__in=mine)
+    return cond
+
+
+def activity_get(*, actor, activity_id) -> Activity:
+    try:
+        return _base().filter(visible_q(actor)).get(pk=activity_id)
+    except (Activity.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+@dataclass(frozen=True)
+class ActivityAccess:
+    view_roster: bool
+    change: bool
+    volunteer: Volunteer | None
+
+
+def activity_access(*, actor, activity: Activity) -> ActivityAccess:
+    return ActivityAccess(
+        view_roster=scope.allows(actor, Perm.VIEW, activity.org),
+        change=scope.allows(actor, Perm.CHANGE, activity.org),
+        volunteer=volunteer_of(actor),
+    )
+
+
+def _waitlist_count():
+    rows = (
+        Signup.objects.filter(post=OuterRef("pk"), status=SignupStatus.WAITLISTED)
+        .order_by()
+        .values("post")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
+def activity_posts(*, activity: Activity) -> list[Post]:
+    """Posts with their waitlist length and required skills: two queries."""
+    return list(
+        Post.objects.filter(activity=activity)
+        .annotate(waitlisted=_waitlist_count())
+        .prefetch_related("skills")
+        .order_by("starts_at", "pk")
+    )
+
+
+def my_signups_by_post(*, actor, activity: Activity) -> dict[int, Signup]:
+    """The actor's active sign-ups at this activity, by post id."""
+    volunteer = volunteer_of(actor)
+    if volunteer is None:
+        return {}
+    return {
+        s.post_id: s
+        for s in Signup.objects.filter(volunteer=volunteer, post__activity=activity, status__in=ACTIVE_SIGNUP)
+    }
+
+
+def my_shifts(*, actor, past: bool = False, now: datetime | None = None) -> QuerySet[Signup]:
+    """The volunteer's sign-ups: coming ones (active, soonest first) or past ones (newest first)."""
+    volunteer = volunteer_of(actor)
+    if volunteer is None:
+        return Signup.objects.none()
+    now = now or timezone.now()
+    qs = Signup.objects.filter(volunteer=volunteer).select_related(
+        "post", "post__activity", "post__activity__org", "group"
+    )
+    if past:
+        return qs.filter(Q(ends_at__lte=now) | ~Q(status__in=ACTIVE_SIGNUP)).order_by("-starts_at", "-pk")
+    return qs.filter(ends_at__gt=now, status__in=ACTIVE_SIGNUP).order_by("starts_at", "pk")
+
+
+@dataclass
+class RosterPost:
+    post: Post
+    confirmed: list[Signup]
+    waitlisted: list[Signup]
+    ended: list[Signup]
+    groups: list[SignupGroup]
+
+
+def activity_roster(*, actor, activity: Activity) -> list[RosterPost]:
+    """Every post with its sign-ups and groups, in three queries whatever the size (posts, sign-ups, groups)."""
+    if not scope.allows(actor, Perm.VIEW, activity.org):
+        raise Http404
+    posts = list(Post.objects.filter(activity=activity).order_by("starts_at", "pk"))
+    signups = (
+        Signup.objects.filter(post__activity=activity)
+        .select_related("volunteer", "group")
+        .only(
+            "pk",
+            "post_id",
+            "status",
+            "created_at",
+            "assigned_by_id",
+            "note",
+            "guardian_consent",
+            "group_id",
+            "group__number",
+            "group__name",
+            "volunteer__pk",
+            "volunteer__name",
+            "volunteer__number",
+            "volunteer__phone",
+            "volunteer__political_status",
+        )
+        .order_by("post_id", "created_at", "pk")
+    )
+    groups = SignupGroup.objects.filter(post__activity=activity).select_related("leader").order_by("post_id", "number")
+    by_post: dict[int, RosterPost] = {p.pk: RosterPost(p, [], [], [], []) for p in posts}
+    for s in signups:
+        entry = by_post[s.post_id]
+        if s.status == SignupStatus.CONFIRMED:
+            entry.confirmed.append(s)
+        elif s.status == SignupStatus.WAITLISTED:
+            entry.waitlisted.append(s)
+        else:
+            entry.ended.append(s)
+    members: dict[int, list[Signup]] = defaultdict(list)
+    for entry in by_post.values():
+        for s in entry.confirmed:
+            if s.group_id:
+                members[s.group_id].append(s)
+    for g in groups:
+        g.member_list = members.get(g.pk, [])
+        by_post[g.post_id].groups.append(g)
+    return list(by_post.values())
+
+
+# ---------------------------------------------------------------- campaigns
+
+
+def campaign_visible_q(actor) -> Q:
+    cond = scope.q(actor, Perm.VIEW)
+    volunteer = volunteer_of(actor)
+    if volunteer is not None:
+        cond |= Q(org__path__in=ancestor_paths(volunteer.org.path))
+    return cond
+
+
+def campaign_list(*, actor, q: str = "", year: int | None = None) -> QuerySet[Campaign]:
+    qs = Campaign.objects.filter(campaign_visible_q(actor)).select_related("org")
+    if q:
+        qs = qs.filter(title__contains=q)
+    if year:
+        qs = qs.filter(starts_on__year=year)
+    activities = (
+        Activity.objects.filter(campaign=OuterRef("pk"))
+        .exclude(status=ActivityStatus.DRAFT)
+        .order_by()
+        .values("campaign")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return qs.annotate(activity_count=Coalesce(Subquery(activities, output_field=IntegerField()), Value(0))).order_by(
+        "-starts_on", "-pk"
+    )
+
+
+def campaign_get(*, actor, campaign_id) -> Campaign:
+    try:
+        return (
+            Campaign.objects.filter(campaign_visible_q(actor))
+            .select_related("org", "leading_group", "copied_from")
+            .get(pk=campaign_id)
+        )
+    except (Campaign.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+@dataclass
+class Figures:
+    activities: int
+    people: int
+    minutes: int
+
+    @property
+    def hours(self) -> float:
+        return round(self.minutes / 60, 1)
+
+
+def campaign_figures(*, campaign: Campaign) -> Figures:
+    """Live figures in one query: activities (not drafts or cancelled), distinct people confirmed, hours
+    from the ledger (sum of minutes of every record of the campaign's activities, reversals included)."""
+    from leifeng.hours.models import ServiceRecord
+
+    live = Activity.objects.filter(campaign=OuterRef("pk")).exclude(
+        status__in=(ActivityStatus.DRAFT, ActivityStatus.CANCELLED)
+    )
+    people = Signup.objects.filter(post__activity__campaign=OuterRef("pk"), status=SignupStatus.CONFIRMED)
+    minutes = ServiceRecord.objects.filter(activity__campaign=OuterRef("pk"))
+
+    def one(qs, field: str, template: str = "%(function)s(%(expressions)s)", function: str = "SUM"):
+        """A plain aggregate over the whole subquery (a Func, so Django adds no GROUP BY)."""
+        agg = Func(F(field), function=function, template=template, output_field=IntegerField())
+        return Coalesce(Subquery(qs.order_by().annotate(v=agg).values("v")[:1]), Value(0), output_field=IntegerField())
+
+    row = (
+        Campaign.objects.filter(pk=campaign.pk)
+        .annotate(
+            f_activities=one(live, "pk", function="COUNT"),
+            f_people=one(people, "volunteer_id", "%(function)s(DISTINCT %(expressions)s)", "COUNT"),
+            f_minutes=one(minutes, "minutes"),
+        )
+        .values("f_activities", "f_people", "f_minutes")
+        .get()
+    )
+    return Figures(row["f_activities"], row["f_people"], row["f_minutes"])
+
+
+def campaign_activities(*, actor, campaign: Campaign) -> QuerySet[Activity]:
+    """The campaign's activities the actor may open: drafts only for staff."""
+    return _with_counts(_base().filter(campaign=campaign).filter(visible_q(actor))).order_by("first_start", "pk")
+
+
+def campaign_reports(*, actor, campaign: Campaign) -> list[ActivityReport]:
+    acts = Activity.objects.filter(campaign=campaign).filter(visible_q(actor)).values("pk")
+    return list(
+        ActivityReport.objects.filter(activity__in=acts)
+        .select_related("activity")
+        .prefetch_related("photos")
+        .order_by("-pk")
+    )
+
+
+@dataclass
+class Attendance:
+    confirmed: int
+    people_served: int
+    minutes: int
+    verified_minutes: int
+
+    @property
+    def hours(self) -> float:
+        return round(self.minutes / 60, 1)
+
+
+def activity_attendance(*, activity: Activity) -> Attendance:
+    """Report figures: confirmed sign-ups, and from the ledger the people with hours and the hours."""
+    from leifeng.hours.models import RecordKind, ServiceRecord
+
+    confirmed = Signup.objects.filter(post__activity=activity, status=SignupStatus.CONFIRMED).count()
+    agg = ServiceRecord.objects.filter(activity=activity).aggregate(
+        minutes=Coalesce(Sum("minutes"), 0),
+        verified=Coalesce(Sum("minutes", filter=Q(kind=RecordKind.VERIFIED)), 0),
+    )
+    served = (
+        ServiceRecord.objects.filter(activity=activity)
+        .values("volunteer_id")
+        .annotate(m=Sum("minutes"))
+        .filter(m__gt=0)
+        .count()
+    )
+    return Attendance(confirmed, served, agg["minutes"], agg["verified"])
