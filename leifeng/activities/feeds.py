@@ -20,13 +20,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from icalendar import Calendar, Event, vGeo
 
 from leifeng.activities.models import ActivityStatus, Post, Signup, SignupStatus, Visibility
 from leifeng.core import scope
 from leifeng.core.scope import Perm
+from leifeng.notifications import texts
 from leifeng.orgs.models import Org
 
 FEED_STATUSES = (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS, ActivityStatus.CANCELLED)
@@ -74,22 +74,23 @@ def post_event(post: Post, *, personal: bool = False, group: str = "") -> Event:
     ev.add("location", a.address)
     if a.latitude is not None and a.longitude is not None:
         ev.add("geo", vGeo((float(a.latitude), float(a.longitude))))
-    lines = [f"{_('Organizer')}: {a.org.name}"]
+    lines = [str(texts.ORGANIZER) % {"org": a.org.name}]
     if post.description:
         lines.append(post.description)
     if a.description:
         lines.append(a.description)
     if personal:
         if group:
-            lines.append(f"{_('Group')}: {group}")
+            lines.append(str(texts.GROUP) % {"group": group})
         if a.contact_name or a.contact_phone:
-            lines.append(f"{_('Contact')}: {a.contact_name} {a.contact_phone}".strip())
+            lines.append(str(texts.CONTACT) % {"contact": f"{a.contact_name} {a.contact_phone}".strip()})
     if a.supplies:
-        lines.append(f"{_('Bring')}: {'、'.join(s.strip() for s in a.supplies.splitlines() if s.strip())}")
+        items = "、".join(s.strip() for s in a.supplies.splitlines() if s.strip())
+        lines.append(str(texts.BRING) % {"items": items})
     if a.safety_notes:
-        lines.append(f"{_('Safety notes')}: {a.safety_notes}")
+        lines.append(str(texts.SAFETY) % {"notes": a.safety_notes})
     if a.status == ActivityStatus.CANCELLED and a.cancel_reason:
-        lines.append(f"{_('Cancelled')}: {a.cancel_reason}")
+        lines.append(str(texts.CANCELLED) % {"reason": a.cancel_reason})
     ev.add("description", "\n".join(lines))
     ev.add("url", activity_url(a.pk))
     ev.add("status", "CANCELLED" if a.status == ActivityStatus.CANCELLED else "CONFIRMED")
@@ -126,7 +127,7 @@ def node_posts(org: Org, *, now: datetime | None = None):
 
 
 def node_calendar(org: Org, *, now: datetime | None = None) -> bytes:
-    cal = new_calendar(f"{org.name} · {_('volunteer activities')}")
+    cal = new_calendar(str(texts.NODE_CALENDAR) % {"node": org.name})
     for post in node_posts(org, now=now):
         cal.add_component(post_event(post))
     return cal.to_ical()
@@ -147,7 +148,7 @@ def my_signups(user, *, now: datetime | None = None):
 
 
 def my_calendar(user, *, now: datetime | None = None) -> bytes:
-    cal = new_calendar(_("My volunteer shifts"))
+    cal = new_calendar(str(texts.MY_CALENDAR))
     for s in my_signups(user, now=now):
         cal.add_component(post_event(s.post, personal=True, group=str(s.group) if s.group_id else ""))
     return cal.to_ical()
@@ -219,5 +220,5 @@ def feed_reset(request: HttpRequest) -> HttpResponse:
     from leifeng.notifications.services import feed_token_reset
 
     feed_token_reset(actor=request.user)
-    messages.success(request, _("A new personal calendar link was made; the old one no longer works."))
+    messages.success(request, str(texts.TOKEN_RESET))
     return redirect("activities:feed_links")
