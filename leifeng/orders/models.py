@@ -10,6 +10,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -170,7 +171,8 @@ class Order(TimeStampedModel):
     reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
-    # milestones
+    # milestones (`submitted_at` is the resident's time of ordering, the clock every figure starts from)
+    submitted_at = models.DateTimeField(_("ordered at"), default=timezone.now, db_index=True)
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
     taken_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
