@@ -229,11 +229,11 @@ def check(
     """Scan of the kiosk QR: check in to the post running now, or check out if already in."""
     now = now or timezone.now()
     key = _clean_key(key)
-    activity_id = token_activity_id(token)
     with transaction.atomic():
         request_id = _claim_key(key, actor, now)
         if request_id is None:
             return _replay(key, actor)
+        activity_id = token_activity_id(token)
         signups = list(
             Signup.objects.select_for_update(of=("self",))
             .select_related("post__activity")

@@ -401,8 +401,6 @@ def correction_answer(
     except (CorrectionRequest.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
     record = _record_for_change(actor, req.record_id)
-    if not scope.allows(actor, Perm.VIEW, record.org):
-        raise NotFound()
     _require_organizer(actor, record)
     target = CorrectionStatus.ACCEPTED if accept else CorrectionStatus.REJECTED
     if target not in CORRECTION_TRANSITIONS[req.status]:
@@ -502,12 +500,12 @@ def claim_decide(*, actor, claim_id: int, approve: bool, note: str = "", now=Non
     except (HoursClaim.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
     org = claim.post.activity.org
+    if claim.volunteer.user_id == actor.pk:
+        raise PermissionDenied(_("Nobody may approve their own hours."), code="own_hours")
     if not scope.allows(actor, Perm.VIEW, org):
         raise NotFound()
     if not scope.allows(actor, Perm.CHANGE, org):
         raise PermissionDenied(_("Only the organizing node may decide on back-filled hours."))
-    if claim.volunteer.user_id == actor.pk:
-        raise PermissionDenied(_("Nobody may approve their own hours."), code="own_hours")
     if claim.entered_by_id == actor.pk:
         raise PermissionDenied(_("Someone other than who entered the claim must decide on it."), code="four_eyes")
     target = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
