@@ -189,7 +189,7 @@ def _webcal(url: str) -> str:
     return "webcal://" + url.split("://", 1)[-1]
 
 
-def _home_nodes(user) -> list[Org]:
+def home_nodes(user) -> list[Org]:
     """The nodes whose feeds a person is offered: their volunteer station, else the nodes of their roles."""
     volunteer = getattr(user, "volunteer", None)
     if volunteer is not None:
@@ -207,7 +207,7 @@ def feed_links(request: HttpRequest) -> HttpResponse:
     token = feed_token_for(user=request.user)
     mine = absolute(reverse("activities:feed_mine", args=[token.token]))
     nodes = []
-    for org in _home_nodes(request.user):
+    for org in home_nodes(request.user):
         url = absolute(reverse("activities:feed_node", args=[org.pk]))
         nodes.append({"org": org, "url": url, "webcal": _webcal(url)})
     context = {"mine": mine, "mine_webcal": _webcal(mine), "nodes": nodes, "token_created": token.created_at}
