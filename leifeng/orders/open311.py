@@ -55,6 +55,7 @@ CHANGESET = "2026-11-22T00:00:00+08:00"  # when this interface last changed
 DEFAULT_DAYS = 90  # GET requests without dates: the last 90 days (as the specification suggests)
 MAX_REQUESTS = 1000
 MAX_IDS = 200
+OTHER = "other"  # the service of free-text orders (no menu item): 其他需求
 
 STATUS_MAP: dict[str, str] = {
     S.SUBMITTED: "open",
@@ -252,7 +253,19 @@ def service_of(item: MenuItem) -> dict:
     }
 
 
-def definition_of(item: MenuItem) -> dict:
+def other_service() -> dict:
+    return {
+        "service_code": OTHER,
+        "service_name": str(_("Other needs")),
+        "description": str(_("Anything not on the menu: describe what you need.")),
+        "metadata": True,
+        "type": "realtime",
+        "keywords": None,
+        "group": None,
+    }
+
+
+def definition_of(item: MenuItem | None) -> dict:
     labels = dict(AvailableTime.choices)
     attrs = []
     for n, a in enumerate(ATTRIBUTES, start=1):
@@ -268,7 +281,7 @@ def definition_of(item: MenuItem) -> dict:
         if "values" in a:
             row["values"] = [{"key": v, "name": str(labels[v])} for v in a["values"]]
         attrs.append(row)
-    return {"service_code": str(item.pk), "attributes": attrs}
+    return {"service_code": str(item.pk) if item else OTHER, "attributes": attrs}
 
 
 def status_notes(order: Order) -> str:
@@ -294,7 +307,7 @@ def request_of(order: Order, *, full: bool, base_url: str = "") -> dict:
         "status": STATUS_MAP[order.status],
         "status_notes": status_notes(order),
         "service_name": item.title if item else None,
-        "service_code": str(item.pk) if item else "",
+        "service_code": str(item.pk) if item else OTHER,
         "agency_responsible": order.team.name if order.team_id else order.org.name,
         "service_notice": None,
         "requested_datetime": _iso(order.created_at),
@@ -355,12 +368,14 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
 @endpoint()
 def services_list(request: HttpRequest, fmt: str) -> HttpResponse:
     org = _jurisdiction(request.GET.get("jurisdiction_id"))
-    return render(fmt, [service_of(i) for i in _menu(org)], root="services", item="service")
+    rows = [service_of(i) for i in _menu(org)] + [other_service()]
+    return render(fmt, rows, root="services", item="service")
 
 
 @endpoint()
 def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpResponse:
-    item = _menu_item(code, _jurisdiction(request.GET.get("jurisdiction_id")))
+    org = _jurisdiction(request.GET.get("jurisdiction_id"))
+    item = None if code == OTHER else _menu_item(code, org)
     return render(fmt, definition_of(item), root="service_definition", item=None)
 
 
@@ -382,7 +397,9 @@ def requests_view(request: HttpRequest, fmt: str) -> HttpResponse:
         qs = qs.filter(pk__in=[i for i in ids if i is not None])
     else:
         code = (request.GET.get("service_code") or "").strip()
-        if code:
+        if code == OTHER:
+            qs = qs.filter(menu_item__isnull=True)
+        elif code:
             qs = qs.filter(menu_item_id=int(code)) if code.isdigit() and len(code) < 10 else qs.none()
         start_raw, end_raw = request.GET.get("start_date"), request.GET.get("end_date")
         end = _parse_dt("end_date", end_raw) if end_raw else None
@@ -449,9 +466,9 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     if not code:
         raise Open311Error(400, _("service_code is required."))
     org = _jurisdiction(p.get("jurisdiction_id"))
-    item = _menu_item(code, org)
+    item = None if code == OTHER else _menu_item(code, org)
     if org is None:
-        if item.org.level != OrgLevel.STATION:
+        if item is None or item.org.level != OrgLevel.STATION:
             raise Open311Error(400, _("jurisdiction_id is required: name the station the resident belongs to."))
         org = item.org
     if not scope.allows(user, Perm.CHANGE, org):
@@ -488,7 +505,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
         latitude=p.get("lat") or None,
         longitude=p.get("long") or None,
         description="\n".join(x for x in lines if x),
-        menu_item_id=item.pk,
+        menu_item_id=item.pk if item else None,
         channel=OrderChannel.WEB,
         idempotency_key=f"open311:{user.pk}:{key}" if key else "",
     )
