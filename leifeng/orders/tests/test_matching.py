@@ -143,9 +143,10 @@ def test_suggest_weighs_load_and_past_ratings(tree, owner, teams):
         services.order_dispatch(actor=owner, order_id=busy.pk, team_id=teams["here"].pk, now=T0 + timedelta(hours=2))
     order = accepted(tree, owner, menu_item_id=item.pk)
     with translation.override("en"):
-        got = M.suggest(order, volunteers=False, limit=2)
-    assert names(got) == ["东关助老二队", "东关助老队"]
-    assert "Currently handling 2 orders" in got[1].reasons
+        got = M.suggest(order, volunteers=False)
+    # the idle twin comes first; the busy team drops behind even the sub-center's team one step away
+    assert names(got) == ["东关助老二队", "长安助老大队", "东关助老队", "县助老总队"]
+    assert "Currently handling 2 orders" in got[2].reasons
     # a well-rated team overtakes an unrated one at the same node
     Assignment.objects.filter(team=teams["here"]).update(status=AssignmentStatus.WITHDRAWN)
     Order.objects.filter(team=twin).update(team=None)
