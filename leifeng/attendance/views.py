@@ -1,1 +1,192 @@
-"""Pages of attendance."""
+"""Attendance pages: the kiosk (organizer's tablet), the scan page (volunteer's phone), roll call, duration codes."""
+
+import uuid
+from datetime import datetime
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from leifeng.activities.models import Post
+from leifeng.attendance import selectors, services
+from leifeng.attendance.models import RollMark
+from leifeng.core.errors import NotFound, ServiceError, field_errors
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, ServiceError):
+        return exc.message
+    return " ".join(m for ms in field_errors(exc).values() for m in ms)  # type: ignore[arg-type]
+
+
+def _float(value) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------- kiosk
+
+
+def _kiosk_context(request: HttpRequest, activity) -> dict:
+    token = services.kiosk_token(activity)
+    url = request.build_absolute_uri(reverse("attendance:scan") + f"?t={token}")
+    return {
+        "activity": activity,
+        "qr": segno.make(url, error="m").svg_data_uri(scale=8, border=2),
+        "scan_url": url,
+        "rotate": services.KIOSK_ROTATE_SECONDS,
+        "valid": services.KIOSK_TOKEN_MAX_AGE,
+        "now": timezone.localtime(),
+    }
+
+
+@login_required
+def kiosk(request: HttpRequest, pk: int) -> HttpResponse:
+    """For the organizer's tablet: a QR code that changes every few seconds, and the posts' tools."""
+    try:
+        activity = services.activity_for_kiosk(actor=request.user, activity_id=pk)
+    except NotFound:
+        raise Http404 from None
+    context = _kiosk_context(request, activity)
+    context["posts"] = list(Post.objects.filter(activity=activity).order_by("starts_at", "id"))
+    return render(request, "attendance/kiosk.html", context)
+
+
+@login_required
+def kiosk_qr(request: HttpRequest, pk: int) -> HttpResponse:
+    """The QR partial the kiosk page polls (htmx, every KIOSK_ROTATE_SECONDS)."""
+    try:
+        activity = services.activity_for_kiosk(actor=request.user, activity_id=pk)
+    except NotFound:
+        raise Http404 from None
+    return render(request, "attendance/kiosk.html#qr", _kiosk_context(request, activity))
+
+
+@login_required
+@require_POST
+def kiosk_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.kiosk_reset(actor=request.user, activity_id=pk)
+    except NotFound:
+        raise Http404 from None
+    messages.success(request, _("New kiosk key: every code shown before no longer works."))
+    return redirect("attendance:kiosk", pk=pk)
+
+
+# ---------------------------------------------------------------- scan (volunteer)
+
+
+@login_required
+def scan(request: HttpRequest) -> HttpResponse:
+    """Where the kiosk QR leads: one button that checks in (or out). A fresh key per page view makes a
+    double tap or a resent form one request."""
+    token = (request.POST.get("t") if request.method == "POST" else request.GET.get("t")) or ""
+    activity = None
+    try:
+        from leifeng.activities.models import Activity
+
+        activity = Activity.objects.filter(pk=services.token_activity_id(token)).first()
+    except ServiceError:
+        pass
+    context = {"token": token, "activity": activity, "key": uuid.uuid4().hex, "result": None, "error": ""}
+    if activity is None:
+        context["error"] = _("This is not a check-in code of this platform.")
+    elif request.method == "POST":
+        try:
+            context["result"] = services.check(
+                actor=request.user,
+                token=token,
+                key=request.POST.get("key"),
+                lat=_float(request.POST.get("lat")),
+                lng=_float(request.POST.get("lng")),
+            )
+        except (ServiceError, ValidationError) as exc:
+            context["error"] = _message(exc)
+    else:
+        try:
+            services.verify_token(activity, token)
+        except ServiceError as exc:
+            context["error"] = exc.message
+    return render(request, "attendance/scan.html", context, status=200)
+
+
+# ---------------------------------------------------------------- roll call
+
+
+def _roll_context(request: HttpRequest, pk: int) -> dict:
+    try:
+        post, only = selectors.post_for_roll_call(actor=request.user, post_id=pk)
+    except NotFound:
+        raise Http404 from None
+    return {"post": post, "roster": list(selectors.roll_call_roster(post=post, only=only)), "marks": RollMark.choices}
+
+
+@login_required
+def roll_call(request: HttpRequest, pk: int) -> HttpResponse:
+    """点名: the leader marks each member present, late or absent from a phone."""
+    return render(request, "attendance/roll_call.html", _roll_context(request, pk))
+
+
+@login_required
+@require_POST
+def roll_call_mark(request: HttpRequest, pk: int, volunteer_id: int) -> HttpResponse:
+    at = None
+    raw = request.POST.get("at", "").strip()
+    if raw:
+        try:
+            at = timezone.make_aware(datetime.fromisoformat(raw)) if "T" in raw else None
+        except ValueError:
+            at = None
+    try:
+        services.roll_call_mark(
+            actor=request.user, post_id=pk, volunteer_id=volunteer_id, mark=request.POST.get("mark", ""), at=at
+        )
+    except NotFound:
+        raise Http404 from None
+    except (ServiceError, ValidationError) as exc:
+        messages.error(request, _message(exc))
+    context = _roll_context(request, pk)
+    if request.htmx:
+        return render(request, "attendance/roll_call.html#roster", context)
+    return redirect("attendance:roll_call", pk=pk)
+
+
+# ---------------------------------------------------------------- duration codes
+
+
+@login_required
+@require_POST
+def code_create(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        dc = services.duration_code_create(actor=request.user, post_id=pk)
+    except NotFound:
+        raise Http404 from None
+    except (ServiceError, ValidationError) as exc:
+        messages.error(request, _message(exc))
+        post = Post.objects.filter(pk=pk).first()
+        return redirect("attendance:kiosk", pk=post.activity_id) if post else redirect("core:home")
+    return render(request, "attendance/code.html", {"code": dc, "post": dc.post})
+
+
+@login_required
+def code_enter(request: HttpRequest) -> HttpResponse:
+    """The volunteer types the duration code the organizer handed out."""
+    context = {"key": uuid.uuid4().hex, "result": None, "error": "", "code": ""}
+    if request.method == "POST":
+        context["code"] = request.POST.get("code", "")
+        try:
+            context["result"] = services.duration_code_enter(
+                actor=request.user, code=context["code"], key=request.POST.get("key")
+            )
+        except (ServiceError, ValidationError) as exc:
+            context["error"] = _message(exc)
+    return render(request, "attendance/code_enter.html", context)
