@@ -26,7 +26,7 @@ from leifeng.core.scope import Perm
 from leifeng.hours import certificates as certs
 from leifeng.hours.models import CertificateStatus, RecordKind
 from leifeng.orgs.models import Org
-from leifeng.people.models import Volunteer
+from leifeng.teams.selectors import volunteer_of
 
 PER_PAGE = 50
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -97,7 +97,7 @@ def _get(request: HttpRequest, pk: int):
 @login_required
 def my_certificates(request: HttpRequest) -> HttpResponse:
     """A volunteer's certificates and the form to ask an organizing node for one."""
-    volunteer = Volunteer.objects.filter(user=request.user).first()
+    volunteer = volunteer_of(request.user)  # also primes user.volunteer for the menu
     orgs = certs.certifying_orgs(volunteer=volunteer) if volunteer else Org.objects.none()
     form = RequestForm(request.POST or None, orgs=orgs)
     if request.method == "POST" and volunteer is not None and form.is_valid():
