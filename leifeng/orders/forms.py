@@ -26,7 +26,9 @@ class OrderForm(forms.Form):
     address = forms.CharField(label=_("Address"), required=False, max_length=200)
     latitude = forms.CharField(required=False, widget=forms.HiddenInput(attrs={"id": "id_latitude"}))
     longitude = forms.CharField(required=False, widget=forms.HiddenInput(attrs={"id": "id_longitude"}))
-    photo = forms.ImageField(label=_("Photo (optional)"), required=False)
+    photo = forms.FileField(
+        label=_("Photo (optional)"), required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*"})
+    )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
 
     def __init__(self, *args, menu=(), staff_orgs=None, **kwargs):

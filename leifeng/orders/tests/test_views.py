@@ -1,0 +1,170 @@
+"""Pages: a resident orders, tracks and rates without an account; staff review and dispatch; a leader serves.
+Three personas on every staff page; the outsider gets 404; lists keep their query count."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from PIL import Image
+
+from leifeng.orders import services
+from leifeng.orders.models import Order, OrderEvent, OrderStatus
+from leifeng.orders.tests.factories import T0, menu_item, order_in, submit
+
+S = OrderStatus
+
+
+def png(size=(2400, 1200)) -> io.BytesIO:
+    buf = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buf, "PNG")
+    buf.seek(0)
+    buf.name = "leak.png"
+    return buf
+
+
+def test_resident_orders_on_the_public_page_and_a_retry_returns_the_same_order(client, tree):
+    item = menu_item(tree.st_a1, title="水电维修")
+    page = client.get(reverse("orders:menu") + f"?station={tree.st_a1.pk}")
+    assert "水电维修" in page.content.decode()
+    url = reverse("orders:order_new") + f"?station={tree.st_a1.pk}"
+    form = {
+        "station": tree.st_a1.pk,
+        "menu_item": item.pk,
+        "resident_name": "李奶奶",
+        "resident_phone": "139 1234 5678",
+        "address": "东关社区5号楼",
+        "latitude": "34.1",
+        "longitude": "108.9",
+        "idempotency_key": "k-123",
+        "photo": png(),
+    }
+    response = client.post(url, form)
+    order = Order.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("orders:track", args=[order.token])
+    with order.photo.open() as f:
+        assert max(Image.open(f).size) == 1600  # shrunk
+    form["photo"] = png()
+    again = client.post(url, form)
+    assert again["Location"] == response["Location"] and Order.objects.count() == 1
+    track = client.get(response["Location"])
+    assert order.number in track.content.decode()
+
+
+def test_bad_input_on_the_public_page_names_the_field(client, tree):
+    url = reverse("orders:order_new") + f"?station={tree.st_a1.pk}"
+    bad = io.BytesIO(b"not a picture at all")
+    bad.name = "x.jpg"
+    response = client.post(
+        url, {"station": tree.st_a1.pk, "resident_name": "张", "resident_phone": "123", "photo": bad}
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "resident_phone" in errors and "description" in errors and "photo" in errors
+    assert Order.objects.count() == 0
+
+
+def test_tracking_link_shows_only_that_order_and_a_wrong_token_is_404(client, tree, owner):
+    order = submit(tree.st_a1)
+    services.order_reject(actor=owner, order_id=order.pk, reason="请联系物业处理", now=T0)
+    page = client.get(reverse("orders:track", args=[order.token]))
+    assert "请联系物业处理" in page.content.decode()
+    assert client.get(reverse("orders:track", args=["nope" + order.token[4:]])).status_code == 404
+
+
+def test_resident_rates_through_the_link(client, tree, owner, crew):
+    leader, team = crew
+    order = order_in(S.COMPLETED, tree=tree, staff=owner, leader=leader, team=team)
+    client.post(reverse("orders:track_rate", args=[order.token]), {"rating": 5, "comment": "谢谢"})
+    order.refresh_from_db()
+    assert order.status == S.CLOSED and order.rating == 5
+
+
+@pytest.mark.parametrize("name", ["inbox", "escalations", "figures", "menus"])
+def test_staff_pages_three_personas(name, client_for, tree, owner, colleague, outsider):
+    mine = submit(tree.st_a1, description="东关的需求")
+    submit(tree.st_b1, resident_phone="13500000000", description="北村的需求")
+    for user, sees in ((owner, True), (colleague, True), (outsider, False)):
+        body = client_for(user).get(reverse(f"orders:{name}")).content.decode()
+        if name == "inbox":
+            assert ("东关的需求"[:10] in body or mine.number in body) is sees
+
+
+@pytest.mark.parametrize("kind", ["detail", "dispatch"])
+def test_order_pages_three_personas(kind, client_for, tree, owner, colleague, outsider, crew):
+    leader, team = crew
+    order = order_in(S.ACCEPTED, tree=tree, staff=owner, leader=leader, team=team)
+    url = reverse("orders:order_detail" if kind == "detail" else "orders:dispatch", args=[order.pk])
+    assert client_for(owner).get(url).status_code == 200
+    assert client_for(colleague).get(url).status_code == 200
+    assert client_for(outsider).get(url).status_code == 404
+    assert client_for(leader).get(url).status_code == 404  # nothing offered to the leader yet
+
+
+def test_inbox_query_count_does_not_grow_with_the_page(client_for, tree, owner, django_assert_num_queries):
+    for i in range(3):
+        submit(tree.st_a1, resident_phone=f"1391234560{i}")
+    client = client_for(owner)
+    url = reverse("orders:inbox") + "?status=submitted"
+
+    def count():
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    small = count()
+    for i in range(10):
+        submit(tree.st_a1, resident_phone=f"1381234560{i}")
+    # session, user, roles (scope), page count, page rows (orders + org, item, team, duplicate joined),
+    # status counts: the same number of queries for 3 or 13 rows
+    assert count() == small
+
+
+def test_the_whole_loop_through_the_pages(client_for, client, tree, owner, crew):
+    """Staff review and dispatch, the leader accepts and completes, the resident rates; the history shows it."""
+    leader, team = crew
+    order = submit(tree.st_a1)
+    staff = client_for(owner)
+    staff.post(reverse("orders:order_action", args=[order.pk, "accept"]))
+    staff.post(reverse("orders:dispatch", args=[order.pk]), {"mode": "direct", "team": team.pk})
+    assert Order.objects.get(pk=order.pk).status == S.DISPATCHED
+    lead = client_for(leader)
+    assert order.number in lead.get(reverse("orders:my_orders")).content.decode()
+    lead.post(reverse("orders:order_action", args=[order.pk, "take"]))
+    detail = lead.get(reverse("orders:order_detail", args=[order.pk]))
+    member_ids = [v for v, _ in detail.context["complete_form"].fields["volunteers"].choices]
+    lead.post(
+        reverse("orders:order_action", args=[order.pk, "complete"]),
+        {"notes": "修好了", "minutes": 60, "volunteers": member_ids},
+    )
+    order.refresh_from_db()
+    assert order.status == S.COMPLETED and order.minutes_served == 60 * len(member_ids)
+    client.logout()
+    client.post(reverse("orders:track_rate", args=[order.token]), {"rating": 4})
+    page = client.get(reverse("orders:track", args=[order.token])).content.decode()
+    actions = list(OrderEvent.objects.filter(order=order).values_list("action", flat=True))
+    assert actions == ["submitted", "accepted", "dispatched", "taken", "completed", "rated"]
+    assert page.count("<li>") >= 6
+
+
+def test_leader_declines_from_the_page_with_a_reason(client_for, tree, owner, crew):
+    leader, team = crew
+    order = order_in(S.DISPATCHED, tree=tree, staff=owner, leader=leader, team=team)
+    lead = client_for(leader)
+    lead.post(reverse("orders:order_action", args=[order.pk, "decline"]), {"reason": ""})
+    assert Order.objects.get(pk=order.pk).status == S.DISPATCHED
+    lead.post(reverse("orders:order_action", args=[order.pk, "decline"]), {"reason": "队员都在外地"})
+    assert Order.objects.get(pk=order.pk).status == S.ACCEPTED
+
+
+def test_escalate_orders_command_with_a_given_moment(tree, owner, crew, capsys):
+    leader, team = crew
+    order = order_in(S.DISPATCHED, tree=tree, staff=owner, leader=leader, team=team)
+    moment = (order.accept_by + timedelta(minutes=5)).isoformat()
+    call_command("escalate_orders", "--now", moment)
+    assert "escalated 1" in capsys.readouterr().out
+    assert Order.objects.get(pk=order.pk).escalation_level == 1
