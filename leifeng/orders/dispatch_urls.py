@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+"""/orders/dispatch/: the batch dispatch board (names orders:dispatch_…)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from leifeng.orders import dispatch_views
+
+urlpatterns = [
+    path("batch/", dispatch_views.batch, name="dispatch_batch"),
+]

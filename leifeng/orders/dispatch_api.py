@@ -1,0 +1,118 @@
+"""/api/v1/orders/dispatch/: suggestions for one order, and batch dispatch (plan, then apply).
+
+To be mounted by the orders API: `api.add_router("/orders/dispatch/", dispatch_router)`.
+"""
+
+from django.http import Http404
+from ninja import Router, Schema
+
+from leifeng.core import scope
+from leifeng.core.errors import NotFound
+from leifeng.core.scope import Perm
+from leifeng.orders import dispatching, matching
+from leifeng.orders.models import Order
+
+router = Router(tags=["orders: dispatch"])
+
+
+class SuggestionOut(Schema):
+    kind: str  # "team" or "volunteer"
+    id: int
+    name: str
+    score: int
+    reasons: list[str]
+
+
+class PlanIn(Schema):
+    order_ids: list[int] | None = None  # None: every order awaiting dispatch in the caller's area
+    candidates: str = "teams"  # teams / volunteers / both
+    team_capacity: int = dispatching.TEAM_CAPACITY
+    solver: str = "sparse"  # sparse / dense
+
+
+class PlanRowOut(Schema):
+    order_id: int
+    number: str
+    assignment: str  # "order:team:id" / "order:volunteer:id"; "" when nobody is eligible
+    assignee: str
+    score: int
+    reasons: list[str]
+
+
+class PlanOut(Schema):
+    rows: list[PlanRowOut]
+    assigned: int
+    total_cost: float
+    greedy_total_cost: float
+    greedy_assigned: int
+    saving_percent: float
+    timings_ms: dict[str, float]
+
+
+class ApplyIn(Schema):
+    assignments: list[str]  # keys from a plan
+
+
+class SkippedOut(Schema):
+    order_id: int
+    reason: str
+
+
+class ApplyOut(Schema):
+    dispatched: list[int]
+    skipped: list[SkippedOut]
+
+
+@router.get("/suggestions/{order_id}", response=list[SuggestionOut])
+def suggestions(request, order_id: int, limit: int = 5):
+    """The best candidates for one order awaiting dispatch, with the reasons (needs the right to dispatch it)."""
+    order = Order.objects.select_related("org", "menu_item").filter(pk=order_id).first()
+    if order is None or not scope.allows(request.auth, Perm.CHANGE, order.org):
+        raise NotFound()
+    return [
+        {"kind": s.kind, "id": s.assignee.pk, "name": s.assignee.name, "score": s.score, "reasons": s.reasons}
+        for s in matching.suggest(order, limit=max(1, min(limit, 50)))
+    ]
+
+
+@router.post("/batch/plan", response=PlanOut)
+def batch_plan(request, payload: PlanIn):
+    """Plan many orders at once (nothing is written); total cost against a greedy assignment of the same data."""
+    if not scope.has_any(request.auth, Perm.CHANGE):
+        raise Http404
+    plan = dispatching.batch_assign(
+        actor=request.auth,
+        orders=payload.order_ids,
+        candidates=payload.candidates,
+        capacity={"team": max(1, min(payload.team_capacity, 50))},
+        solver=payload.solver,
+    )
+    return {
+        "rows": [
+            {
+                "order_id": r.order.pk,
+                "number": r.order.number,
+                "assignment": r.key,
+                "assignee": r.assignee.name if r.assignee else "",
+                "score": r.score if r.assignee else 0,
+                "reasons": r.reasons,
+            }
+            for r in plan.rows
+        ],
+        "assigned": plan.assigned,
+        "total_cost": plan.total,
+        "greedy_total_cost": plan.greedy_total,
+        "greedy_assigned": plan.greedy_assigned,
+        "saving_percent": plan.saving,
+        "timings_ms": plan.timings,
+    }
+
+
+@router.post("/batch/apply", response=ApplyOut)
+def batch_apply(request, payload: ApplyIn):
+    """Dispatch the confirmed assignments; orders that changed meanwhile are skipped and listed."""
+    report = dispatching.batch_apply(actor=request.auth, assignments=dispatching.parse_keys(payload.assignments))
+    return {
+        "dispatched": [o.pk for o in report.dispatched],
+        "skipped": [{"order_id": oid, "reason": why} for oid, why in report.skipped],
+    }
