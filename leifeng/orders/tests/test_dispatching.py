@@ -112,3 +112,41 @@ def test_scope_and_bad_keys(tree, owner, outsider, colleague, board):
     assert Order.objects.get(pk=board[1][0].pk).status == OrderStatus.ACCEPTED
     with pytest.raises(ValidationError):
         D.parse_keys(["1:robot:2"])
+
+
+# ------------------------------------------------------------------ pages
+
+
+def test_batch_board_plan_and_confirm(client_for, owner, board):
+    teams, orders = board
+    c = client_for(owner)
+    r = c.get("/orders/dispatch/batch/")
+    assert r.status_code == 200 and orders[0].number in r.content.decode()
+    r = c.post("/orders/dispatch/batch/", {"action": "plan", "candidates": "teams", "team_capacity": "1"})
+    page = r.content.decode()
+    assert r.status_code == 200 and page.count('name="assign"') == 3
+    keys = [f"{orders[0].pk}:team:{teams[0].pk}"]
+    r = c.post("/orders/dispatch/batch/", {"action": "apply", "assign": keys})
+    assert r.status_code == 200
+    assert Order.objects.get(pk=orders[0].pk).team == teams[0]
+    assert Order.objects.filter(status=OrderStatus.ACCEPTED).count() == 2
+
+
+def test_batch_board_personas(client_for, colleague, outsider, board):
+    assert client_for(colleague).get("/orders/dispatch/batch/").status_code == 200
+    page = client_for(outsider).get("/orders/dispatch/batch/").content.decode()
+    assert board[1][0].number not in page
+    r = client_for(outsider).post(
+        "/orders/dispatch/batch/", {"action": "apply", "assign": [f"{board[1][0].pk}:team:{board[0][0].pk}"]}
+    )
+    assert Order.objects.get(pk=board[1][0].pk).status == OrderStatus.ACCEPTED and r.status_code == 200
+
+
+def test_suggestions_on_the_dispatch_page_dispatch_in_one_click(client_for, owner, board):
+    teams, orders = board
+    c = client_for(owner)
+    page = c.get(f"/orders/{orders[0].pk}/dispatch/").content.decode()
+    assert "东关助老一队" in page and 'name="team"' in page
+    r = c.post(f"/orders/{orders[0].pk}/dispatch/", {"mode": "direct", "team": teams[1].pk})
+    assert r.status_code == 302
+    assert Order.objects.get(pk=orders[0].pk).team == teams[1]
