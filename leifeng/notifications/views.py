@@ -16,6 +16,7 @@ from leifeng.core.forms import apply_errors
 from leifeng.core.scope import Perm
 from leifeng.notifications import selectors, services
 from leifeng.notifications.forms import RelayForm
+from leifeng.notifications.models import DeliveryStatus
 
 PER_PAGE = 30
 
@@ -117,10 +118,11 @@ def relay_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound as exc:
         raise Http404 from exc
     rows = list(selectors.relay_recipients_status(relay=relay))
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = dict.fromkeys(DeliveryStatus.values, 0)
     for n in rows:
         for d in n.deliveries.all():
             counts[d.status] = counts.get(d.status, 0) + 1
+    counts["waiting"] = counts[DeliveryStatus.PENDING] + counts[DeliveryStatus.SENDING]
     context = {
         "relay": relay,
         "rows": rows,
