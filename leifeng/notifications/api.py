@@ -54,16 +54,6 @@ def read_all(request):
     return {"marked": services.notification_mark_all_read(actor=request.user)}
 
 
-@router.get("/{notification_id}", response=NotificationOut, summary="One of my notifications")
-def get_notification(request, notification_id: int):
-    return selectors.notification_get(actor=request.user, notification_id=notification_id)
-
-
-@router.post("/{notification_id}/read", response=NotificationOut, summary="Mark one of my notifications read")
-def read_one(request, notification_id: int):
-    return services.notification_mark_read(actor=request.user, notification_id=notification_id)
-
-
 # ---------------------------------------------------------------- relays
 
 
@@ -189,3 +179,14 @@ def calendar_links(request):
 def calendar_reset(request):
     services.feed_token_reset(actor=request.user)
     return calendar_links(request)
+
+
+# Last, so the fixed paths above (relays/, calendar) are matched first.
+@router.get("/{notification_id}", response=NotificationOut, summary="One of my notifications")
+def get_notification(request, notification_id: int):
+    return selectors.notification_get(actor=request.user, notification_id=notification_id)
+
+
+@router.post("/{notification_id}/read", response=NotificationOut, summary="Mark one of my notifications read")
+def read_one(request, notification_id: int):
+    return services.notification_mark_read(actor=request.user, notification_id=notification_id)
