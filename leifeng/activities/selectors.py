@@ -240,7 +240,7 @@ def activity_roster(*, actor, activity: Activity) -> list[RosterPost]:
             "group_id",
             "group__number",
             "group__name",
-            "volunteer__pk",
+            "volunteer__id",
             "volunteer__name",
             "volunteer__number",
             "volunteer__phone",
@@ -383,7 +383,7 @@ def activity_attendance(*, activity: Activity) -> Attendance:
 
     confirmed = Signup.objects.filter(post__activity=activity, status=SignupStatus.CONFIRMED).count()
     agg = ServiceRecord.objects.filter(activity=activity).aggregate(
-        minutes=Coalesce(Sum("minutes"), 0),
+        total=Coalesce(Sum("minutes"), 0),
         verified=Coalesce(Sum("minutes", filter=Q(kind=RecordKind.VERIFIED)), 0),
     )
     served = (
@@ -393,4 +393,4 @@ def activity_attendance(*, activity: Activity) -> Attendance:
         .filter(m__gt=0)
         .count()
     )
-    return Attendance(confirmed, served, agg["minutes"], agg["verified"])
+    return Attendance(confirmed, served, agg["total"], agg["verified"])

@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Min, Q
+from django.db.models import Exists, F, Max, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -753,6 +753,8 @@ def _check_eligible(volunteer: Volunteer, post: Post, *, now: datetime, assigned
 
 
 def _check_skills(volunteer: Volunteer, post: Post) -> None:
+    if getattr(post, "lacks_skills", None) is False:
+        return
     missing = list(
         Skill.objects.filter(pk__in=Post.skills.through.objects.filter(post_id=post.pk).values("skill_id"))
         .exclude(pk__in=Volunteer.skills.through.objects.filter(volunteer_id=volunteer.pk).values("skill_id"))
@@ -798,9 +800,8 @@ def _place(actor, volunteer: Volunteer, post: Post, *, assigned_by=None, consent
         assigned_by=assigned_by,
         guardian_consent=consent,
     )
-    try:
-        with transaction.atomic():
-            s.save(force_insert=True)
+    try:  # cannot clash while the volunteer row is locked; should it anyway, the whole transaction rolls back
+        s.save(force_insert=True)
     except IntegrityError:
         raise Conflict(
             _("%(name)s has already signed up for this post.") % {"name": volunteer.name}, code="already_signed_up"
@@ -819,9 +820,17 @@ def _place(actor, volunteer: Volunteer, post: Post, *, assigned_by=None, consent
     return s
 
 
-def _locked_post(post_id) -> Post:
+def _locked_post(post_id, volunteer: Volunteer | None = None) -> Post:
+    """The post row locked, with its activity and org; with `volunteer`, `lacks_skills` says whether the
+    post requires a skill they do not have (in the same query, so the hot path skips a round trip)."""
+    qs = Post.objects.select_for_update(of=("self",)).select_related("activity", "activity__org")
+    if volunteer is not None:
+        mine = Volunteer.skills.through.objects.filter(volunteer_id=volunteer.pk).values("skill_id")
+        qs = qs.annotate(
+            lacks_skills=Exists(Post.skills.through.objects.filter(post_id=OuterRef("pk")).exclude(skill_id__in=mine))
+        )
     try:
-        return Post.objects.select_for_update(of=("self",)).select_related("activity", "activity__org").get(pk=post_id)
+        return qs.get(pk=post_id)
     except (Post.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
 
@@ -840,7 +849,7 @@ def signup_create(*, actor, post, volunteer: Volunteer | None = None, now: datet
         raise ServiceError(_("Only registered volunteers can sign up."), code="not_a_volunteer") from None
     if volunteer is not None and volunteer.pk != me.pk:
         raise PermissionDenied(_("Volunteers sign up themselves; leaders use “assign”."))
-    p = _locked_post(post_id)
+    p = _locked_post(post_id, me)
     if not can_see(me, p.activity):
         raise NotFound()
     _check_eligible(me, p, now=now, assigned=False)
@@ -1187,6 +1196,8 @@ def process_photo(upload) -> tuple[ContentFile, int, int]:
     size = getattr(upload, "size", None)
     if size is not None and size > MAX_PHOTO_BYTES:
         raise ValidationError({"image": [_("The photo is larger than 10 MB; send a smaller one.")]})
+    if hasattr(upload, "seek"):
+        upload.seek(0)
     data = upload.read(MAX_PHOTO_BYTES + 1)
     if len(data) > MAX_PHOTO_BYTES:
         raise ValidationError({"image": [_("The photo is larger than 10 MB; send a smaller one.")]})

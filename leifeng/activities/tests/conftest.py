@@ -1,10 +1,11 @@
 """Helpers for the activities tests: a published activity at 东关社区站 with one post, volunteers with logins.
 
-The clock: services take `now=`; the post lies a week after NOW so sign-ups are open.
+The clock: services take `now=` (NOW, when the tests start); the post lies a week later, so pages and the
+API, which read the real clock, find sign-ups open too.
 """
 
 import itertools
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -14,7 +15,7 @@ from leifeng.activities.models import Activity, ActivityStatus, Post
 from leifeng.core.testing import VolunteerFactory, make_user
 
 _n = itertools.count(1)
-NOW = timezone.make_aware(datetime(2026, 11, 22, 9, 0))
+NOW = timezone.now().replace(minute=0, second=0, microsecond=0)
 START = NOW + timedelta(days=7)
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.utils import timezone
 from PIL import Image
 
 from leifeng.accounts.models import Role
@@ -155,7 +156,7 @@ def test_risky_activity_needs_insurance_covering_its_days(owner, tree):
     with pytest.raises(ServiceError) as exc:
         services.activity_publish(actor=owner, activity_id=a.pk)
     assert exc.value.code == "insurance_required" and "insurance" in exc.value.message
-    day = START.date()
+    day = timezone.localtime(START).date()
     services.activity_add_insurance(
         actor=owner,
         activity_id=a.pk,
@@ -281,7 +282,7 @@ def test_recruitment_window(tree, make_volunteer):
 
 
 def test_minors_need_an_activity_for_minors_and_guardian_consent(tree, make_volunteer):
-    teen = make_volunteer(birth_date=date(2010, 6, 1))  # 16 on the day
+    teen = make_volunteer(birth_date=date(START.year - 16, 1, 1))  # 15 or 16 on the day
     closed = make_activity(tree.st_a1)
     with pytest.raises(ServiceError) as exc:
         sign(teen, closed.posts.get())
@@ -348,7 +349,7 @@ def test_withdrawal_after_the_deadline_names_it(tree, make_volunteer):
     s = sign(v, a.posts.get())
     with pytest.raises(Conflict) as exc:
         services.signup_withdraw(actor=v.user, signup_id=s.pk, now=NOW + timedelta(days=2))
-    assert exc.value.code == "withdraw_closed" and "2026" in exc.value.message
+    assert exc.value.code == "withdraw_closed" and services._fmt(a.withdraw_deadline) in exc.value.message
     services.signup_withdraw(actor=v.user, signup_id=s.pk, now=NOW)
 
 
@@ -388,7 +389,7 @@ def test_leader_assigns_members_who_may_still_decline_after_the_deadline(tree, m
     team.leader = leader
     team.save()
     members = [make_volunteer() for _ in range(3)]
-    teen = make_volunteer(birth_date=date(2011, 1, 1))
+    teen = make_volunteer(birth_date=date(START.year - 15, 1, 1))
     for v in [leader, *members, teen]:
         TeamMembership.objects.create(team=team, volunteer=v, status=MembershipStatus.ACTIVE)
     a = make_activity(tree.st_a1, quota=10, withdraw_deadline=NOW + timedelta(hours=1))
