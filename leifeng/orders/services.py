@@ -553,6 +553,8 @@ def order_accept(*, actor, order_id: int, note: str = "", now: datetime | None =
     """The station takes the order on: it now awaits dispatch, within the acceptance time limit."""
     now = _now(now)
     order = _locked_for_change(actor, order_id)
+    if order.status != S.SUBMITTED:
+        raise Conflict(_("Only an order awaiting review can be accepted."), code="invalid_transition")
     order.reviewed_at = now
     order.accept_by = now + timedelta(hours=int(rules.rule(order.org, "order_accept_hours")))
     _move(order, S.ACCEPTED, actor=actor, action="accepted", now=now, note=note, fields=("reviewed_at", "accept_by"))
@@ -778,6 +780,8 @@ def order_push_down(*, actor, order_id: int, org_id: int, note: str = "", now: d
     """层层派单: an upper node hands the order to a node below it, which then dispatches it."""
     now = _now(now)
     order = _locked_for_change(actor, order_id)
+    if order.status != S.ACCEPTED:
+        raise Conflict(_("Only an order awaiting dispatch can be handed down."), code="invalid_transition")
     target = Org.objects.filter(pk=org_id).first()
     if target is None or target.pk == order.org_id or not target.path.startswith(order.org.path):
         raise ValidationError({"org": [_("Choose a node below this one.")]})
