@@ -107,3 +107,45 @@ def test_query_count_per_run_is_bounded(shift, django_assert_max_num_queries):
     # Nothing left to send: 2 windows × (sign-ups + already-sent keys) = 4 queries, whatever the number.
     with django_assert_max_num_queries(4):
         assert send_due_reminders(now=START - timedelta(hours=11)).already == 3
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_drivers_racing_send_each_reminder_once():
+    """Eight drivers (cron overlapping a worker) run at the same instant: every reminder still goes once."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers only mean something on PostgreSQL")
+    tree = testing.build_tree()
+    a = Activity.objects.create(
+        org=tree.st_a1, title="并发提醒", category="other", address="东关", status=ActivityStatus.PUBLISHED
+    )
+    post = Post.objects.create(activity=a, title="岗", starts_at=START, ends_at=START + timedelta(hours=2), quota=20)
+    for i in range(10):
+        signup(post, f"r{i}", email=f"r{i}@example.org")
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def drive() -> None:
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait(timeout=30)
+            send_due_reminders(now=START - timedelta(hours=12), channels=["email"])
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=drive) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert Notification.objects.count() == 10
+    assert Delivery.objects.filter(status=DeliveryStatus.SENT).count() == 10
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(f"r{i}@example.org" for i in range(10))
