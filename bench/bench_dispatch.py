@@ -119,12 +119,25 @@ def run_db(n_orders: int, n_vol: int) -> dict:
     from leifeng.orders.models import Order, OrderStatus
     from leifeng.orgs.models import Org, OrgLevel
     from leifeng.people.models import Volunteer
-    from leifeng.teams.models import TeamCategory
+    from leifeng.teams.models import MembershipStatus, Team, TeamCategory, TeamLevel, TeamMembership
 
     call_command("migrate", verbosity=0)
     have = Volunteer.objects.count()
     if have < n_vol:
         call_command("gen_scale", volunteers=n_vol - have)
+    # gen_scale puts everyone in their station's squadron (category "other"); for matching, each volunteer
+    # also joins two category squads of their station (once per database)
+    squads: dict[int, list[int]] = {}
+    for tid, org_id in Team.objects.filter(level=TeamLevel.SQUAD).values_list("id", "org_id"):
+        squads.setdefault(org_id, []).append(tid)
+    if squads and not TeamMembership.objects.filter(team__level=TeamLevel.SQUAD).exists():
+        rng0 = np.random.default_rng(3)
+        rows = []
+        for vid, org_id in Volunteer.objects.values_list("id", "org_id"):
+            mine = squads.get(org_id, [])
+            for tid in rng0.choice(mine, size=min(2, len(mine)), replace=False) if mine else []:
+                rows.append(TeamMembership(team_id=int(tid), volunteer_id=vid, status=MembershipStatus.ACTIVE))
+        TeamMembership.objects.bulk_create(rows, batch_size=5000)
     center = Org.objects.filter(depth=1).order_by("path").first()
     stations = list(Org.objects.filter(level=OrgLevel.STATION).order_by("path"))
     rng = np.random.default_rng(7)

@@ -286,12 +286,15 @@ def order_skill_names(orders: list[Order], names: list[str]) -> list[set[str]]:
 
 def _related_orgs(order_orgs: list[Org]) -> Q:
     """Nodes a candidate may sit at: each order's node, its subtree and its ancestors."""
-    q = Q(pk__in=[])
-    prefixes: set[str] = set()
-    for org in order_orgs:
-        q |= Q(path__startswith=org.path)
-        prefixes.update(org.path[:i] for i in range(ORG_STEPLEN, len(org.path), ORG_STEPLEN))
-    return q | Q(path__in=prefixes)
+    roots: list[str] = []
+    for path in sorted({o.path for o in order_orgs}):  # an ancestor sorts before its subtree
+        if not any(path.startswith(r) for r in roots):
+            roots.append(path)
+    prefixes = {o.path[:i] for o in order_orgs for i in range(ORG_STEPLEN, len(o.path), ORG_STEPLEN)}
+    q = Q(path__in=prefixes)
+    for root in roots:
+        q |= Q(path__startswith=root)
+    return q
 
 
 @dataclass
@@ -327,6 +330,10 @@ def build_problem(orders: list[Order], *, teams: bool = True, volunteers: bool =
     gi = geo.index()
     org_filter = Q(org_id__in=list(gi))
 
+    def vol_q(prefix: str) -> Q:
+        """The candidate volunteers as a join condition (not a list of 20,000 ids)."""
+        return Q(**{f"{prefix}org_id__in": list(gi), f"{prefix}status": VolunteerStatus.APPROVED})
+
     skill_names = sorted(Skill.objects.values_list("name", flat=True))
     named = order_skill_names(orders, skill_names)
     used = sorted(set().union(*named)) if named else []
@@ -357,7 +364,7 @@ def build_problem(orders: list[Order], *, teams: bool = True, volunteers: bool =
         avail += [slot_mask(v.available_times) for v in vol_rows]
         vcat: dict[int, int] = {}
         for vid, category in TeamMembership.objects.filter(
-            volunteer__in=[v.pk for v in vol_rows], status=MembershipStatus.ACTIVE, team__is_active=True
+            vol_q("volunteer__"), status=MembershipStatus.ACTIVE, team__is_active=True
         ).values_list("volunteer_id", "team__category"):
             vcat[vid] = vcat.get(vid, 0) | (1 << CATEGORY_BIT[category])
         cats += [vcat.get(v.pk, 0) for v in vol_rows]
@@ -367,9 +374,9 @@ def build_problem(orders: list[Order], *, teams: bool = True, volunteers: bool =
     skills = np.zeros(m, dtype=np.uint64)
     if used and vol_rows:
         through = Volunteer.skills.through
-        for vid, name in through.objects.filter(
-            volunteer_id__in=[v.pk for v in vol_rows], skill__name__in=used
-        ).values_list("volunteer_id", "skill__name"):
+        for vid, name in through.objects.filter(vol_q("volunteer__"), skill__name__in=used).values_list(
+            "volunteer_id", "skill__name"
+        ):
             skills[col[(VOLUNTEER, vid)]] |= np.uint64(bit[name])
     if used and n_teams:
         # a team has the skills of its active members
@@ -393,14 +400,13 @@ def build_problem(orders: list[Order], *, teams: bool = True, volunteers: bool =
         ):
             rating[col[(TEAM, tid)]], rated[col[(TEAM, tid)]] = avg, n
     if vol_rows:
-        vids = pks[n_teams:]
         for vid, n in (
-            Assignment.objects.filter(live, volunteer_id__in=vids).values_list("volunteer_id").annotate(Count("id"))
+            Assignment.objects.filter(live, vol_q("volunteer__")).values_list("volunteer_id").annotate(Count("id"))
         ):
             load[col[(VOLUNTEER, vid)]] = n
         for vid, avg, n in (
             Assignment.objects.filter(
-                volunteer_id__in=vids,
+                vol_q("volunteer__"),
                 status__in=[AssignmentStatus.ACCEPTED, AssignmentStatus.DONE],
                 order__rating__isnull=False,
             )
