@@ -165,7 +165,7 @@ def test_zero_hours_cannot_be_requested_or_issued(ledger, vol_user, owner, tree)
     add_record(ledger, tree.st_a1, date(2026, 3, 5), -120, reverses=ServiceRecord.objects.get(minutes=120))
     with pytest.raises(ServiceError) as exc:
         certs.certificate_issue(actor=owner, certificate_id=cert.pk, person_in_charge="x", contact_phone="1")
-    assert exc.value.code == "no_hours" and "nothing to certify" in exc.value.message
+    assert exc.value.code == "no_hours" and "无可证明" in exc.value.message
     cert.refresh_from_db()
     assert cert.status == CertificateStatus.REQUESTED and cert.number is None
 
