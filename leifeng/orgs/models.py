@@ -43,6 +43,9 @@ class Org(MP_Node, TimeStampedModel):
     address = models.CharField(pgettext_lazy("place", "address"), max_length=200, blank=True)
     contact_name = models.CharField(_("contact person"), max_length=50, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    # Where the node is (the station's office): distances for order matching and check-in geofences.
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     # Regional rules that differ from the defaults (DESIGN §4), inherited by the subtree: see core/rules.py.
     rules = models.JSONField(_("regional rules"), default=dict, blank=True)
 
