@@ -11,6 +11,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -108,8 +109,19 @@ class _Builder:
         stations: dict[str, Org] = {}
         positions = []
         for parent, specs in ((sub, C.STATIONS), (other, C.OTHER_STATIONS)):
-            for place, head, specialist, points in specs:
-                st = self.node(parent, C.station_name(place), OrgLevel.STATION, contact_name=specialist)
+            base = (28.1960, 112.9720) if parent is sub else (28.2650, 113.0810)  # town offices
+            for i, (place, head, specialist, points) in enumerate(specs):
+                # Stations within a few kilometres of their town office, so order matching has distances.
+                lat = Decimal(f"{base[0] + 0.009 * (i % 3) - 0.009:.6f}")
+                lng = Decimal(f"{base[1] + 0.011 * (i // 3) - 0.011:.6f}")
+                st = self.node(
+                    parent,
+                    C.station_name(place),
+                    OrgLevel.STATION,
+                    contact_name=specialist,
+                    latitude=lat,
+                    longitude=lng,
+                )
                 stations[place] = st
                 positions += [
                     Position(org=st, title="station_head", person_name=head),
