@@ -149,3 +149,14 @@ def test_public_verification_page(issued, owner, tree):
 def test_request_code_does_not_verify(ledger, vol_user, tree):
     cert = svc.ask(vol_user, tree.st_a1)
     assert Client().get(reverse("hours:certificate_verify", args=[cert.verification_code])).status_code == 404
+
+
+def test_queue_filters_by_status_with_an_htmx_partial(issued, vol_user, owner, client_for, tree):
+    waiting = svc.ask(vol_user, tree.st_a1, period_to=date(2026, 3, 31))
+    client = client_for(owner)
+    page = client.get(reverse("hours:certificate_queue")).content.decode()  # default: still to issue
+    assert reverse("hours:certificate_detail", args=[waiting.pk]) in page and issued.number not in page
+    response = client.get(reverse("hours:certificate_queue"), {"status": "issued"}, HTTP_HX_REQUEST="true")
+    partial = response.content.decode()
+    assert "<html" not in partial and 'id="results"' in partial
+    assert issued.number in partial and reverse("hours:certificate_detail", args=[waiting.pk]) not in partial
