@@ -220,7 +220,7 @@ def _move(
 
 def _lock(order_id) -> Order:
     try:
-        return Order.objects.select_for_update().select_related("org", "team", "menu_item").get(pk=order_id)
+        return Order.objects.select_for_update(of=("self",)).select_related("org", "team", "menu_item").get(pk=order_id)
     except (Order.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
 
