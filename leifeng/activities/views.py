@@ -1,1 +1,682 @@
-"""Pages of activities."""
+"""Pages of campaigns and activities: parse → authorize → one service or selector → render."""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from leifeng.activities import forms, selectors, services
+from leifeng.activities.models import (
+    ActivityCategory,
+    ActivityReport,
+    ActivityStatus,
+    Post,
+    Signup,
+    SignupGroup,
+    SignupStatus,
+)
+from leifeng.activities.selectors import ActivityFilters
+from leifeng.core import scope
+from leifeng.core.errors import NotFound, PermissionDenied, ServiceError, field_errors
+from leifeng.core.forms import apply_errors
+from leifeng.core.scope import Perm
+from leifeng.teams import selectors as team_selectors
+from leifeng.teams.models import MembershipStatus, Team
+
+PER_PAGE = 50
+
+
+def _raise_for_scope(exc: Exception) -> None:
+    if isinstance(exc, NotFound):
+        raise Http404 from exc
+    if isinstance(exc, PermissionDenied):
+        raise DjangoPermissionDenied(exc.message) from exc
+
+
+def _message_of(exc: Exception) -> str:
+    if isinstance(exc, ServiceError):
+        return exc.message
+    return " ".join(m for ms in field_errors(exc).values() for m in ms)  # type: ignore[arg-type]
+
+
+def _attempt(request: HttpRequest, call: Callable[[], object], success: str) -> object | None:
+    try:
+        result = call()
+    except (ServiceError, ValidationError) as exc:
+        _raise_for_scope(exc)
+        messages.error(request, _message_of(exc))
+        return None
+    messages.success(request, success)
+    return result
+
+
+def _organizer_activity(request: HttpRequest, pk: int, *, change: bool = False):
+    a = selectors.activity_get(actor=request.user, activity_id=pk)
+    if not scope.allows(request.user, Perm.VIEW, a.org):
+        raise Http404
+    if change and not scope.allows(request.user, Perm.CHANGE, a.org):
+        raise DjangoPermissionDenied
+    return a
+
+
+# ---------------------------------------------------------------- volunteers
+
+
+@login_required
+def find(request: HttpRequest) -> HttpResponse:
+    """Volunteers: open activities they may join, by category, date and nearness."""
+    filters = ActivityFilters.from_params(request.GET)
+    page = Paginator(selectors.activity_find(actor=request.user, filters=filters), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "page": page,
+        "filters": filters,
+        "categories": ActivityCategory.choices,
+        "volunteer": team_selectors.volunteer_of(request.user),
+    }
+    if request.htmx:
+        return render(request, "activities/find.html#results", context)
+    return render(request, "activities/find.html", context)
+
+
+def _detail_context(request: HttpRequest, pk: int) -> dict:
+    a = selectors.activity_get(actor=request.user, activity_id=pk)
+    access = selectors.activity_access(actor=request.user, activity=a)
+    if a.status == ActivityStatus.DRAFT and not access.view_roster:
+        raise Http404
+    posts = selectors.activity_posts(activity=a)
+    mine = selectors.my_signups_by_post(actor=request.user, activity=a)
+    now = timezone.now()
+    for p in posts:
+        p.mine = mine.get(p.pk)
+        p.left = max(p.quota - p.filled, 0)
+        p.open = a.status in (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS) and p.starts_at > now
+    return {
+        "activity": a,
+        "access": access,
+        "posts": posts,
+        "supplies": [line.strip() for line in a.supplies.splitlines() if line.strip()],
+        "insurances": list(a.insurances.all()) if access.view_roster else [],
+        "report": ActivityReport.objects.filter(activity=a).first(),
+        "cancel_form": forms.ReasonForm(),
+    }
+
+
+@login_required
+def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "activities/activity_detail.html", _detail_context(request, pk))
+
+
+def _posts_response(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.htmx:
+        return render(request, "activities/activity_detail.html#posts", _detail_context(request, pk))
+    return redirect("activities:activity_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def signup(request: HttpRequest, post_id: int) -> HttpResponse:
+    s = _attempt(
+        request,
+        lambda: services.signup_create(actor=request.user, post=post_id),
+        _("You have signed up."),
+    )
+    if isinstance(s, Signup) and s.status == SignupStatus.WAITLISTED:
+        messages.info(request, _("The post is full: you are on the waitlist and move up when a place frees."))
+    activity_id = Post.objects.filter(pk=post_id).values_list("activity_id", flat=True).first()
+    if activity_id is None:
+        raise Http404
+    return _posts_response(request, activity_id)
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest, signup_id: int) -> HttpResponse:
+    activity_id = Signup.objects.filter(pk=signup_id).values_list("post__activity_id", flat=True).first()
+    if activity_id is None:
+        raise Http404
+    reason = request.POST.get("reason", "")
+    _attempt(
+        request,
+        lambda: services.signup_withdraw(actor=request.user, signup_id=signup_id, reason=reason),
+        _("Your sign-up is withdrawn."),
+    )
+    if request.POST.get("next") == "my_shifts":
+        return redirect("activities:my_shifts")
+    return _posts_response(request, activity_id)
+
+
+@login_required
+def my_shifts(request: HttpRequest) -> HttpResponse:
+    past = request.GET.get("past") == "1"
+    page = Paginator(selectors.my_shifts(actor=request.user, past=past), PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "activities/my_shifts.html",
+        {"page": page, "past": past, "volunteer": team_selectors.volunteer_of(request.user), "now": timezone.now()},
+    )
+
+
+# ---------------------------------------------------------------- organizers: activities
+
+
+@login_required
+def activity_list(request: HttpRequest) -> HttpResponse:
+    if not scope.has_any(request.user, Perm.VIEW):
+        return redirect("activities:find")
+    filters = ActivityFilters.from_params(request.GET)
+    page = Paginator(selectors.activity_list(actor=request.user, filters=filters), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "page": page,
+        "filters": filters,
+        "categories": ActivityCategory.choices,
+        "statuses": ActivityStatus.choices,
+        "can_create": scope.has_any(request.user, Perm.CHANGE),
+    }
+    if request.htmx:
+        return render(request, "activities/activity_list.html#results", context)
+    return render(request, "activities/activity_list.html", context)
+
+
+@login_required
+def activity_create(request: HttpRequest) -> HttpResponse:
+    if not scope.has_any(request.user, Perm.CHANGE):
+        raise Http404
+    initial = {"campaign": request.GET.get("campaign")} if request.GET.get("campaign") else None
+    form = forms.ActivityForm(request.POST or None, actor=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            a = services.activity_create(
+                actor=request.user,
+                org_id=form.cleaned_data["org"].pk,
+                team_ids=[t.pk for t in form.cleaned_data["teams"]],
+                **form.service_fields(),
+            )
+        except (ServiceError, ValidationError) as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Draft saved. Now add its posts."))
+            return redirect("activities:activity_edit", pk=a.pk)
+    return render(request, "activities/activity_form.html", {"form": form, "activity": None})
+
+
+@login_required
+def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _organizer_activity(request, pk, change=True)
+    form = forms.ActivityForm(request.POST or None, actor=request.user, initial=forms.ActivityForm.initial_for(a))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.activity_update(
+                actor=request.user,
+                activity_id=a.pk,
+                org_id=form.cleaned_data["org"].pk,
+                team_ids=[t.pk for t in form.cleaned_data["teams"]],
+                **form.service_fields(),
+            )
+        except (ServiceError, ValidationError) as exc:
+            _raise_for_scope(exc)
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("activities:activity_edit", pk=a.pk)
+    return render(
+        request,
+        "activities/activity_form.html",
+        {
+            "form": form,
+            "activity": a,
+            "posts": selectors.activity_posts(activity=a),
+            "post_form": forms.PostForm(),
+            "insurance_form": forms.InsuranceForm(),
+            "insurances": list(a.insurances.all()),
+        },
+    )
+
+
+@login_required
+@require_POST
+def post_add(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _organizer_activity(request, pk, change=True)
+    form = forms.PostForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
+    else:
+        _attempt(
+            request,
+            lambda: services.post_create(actor=request.user, activity_id=a.pk, **form.cleaned_data),
+            _("Post added."),
+        )
+    return redirect("activities:activity_edit", pk=a.pk)
+
+
+@login_required
+def post_edit(request: HttpRequest, post_id: int) -> HttpResponse:
+    post = Post.objects.select_related("activity").filter(pk=post_id).first()
+    if post is None:
+        raise Http404
+    a = _organizer_activity(request, post.activity_id, change=True)
+    initial = {k: getattr(post, k) for k in ("title", "starts_at", "ends_at", "quota", "description")}
+    form = forms.PostForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.post_update(actor=request.user, post_id=post.pk, **form.cleaned_data)
+        except (ServiceError, ValidationError) as exc:
+            _raise_for_scope(exc)
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("activities:activity_edit", pk=a.pk)
+    return render(request, "activities/post_form.html", {"form": form, "activity": a, "post": post})
+
+
+@login_required
+@require_POST
+def post_delete(request: HttpRequest, post_id: int) -> HttpResponse:
+    activity_id = Post.objects.filter(pk=post_id).values_list("activity_id", flat=True).first()
+    if activity_id is None:
+        raise Http404
+    _attempt(request, lambda: services.post_delete(actor=request.user, post_id=post_id), _("Post deleted."))
+    return redirect("activities:activity_edit", pk=activity_id)
+
+
+@login_required
+@require_POST
+def insurance_add(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _organizer_activity(request, pk, change=True)
+    form = forms.InsuranceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
+    else:
+        _attempt(
+            request,
+            lambda: services.activity_add_insurance(actor=request.user, activity_id=a.pk, **form.cleaned_data),
+            _("Insurance recorded."),
+        )
+    return redirect("activities:activity_edit", pk=a.pk)
+
+
+TRANSITIONS = {
+    "publish": (services.activity_publish, "Published: volunteers can sign up now."),
+    "start": (services.activity_start, "The activity is under way."),
+    "finish": (services.activity_finish, "The activity is finished: file its report."),
+    "unpublish": (services.activity_unpublish, "Back to draft."),
+}
+
+
+@login_required
+@require_POST
+def activity_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    _organizer_activity(request, pk)
+    if action == "cancel":
+        reason = request.POST.get("reason", "")
+        _attempt(
+            request,
+            lambda: services.activity_cancel(actor=request.user, activity_id=pk, reason=reason),
+            _("The activity is cancelled and every sign-up withdrawn."),
+        )
+        return redirect("activities:activity_detail", pk=pk)
+    if action not in TRANSITIONS:
+        raise Http404
+    fn, done = TRANSITIONS[action]
+    _attempt(request, lambda: fn(actor=request.user, activity_id=pk), _(done))
+    return redirect("activities:activity_detail", pk=pk)
+
+
+# ---------------------------------------------------------------- roster, groups, assign
+
+
+def _roster_context(request: HttpRequest, pk: int) -> dict:
+    a = _organizer_activity(request, pk)
+    return {
+        "activity": a,
+        "roster": selectors.activity_roster(actor=request.user, activity=a),
+        "can_change": scope.allows(request.user, Perm.CHANGE, a.org),
+    }
+
+
+@login_required
+def roster(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every post with its groups, waitlist and those who left: a constant number of queries."""
+    return render(request, "activities/roster.html", _roster_context(request, pk))
+
+
+def _roster_response(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.htmx:
+        return render(request, "activities/roster.html#roster", _roster_context(request, pk))
+    return redirect("activities:roster", pk=pk)
+
+
+@login_required
+@require_POST
+def groups_build(request: HttpRequest, post_id: int) -> HttpResponse:
+    activity_id = Post.objects.filter(pk=post_id).values_list("activity_id", flat=True).first()
+    if activity_id is None:
+        raise Http404
+    _attempt(request, lambda: services.groups_build(actor=request.user, post_id=post_id), _("Groups updated."))
+    return _roster_response(request, activity_id)
+
+
+@login_required
+@require_POST
+def group_move(request: HttpRequest, signup_id: int) -> HttpResponse:
+    s = Signup.objects.filter(pk=signup_id).select_related("post").first()
+    if s is None:
+        raise Http404
+    group_id = request.POST.get("group", "")
+    _attempt(
+        request,
+        lambda: services.group_move(
+            actor=request.user, signup_id=signup_id, group_id=int(group_id) if group_id.isdigit() else None
+        ),
+        _("Moved."),
+    )
+    return _roster_response(request, s.post.activity_id)
+
+
+@login_required
+@require_POST
+def group_leader(request: HttpRequest, group_id: int) -> HttpResponse:
+    g = SignupGroup.objects.filter(pk=group_id).select_related("post").first()
+    if g is None:
+        raise Http404
+    vid = request.POST.get("volunteer", "")
+    _attempt(
+        request,
+        lambda: services.group_set_leader(
+            actor=request.user, group_id=group_id, volunteer_id=int(vid) if vid.isdigit() else None
+        ),
+        _("Group leader changed."),
+    )
+    return _roster_response(request, g.post.activity_id)
+
+
+@login_required
+@require_POST
+def signup_remove(request: HttpRequest, signup_id: int) -> HttpResponse:
+    s = Signup.objects.filter(pk=signup_id).select_related("post").first()
+    if s is None:
+        raise Http404
+    _attempt(
+        request,
+        lambda: services.signup_remove(actor=request.user, signup_id=signup_id, reason=request.POST.get("reason", "")),
+        _("Removed from the post."),
+    )
+    return _roster_response(request, s.post.activity_id)
+
+
+def _assignable_teams(actor):
+    """Teams the actor may assign from: those they lead, and those of their LEAD_TEAM subtree."""
+    return (
+        Team.objects.filter(is_active=True)
+        .filter(team_selectors.leads_q(actor) | scope.q(actor, Perm.LEAD_TEAM))
+        .select_related("org")
+        .order_by("org__path", "name")
+    )
+
+
+@login_required
+def assign(request: HttpRequest, post_id: int) -> HttpResponse:
+    """A leader signs up members of their team for a post; each of them may still withdraw."""
+    post = Post.objects.select_related("activity", "activity__org").filter(pk=post_id).first()
+    if post is None:
+        raise Http404
+    teams = _assignable_teams(request.user)
+    a = selectors.activity_get(actor=request.user, activity_id=post.activity_id)
+    if not teams.exists():
+        raise Http404
+    form = forms.AssignForm(request.POST or None, teams=teams)
+    results = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            results = services.signup_assign_many(
+                actor=request.user, post=post.pk, team_id=form.cleaned_data["team"].pk, numbers=form.number_list()
+            )
+        except (ServiceError, ValidationError) as exc:
+            _raise_for_scope(exc)
+            apply_errors(form, exc)
+        else:
+            placed = sum(1 for r in results if r.signup)
+            messages.success(request, _("%(n)d people signed up.") % {"n": placed})
+    members = []
+    team = form.cleaned_data.get("team") if form.is_bound and form.is_valid() else None
+    if team is None and teams.count() == 1:
+        team = teams.first()
+    if team is not None:
+        members = list(
+            team.memberships.filter(status=MembershipStatus.ACTIVE).select_related("volunteer").order_by("pk")[:200]
+        )
+    return render(
+        request,
+        "activities/assign.html",
+        {"form": form, "post": post, "activity": a, "results": results, "members": members},
+    )
+
+
+# ---------------------------------------------------------------- reports
+
+
+@login_required
+def report(request: HttpRequest, pk: int) -> HttpResponse:
+    a = selectors.activity_get(actor=request.user, activity_id=pk)
+    can_change = scope.allows(request.user, Perm.CHANGE, a.org)
+    existing = ActivityReport.objects.filter(activity=a).prefetch_related("photos").first()
+    if existing is None and not can_change:
+        raise Http404
+    form = forms.ReportForm(request.POST or None, initial={"summary": existing.summary if existing else ""})
+    if request.method == "POST" and form.is_valid():
+        if not can_change:
+            raise DjangoPermissionDenied
+        try:
+            services.report_file(actor=request.user, activity_id=a.pk, summary=form.cleaned_data["summary"])
+        except (ServiceError, ValidationError) as exc:
+            _raise_for_scope(exc)
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Report saved."))
+            return redirect("activities:report", pk=a.pk)
+    return render(
+        request,
+        "activities/report.html",
+        {
+            "activity": a,
+            "report": existing,
+            "form": form,
+            "photo_form": forms.PhotoForm(),
+            "can_change": can_change,
+            "attendance": selectors.activity_attendance(activity=a),
+        },
+    )
+
+
+@login_required
+@require_POST
+def report_photo(request: HttpRequest, pk: int) -> HttpResponse:
+    form = forms.PhotoForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
+    else:
+        _attempt(
+            request,
+            lambda: services.report_add_photo(
+                actor=request.user,
+                activity_id=pk,
+                upload=form.cleaned_data["image"],
+                caption=form.cleaned_data["caption"],
+            ),
+            _("Photo added."),
+        )
+    return redirect("activities:report", pk=pk)
+
+
+# ---------------------------------------------------------------- campaigns
+
+
+@login_required
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()
+    year_raw = request.GET.get("year", "").strip()
+    year = int(year_raw) if year_raw.isdigit() else None
+    page = Paginator(selectors.campaign_list(actor=request.user, q=q, year=year), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "activities/campaign_list.html",
+        {"page": page, "q": q, "year": year, "can_create": scope.has_any(request.user, Perm.CHANGE)},
+    )
+
+
+def _timeline(campaign, phases) -> list[dict]:
+    """Phases as bars on the campaign's period: offset and width in per cent, today's marker."""
+    total = (campaign.ends_on - campaign.starts_on).days + 1
+    out = []
+    for p in phases:
+        left = (p.starts_on - campaign.starts_on).days * 100 / total
+        width = ((p.ends_on - p.starts_on).days + 1) * 100 / total
+        out.append({"phase": p, "left": round(left, 2), "width": round(max(width, 2), 2)})
+    return out
+
+
+@login_required
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    c = selectors.campaign_get(actor=request.user, campaign_id=pk)
+    phases = list(c.phases.all())
+    today = timezone.localdate()
+    total = (c.ends_on - c.starts_on).days + 1
+    today_at = (today - c.starts_on).days * 100 / total if c.starts_on <= today <= c.ends_on else None
+    return render(
+        request,
+        "activities/campaign_detail.html",
+        {
+            "campaign": c,
+            "phases": phases,
+            "timeline": _timeline(c, phases),
+            "today": today,
+            "today_at": round(today_at, 2) if today_at is not None else None,
+            "figures": selectors.campaign_figures(campaign=c),
+            "activities": selectors.campaign_activities(actor=request.user, campaign=c)[:200],
+            "reports": selectors.campaign_reports(actor=request.user, campaign=c),
+            "units": list(c.units.all()),
+            "can_change": scope.allows(request.user, Perm.CHANGE, c.org),
+            "copy_form": forms.CopyForm(initial={"year": c.starts_on.year + 1, "with_activities": True}),
+        },
+    )
+
+
+@login_required
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    if not scope.has_any(request.user, Perm.CHANGE):
+        raise Http404
+    form = forms.CampaignForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        data = services.CampaignInput(
+            org_id=d["org"].pk,
+            title=d["title"],
+            starts_on=d["starts_on"],
+            ends_on=d["ends_on"],
+            theme=d["theme"],
+            guidance=d["guidance"],
+            requirements=d["requirements"],
+            leading_group_id=d["leading_group"].pk if d["leading_group"] else None,
+            unit_ids=[u.pk for u in d["units"]],
+        )
+        try:
+            c = services.campaign_create(actor=request.user, data=data)
+        except (ServiceError, ValidationError) as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Campaign created with the three usual phases; adjust them if needed."))
+            return redirect("activities:campaign_detail", pk=c.pk)
+    return render(request, "activities/campaign_form.html", {"form": form, "campaign": None})
+
+
+def _campaign_for_change(request: HttpRequest, pk: int):
+    c = selectors.campaign_get(actor=request.user, campaign_id=pk)
+    if not scope.allows(request.user, Perm.VIEW, c.org):
+        raise Http404
+    if not scope.allows(request.user, Perm.CHANGE, c.org):
+        raise DjangoPermissionDenied
+    return c
+
+
+@login_required
+def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    c = _campaign_for_change(request, pk)
+    form = forms.CampaignForm(request.POST or None, actor=request.user, initial=forms.CampaignForm.initial_for(c))
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.campaign_update(
+                actor=request.user,
+                campaign_id=c.pk,
+                unit_ids=[u.pk for u in d["units"]],
+                org_id=d["org"].pk,
+                leading_group_id=d["leading_group"].pk if d["leading_group"] else None,
+                **{k: d[k] for k in ("title", "theme", "starts_on", "ends_on", "guidance", "requirements")},
+            )
+        except (ServiceError, ValidationError) as exc:
+            _raise_for_scope(exc)
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("activities:campaign_detail", pk=c.pk)
+    return render(request, "activities/campaign_form.html", {"form": form, "campaign": c})
+
+
+@login_required
+def campaign_phases(request: HttpRequest, pk: int) -> HttpResponse:
+    c = _campaign_for_change(request, pk)
+    initial = [
+        {"name": p.name, "starts_on": p.starts_on, "ends_on": p.ends_on, "description": p.description}
+        for p in c.phases.all()
+    ]
+    formset = forms.PhaseFormSet(request.POST or None, initial=initial, prefix="phases")
+    if request.method == "POST" and formset.is_valid():
+        phases = [
+            services.PhaseInput(f["name"], f["starts_on"], f["ends_on"], f.get("description") or "")
+            for f in formset.cleaned_data
+            if f and not f.get("DELETE")
+        ]
+        try:
+            services.campaign_set_phases(actor=request.user, campaign_id=c.pk, phases=phases)
+        except (ServiceError, ValidationError) as exc:
+            _raise_for_scope(exc)
+            for message in [_message_of(exc)]:
+                formset._non_form_errors = formset.error_class([message])
+        else:
+            messages.success(request, _("Phases saved."))
+            return redirect("activities:campaign_detail", pk=c.pk)
+    return render(request, "activities/campaign_phases.html", {"formset": formset, "campaign": c})
+
+
+@login_required
+@require_POST
+def campaign_copy(request: HttpRequest, pk: int) -> HttpResponse:
+    c = _campaign_for_change(request, pk)
+    form = forms.CopyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
+        return redirect("activities:campaign_detail", pk=c.pk)
+    new = _attempt(
+        request,
+        lambda: services.campaign_copy(
+            actor=request.user,
+            campaign_id=c.pk,
+            year=form.cleaned_data["year"],
+            with_activities=form.cleaned_data["with_activities"],
+        ),
+        _("Campaign copied. Its activities are drafts: check the dates and publish them."),
+    )
+    return redirect("activities:campaign_detail", pk=new.pk if new else c.pk)
