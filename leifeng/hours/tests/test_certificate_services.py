@@ -112,6 +112,15 @@ def test_frozen_content_does_not_move_when_the_ledger_does(ledger, vol_user, own
     assert cert.total_minutes == 370 and len(cert.content["rows"]) == 4
 
 
+def test_a_reversal_dated_after_the_period_still_nets_out_the_original(ledger, vol_user, owner, tree):
+    """Corrected in October, a March record no longer counts for a January–March certificate."""
+    march = ServiceRecord.objects.get(content="敬老院陪护")
+    add_record(ledger, tree.st_a1, date(2026, 10, 8), -90, reverses=march, content="敬老院陪护")
+    cert = ask(vol_user, tree.st_a1, period_to=date(2026, 3, 31))
+    cert = certs.certificate_issue(actor=owner, certificate_id=cert.pk, person_in_charge="李", contact_phone="1")
+    assert cert.total_minutes == 120 and [r["content"] for r in cert.content["rows"]] == ["学雷锋日清扫街道"]
+
+
 def test_a_node_cannot_certify_another_nodes_records(ledger, vol_user, owner, colleague, outsider, center_admin, tree):
     cert = ask(vol_user, tree.st_a2)  # 西街社区站 organized that service
     # the owner sees it (the volunteer is from 东关) but did not organize it

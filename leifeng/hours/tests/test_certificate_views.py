@@ -46,6 +46,11 @@ def test_volunteer_asks_for_a_certificate_among_the_nodes_that_recorded_them(led
     assert Certificate.objects.count() == 1
 
 
+def test_my_certificates_for_staff_without_a_volunteer_profile(owner, client_for):
+    page = client_for(owner).get(reverse("hours:my_certificates")).content.decode()
+    assert "只有注册志愿者才有服务证明" in page and "<form" not in page.split("<main")[1]
+
+
 def test_my_certificates_query_count_does_not_grow(
     ledger, vol_user, owner, client_for, tree, django_assert_num_queries
 ):
