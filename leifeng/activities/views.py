@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from leifeng.activities import forms, selectors, services
@@ -307,10 +308,10 @@ def insurance_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 TRANSITIONS = {
-    "publish": (services.activity_publish, "Published: volunteers can sign up now."),
-    "start": (services.activity_start, "The activity is under way."),
-    "finish": (services.activity_finish, "The activity is finished: file its report."),
-    "unpublish": (services.activity_unpublish, "Back to draft."),
+    "publish": (services.activity_publish, gettext_lazy("Published: volunteers can sign up now.")),
+    "start": (services.activity_start, gettext_lazy("The activity is under way.")),
+    "finish": (services.activity_finish, gettext_lazy("The activity is finished: file its report.")),
+    "unpublish": (services.activity_unpublish, gettext_lazy("Back to draft.")),
 }
 
 
@@ -329,7 +330,7 @@ def activity_transition(request: HttpRequest, pk: int, action: str) -> HttpRespo
     if action not in TRANSITIONS:
         raise Http404
     fn, done = TRANSITIONS[action]
-    _attempt(request, lambda: fn(actor=request.user, activity_id=pk), _(done))
+    _attempt(request, lambda: fn(actor=request.user, activity_id=pk), str(done))
     return redirect("activities:activity_detail", pk=pk)
 
 
