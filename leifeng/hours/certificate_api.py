@@ -148,7 +148,17 @@ def revoke_certificate(request, certificate_id: int, payload: ReasonIn):
     return _out(request, certificate_id)
 
 
-@router.get("/{certificate_id}/pdf", summary="The certificate as PDF", response={200: None})
+PDF_RESPONSE = {
+    "responses": {
+        200: {
+            "description": "The A4 certificate",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+}
+
+
+@router.get("/{certificate_id}/pdf", summary="The certificate as PDF", openapi_extra=PDF_RESPONSE)
 def certificate_pdf(request, certificate_id: int):
     cert, pdf = certs.certificate_pdf(actor=request.user, certificate_id=certificate_id)
     response = HttpResponse(pdf, content_type="application/pdf")
