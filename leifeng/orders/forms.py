@@ -13,7 +13,9 @@ from leifeng.teams.models import TeamCategory
 class OrderForm(forms.Form):
     """The resident's order (and, with `channel` and `org`, staff entering one on somebody's behalf)."""
 
-    menu_item = forms.TypedChoiceField(label=_("Service"), required=False, coerce=int, empty_value=None)
+    menu_item = forms.TypedChoiceField(
+        label=pgettext_lazy("order", "Service"), required=False, coerce=int, empty_value=None
+    )
     description = forms.CharField(
         label=_("What do you need?"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
