@@ -273,7 +273,12 @@ def activity_roster(*, actor, activity: Activity) -> list[RosterPost]:
 
 
 def campaign_visible_q(actor) -> Q:
+    """Staff see campaigns of their subtree and of the nodes above it (the county's plan reaches every
+    station that carries it out); volunteers those of their station and above."""
     cond = scope.q(actor, Perm.VIEW)
+    roots = scope.paths(actor, Perm.VIEW)
+    if roots:
+        cond |= Q(org__path__in=sorted({p for root in roots for p in ancestor_paths(root)}))
     volunteer = volunteer_of(actor)
     if volunteer is not None:
         cond |= Q(org__path__in=ancestor_paths(volunteer.org.path))
