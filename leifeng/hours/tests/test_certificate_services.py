@@ -3,18 +3,21 @@
 Ledger rows are created directly (this module owns no ledger service), the way the ledger leaves them.
 """
 
+import threading
 from datetime import date, datetime
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from leifeng.accounts.models import Role
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from leifeng.core.models import AuditEvent
-from leifeng.core.testing import VolunteerFactory, grant, make_user
+from leifeng.core.testing import VolunteerFactory, build_tree, grant, make_user
 from leifeng.hours import certificates as certs
 from leifeng.hours.certificate_pdf import render_document
-from leifeng.hours.models import CertificateStatus, RecordKind, RecordSource, ServiceRecord
+from leifeng.hours.models import Certificate, CertificateStatus, RecordKind, RecordSource, ServiceRecord
 from leifeng.orgs.models import Position, PositionTitle
 
 TODAY = date(2026, 11, 22)
@@ -311,3 +314,50 @@ def test_lists_are_scoped(ledger, vol_user, owner, colleague, outsider, center_a
     }
     stranger = VolunteerFactory(user=make_user("stranger"), org=tree.st_b1)
     assert list(certs.certificate_list(actor=stranger.user, filters=certs.CertificateFilters(mine=True))) == []
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_issues_give_one_number_per_certificate_and_no_gaps():
+    """8 threads issue 4 certificates of one node at once, each certificate twice: 4 issued, 4 refused as
+    already issued, numbers 000001–000004 each used exactly once."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks only mean something on PostgreSQL")
+    tree = build_tree()
+    owner = make_user("owner", role=Role.ORG_ADMIN, org=tree.st_a1, display_name="站长")
+    wanted = []
+    for i in range(4):
+        user = make_user(f"v{i}", role=Role.VOLUNTEER, org=tree.st_a1)
+        v = VolunteerFactory(user=user, org=tree.st_a1)
+        add_record(v, tree.st_a1, date(2026, 3, 5), 60)
+        wanted.append(ask(user, tree.st_a1).pk)
+    barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def issue(i: int) -> None:
+        from django.db import connection as thread_connection
+
+        try:
+            actor = get_user_model().objects.get(pk=owner.pk)
+            barrier.wait(timeout=30)
+            try:
+                certs.certificate_issue(
+                    actor=actor, certificate_id=wanted[i % 4], person_in_charge="李", contact_phone="1", now=NOW
+                )
+                result = "issued"
+            except Conflict as exc:
+                result = exc.code
+            with lock:
+                outcomes.append(result)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=issue, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes) == ["bad_status"] * 4 + ["issued"] * 4
+    numbers = sorted(Certificate.objects.values_list("number", flat=True))
+    assert numbers == [f"ZM2026N{tree.st_a1.pk:06d}{n:06d}" for n in range(1, 5)]
