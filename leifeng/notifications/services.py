@@ -110,27 +110,23 @@ def notify(
             ]
             created = Notification.objects.bulk_create(rows)
         if names and created:
-            Delivery.objects.bulk_create(
-                [Delivery(notification_id=n.pk, channel=c) for n in created for c in names], ignore_conflicts=True
-            )
-            ids = list(
-                Delivery.objects.filter(
-                    notification_id__in=[n.pk for n in created], status=DeliveryStatus.PENDING
-                ).values_list("pk", flat=True)
-            )
+            rows = [Delivery(notification_id=n.pk, channel=c) for n in created for c in names]
+            if dedupe_key:
+                # Another driver may be writing the same notifications' deliveries: skip, then read back.
+                Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+                ids = list(
+                    Delivery.objects.filter(
+                        notification_id__in=[n.pk for n in created], status=DeliveryStatus.PENDING
+                    ).values_list("pk", flat=True)
+                )
+            else:
+                ids = [d.pk for d in Delivery.objects.bulk_create(rows, batch_size=2000)]
             enqueue_send(ids)
     return created
 
 
-def send_delivery(delivery_id: int, *, now: datetime | None = None) -> str | None:
-    """Send one pending delivery through its channel; returns its new status, or None if someone else has it."""
-    now = now or timezone.now()
-    claimed = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, last_attempt_at=now
-    )
-    if not claimed:
-        return None
-    delivery = Delivery.objects.select_related("notification__recipient").get(pk=delivery_id)
+def _deliver(delivery: Delivery) -> None:
+    """Run the channel and record the outcome on the (unsaved) delivery."""
     try:
         address = channel_registry.get(delivery.channel).send(delivery)
     except channel_registry.Skip as exc:
@@ -140,8 +136,42 @@ def send_delivery(delivery_id: int, *, now: datetime | None = None) -> str | Non
     else:
         delivery.status, delivery.error, delivery.sent_at = DeliveryStatus.SENT, "", timezone.now()
         delivery.address = str(address or "")[:200]
-    delivery.save(update_fields=["status", "error", "sent_at", "address"])
-    return delivery.status
+
+
+RESULT_FIELDS = ["status", "error", "sent_at", "address"]
+SEND_CHUNK = 50  # outcomes are written every this many sends, so a crash repeats at most this many
+
+
+def send_deliveries(delivery_ids: list[int], *, now: datetime | None = None) -> dict[str, int]:
+    """Claim the pending ones among `delivery_ids` (pending → sending, in one statement, skipping rows another
+    worker holds), send them, and write the outcomes in chunks. Returns how many ended in each status."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        claimed = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=delivery_ids, status=DeliveryStatus.PENDING)
+            .values_list("pk", flat=True)
+        )
+        Delivery.objects.filter(pk__in=claimed).update(
+            status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, last_attempt_at=now
+        )
+    counts: dict[str, int] = {}
+    batch = list(
+        Delivery.objects.select_related("notification__recipient__volunteer").filter(pk__in=claimed).order_by("pk")
+    )
+    for i in range(0, len(batch), SEND_CHUNK):
+        chunk = batch[i : i + SEND_CHUNK]
+        for delivery in chunk:
+            _deliver(delivery)
+            counts[delivery.status] = counts.get(delivery.status, 0) + 1
+        Delivery.objects.bulk_update(chunk, RESULT_FIELDS)
+    return counts
+
+
+def send_delivery(delivery_id: int, *, now: datetime | None = None) -> str | None:
+    """Send one pending delivery; returns its new status, or None if it was not pending (someone else has it)."""
+    counts = send_deliveries([delivery_id], now=now)
+    return next(iter(counts), None)
 
 
 def retry_due(*, now: datetime | None = None) -> int:

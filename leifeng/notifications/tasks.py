@@ -8,9 +8,4 @@ from leifeng.notifications import services
 @task()
 def send_deliveries(delivery_ids: list[int]) -> dict[str, int]:
     """Send each pending delivery once; returns how many ended in each status (for the worker's log)."""
-    counts: dict[str, int] = {}
-    for pk in delivery_ids:
-        status = services.send_delivery(pk)
-        key = status or "taken"
-        counts[key] = counts.get(key, 0) + 1
-    return counts
+    return services.send_deliveries(delivery_ids)
