@@ -135,3 +135,15 @@ class TestRelay:
         assert d.status == DeliveryStatus.PENDING
         with pytest.raises(Conflict):
             services.delivery_retry(actor=owner, delivery_id=d.pk)
+
+
+@pytest.mark.parametrize("count", [3, 40])
+def test_sending_a_batch_takes_the_same_queries_whatever_its_size(count, db, django_assert_num_queries):
+    users = [testing.make_user(f"u{i}", email=f"u{i}@example.org") for i in range(count)]
+    services.notify(recipients=users, kind="t", title="t", body="b", channels=["email"])
+    ids = list(Delivery.objects.values_list("pk", flat=True))
+    # savepoint, 1 claim (FOR UPDATE SKIP LOCKED), 2 mark them sending, release, 3 load them with their
+    # recipients, 4 write the outcomes
+    with django_assert_num_queries(6):
+        assert services.send_deliveries(ids) == {DeliveryStatus.SENT: count}
+    assert len(mail.outbox) == count
