@@ -107,7 +107,8 @@ def run_synthetic(n_orders: int, n_vol: int, dense: bool) -> dict:
     return out
 
 
-def run_db(n_orders: int, n_vol: int) -> dict:
+def setup_db(n_orders: int, n_vol: int):
+    """The scale county with category squads, and `n_orders` orders awaiting dispatch; returns the admin."""
     import django
 
     django.setup()
@@ -115,7 +116,6 @@ def run_db(n_orders: int, n_vol: int) -> dict:
     from django.db import connection
 
     from leifeng.accounts.models import Role, RoleAssignment, User
-    from leifeng.orders import dispatching as D
     from leifeng.orders.models import Order, OrderStatus
     from leifeng.orgs.models import Org, OrgLevel
     from leifeng.people.models import Volunteer
@@ -128,8 +128,12 @@ def run_db(n_orders: int, n_vol: int) -> dict:
     # gen_scale puts everyone in their station's squadron (category "other"); for matching, each volunteer
     # also joins two category squads of their station (once per database)
     squads: dict[int, list[int]] = {}
-    for tid, org_id in Team.objects.filter(level=TeamLevel.SQUAD).values_list("id", "org_id"):
+    squad_cats: dict[int, list[str]] = {}
+    for tid, org_id, cat in Team.objects.filter(level=TeamLevel.SQUAD, is_active=True).values_list(
+        "id", "org_id", "category"
+    ):
         squads.setdefault(org_id, []).append(tid)
+        squad_cats.setdefault(org_id, []).append(cat)
     if squads and not TeamMembership.objects.filter(team__level=TeamLevel.SQUAD).exists():
         rng0 = np.random.default_rng(3)
         rows = []
@@ -141,16 +145,21 @@ def run_db(n_orders: int, n_vol: int) -> dict:
     center = Org.objects.filter(depth=1).order_by("path").first()
     stations = list(Org.objects.filter(level=OrgLevel.STATION).order_by("path"))
     rng = np.random.default_rng(7)
-    cats = [c for c in TeamCategory.values if c != TeamCategory.OTHER]
+    # an order asks for a service its station's squads offer (most orders have someone eligible);
+    # one in twenty asks for a category nobody nearby serves, as in real life
+    other_cats = sorted({c for cs in squad_cats.values() for c in cs}) or ["other"]
+    unserved = [c for c in TeamCategory.values if c not in other_cats and c != TeamCategory.OTHER][:1] or other_cats
     Order.objects.filter(status=OrderStatus.ACCEPTED).delete()
     rows = []
     for i in range(n_orders):
         st = stations[int(rng.integers(len(stations)))]
+        offered = squad_cats.get(st.pk) or other_cats
+        cat = offered[int(rng.integers(len(offered)))] if rng.random() >= 0.05 else unserved[0]
         rows.append(
             Order(
                 org=st,
                 origin_org=st,
-                category=cats[int(rng.integers(len(cats)))],
+                category=cat,
                 description="需要上门帮忙" if i % 3 else "楼道灯坏了，需要电工",
                 resident_name="居民",
                 resident_phone=f"139{i:08d}",
@@ -159,10 +168,22 @@ def run_db(n_orders: int, n_vol: int) -> dict:
             )
         )
     Order.objects.bulk_create(rows, batch_size=1000)
-    with connection.cursor() as cur:
-        cur.execute("ANALYZE") if connection.vendor == "postgresql" else None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
     admin, _ = User.objects.get_or_create(username="bench-dispatch")
     RoleAssignment.objects.get_or_create(user=admin, role=Role.ORG_ADMIN, org=center)
+    return admin
+
+
+def run_db(n_orders: int, n_vol: int) -> dict:
+    from django.db import connection
+
+    from leifeng.accounts.models import User
+    from leifeng.orders import dispatching as D
+    from leifeng.people.models import Volunteer
+
+    admin = setup_db(n_orders, n_vol)
     out = {"vendor": connection.vendor, "orders": n_orders, "volunteers": Volunteer.objects.count()}
     for candidates in ("volunteers", "both"):
         best = None
@@ -177,8 +198,10 @@ def run_db(n_orders: int, n_vol: int) -> dict:
                     "eligible_pairs": plan.pairs,
                     "assigned": plan.assigned,
                     "total": round(plan.total, 3),
+                    "assigned_cost": round(plan.assigned_cost, 3),
                     "greedy_assigned": plan.greedy_assigned,
                     "greedy_total": round(plan.greedy_total, 3),
+                    "greedy_assigned_cost": round(plan.greedy_assigned_cost, 3),
                     "saving_vs_greedy_percent": round(plan.saving, 2),
                     **{k: round(v, 1) for k, v in plan.timings.items()},
                 }

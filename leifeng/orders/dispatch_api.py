@@ -1,6 +1,7 @@
 """/api/v1/orders/dispatch/: suggestions for one order, and batch dispatch (plan, then apply).
 
-To be mounted by the orders API: `api.add_router("/orders/dispatch/", dispatch_router)`.
+Mounted in leifeng/config/api.py. Out of scope and nonexistent orders are both 404; writes go through
+`dispatching.batch_apply` (the orders app's dispatch service, audited).
 """
 
 from django.http import Http404
@@ -75,11 +76,20 @@ def suggestions(request, order_id: int, limit: int = 5):
     ]
 
 
+def _check_scope(actor, order_ids) -> None:
+    """404 unless the actor may dispatch somewhere and every listed order lies where they may (out of scope
+    and nonexistent look the same)."""
+    if not scope.has_any(actor, Perm.CHANGE):
+        raise Http404
+    ids = set(order_ids or ())
+    if ids and scope.scoped(Order.objects.filter(pk__in=ids), actor, Perm.CHANGE).count() != len(ids):
+        raise NotFound()
+
+
 @router.post("/batch/plan", response=PlanOut)
 def batch_plan(request, payload: PlanIn):
     """Plan many orders at once (nothing is written); total cost against a greedy assignment of the same data."""
-    if not scope.has_any(request.auth, Perm.CHANGE):
-        raise Http404
+    _check_scope(request.auth, payload.order_ids)
     plan = dispatching.batch_assign(
         actor=request.auth,
         orders=payload.order_ids,
@@ -111,7 +121,9 @@ def batch_plan(request, payload: PlanIn):
 @router.post("/batch/apply", response=ApplyOut)
 def batch_apply(request, payload: ApplyIn):
     """Dispatch the confirmed assignments; orders that changed meanwhile are skipped and listed."""
-    report = dispatching.batch_apply(actor=request.auth, assignments=dispatching.parse_keys(payload.assignments))
+    keys = dispatching.parse_keys(payload.assignments)
+    _check_scope(request.auth, [order_id for order_id, _kind, _pk in keys])
+    report = dispatching.batch_apply(actor=request.auth, assignments=keys)
     return {
         "dispatched": [o.pk for o in report.dispatched],
         "skipped": [{"order_id": oid, "reason": why} for oid, why in report.skipped],

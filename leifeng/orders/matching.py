@@ -36,12 +36,16 @@ can price 2,000 orders × 20,000 volunteers at once; `load_*` functions fill tho
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, BitOr, Case, Count, IntegerField, Q, TextField, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from leifeng.orders.models import OPEN_STATUSES, Assignment, AssignmentStatus, MenuItem, Order
@@ -162,7 +166,6 @@ class CandidateFeatures:
     rated: np.ndarray  # int32 (m,): how many rated orders
     available: np.ndarray  # uint8 (m,): time-slot mask, 0 = unknown (teams)
     skills: np.ndarray  # uint64 (m,)
-    objects: list = field(default_factory=list)  # Team / Volunteer rows (DB-backed path only)
 
     def __len__(self) -> int:
         return len(self.pk)
@@ -284,17 +287,29 @@ def order_skill_names(orders: list[Order], names: list[str]) -> list[set[str]]:
     return out
 
 
-def _related_orgs(order_orgs: list[Org]) -> Q:
-    """Nodes a candidate may sit at: each order's node, its subtree and its ancestors."""
-    roots: list[str] = []
-    for path in sorted({o.path for o in order_orgs}):  # an ancestor sorts before its subtree
-        if not any(path.startswith(r) for r in roots):
-            roots.append(path)
-    prefixes = {o.path[:i] for o in order_orgs for i in range(ORG_STEPLEN, len(o.path), ORG_STEPLEN)}
-    q = Q(path__in=prefixes)
-    for root in roots:
-        q |= Q(path__startswith=root)
-    return q
+def _common_prefix(paths: list[str]) -> str:
+    """The path of the lowest node above (or at) every one of `paths`."""
+    lo, hi = min(paths), max(paths)
+    n = 0
+    while n + ORG_STEPLEN <= min(len(lo), len(hi)) and lo[n : n + ORG_STEPLEN] == hi[n : n + ORG_STEPLEN]:
+        n += ORG_STEPLEN
+    return lo[:n]
+
+
+def _candidate_nodes(order_paths: list[str]) -> Q:
+    """Where candidates may sit, as one join condition on the org path: the subtree of the lowest node
+    above all the orders, and that node's ancestors (a superset of the related nodes; the exact set is
+    kept in Python from the few nodes read)."""
+    top = _common_prefix(order_paths)
+    ancestors = [top[:i] for i in range(ORG_STEPLEN, len(top), ORG_STEPLEN)]
+    return Q(path__startswith=top) | Q(path__in=ancestors)
+
+
+def _is_related(path: str, order_paths: set[str], order_prefixes: set[str]) -> bool:
+    """A node is related when it is an order's node or above it (a prefix), or below one."""
+    if path in order_prefixes:
+        return True
+    return any(path[:i] in order_paths for i in range(ORG_STEPLEN, len(path) + 1, ORG_STEPLEN))
 
 
 @dataclass
@@ -308,31 +323,89 @@ class Problem:
     skill_names: list[str]
     org_names: dict[int, str]
 
+    def assignees(self, cols) -> dict[int, Team | Volunteer]:
+        """The Team / Volunteer rows of candidate columns `cols` (two queries, however many columns)."""
+        cols = [int(j) for j in cols]
+        team_ids = {int(self.cf.pk[j]) for j in cols if self.cf.kind[j] == TEAM}
+        vol_ids = {int(self.cf.pk[j]) for j in cols if self.cf.kind[j] == VOLUNTEER}
+        teams = Team.objects.only("id", "name", "org_id", "category").in_bulk(team_ids) if team_ids else {}
+        vols = Volunteer.objects.only("id", "name", "number", "org_id").in_bulk(vol_ids) if vol_ids else {}
+        out: dict[int, Team | Volunteer] = {}
+        for j in cols:
+            found = (teams if self.cf.kind[j] == TEAM else vols).get(int(self.cf.pk[j]))
+            if found is not None:
+                out[j] = found
+        return out
+
+
+def _category_bits() -> BitOr:
+    """SQL: the OR of the category bits of a volunteer's teams (one hashed aggregate, every backend)."""
+    return BitOr(
+        Case(
+            *[When(team__category=c, then=Value(1 << i)) for i, c in enumerate(CATEGORIES)],
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
+
+
+def _scatter(sorted_pks: np.ndarray, offset: int, rows, out: list[np.ndarray]) -> None:
+    """Write aggregated rows (pk, v1, v2, …) into `out[k][offset + position of pk]` (pks missing are ignored)."""
+    rows = list(rows)
+    if not rows or not len(sorted_pks):
+        return
+    arr = np.array(rows, dtype=np.float64)
+    pos = np.searchsorted(sorted_pks, arr[:, 0].astype(np.int64))
+    pos = np.minimum(pos, len(sorted_pks) - 1)
+    hit = sorted_pks[pos] == arr[:, 0].astype(np.int64)
+    for k, target in enumerate(out):
+        target[offset + pos[hit]] = arr[hit, k + 1].astype(target.dtype)
+
+
+def _or_bits(sorted_pks: np.ndarray, offset: int, pairs, bit: dict[str, int], target: np.ndarray) -> None:
+    """target[offset + position of pk] |= bit[name] for each (pk, name) row."""
+    pairs = [(pk, bit[name]) for pk, name in pairs if name in bit]
+    if not pairs or not len(sorted_pks):
+        return
+    arr = np.array(pairs, dtype=np.int64)
+    pos = np.searchsorted(sorted_pks, arr[:, 0])
+    np.bitwise_or.at(target, offset + pos, arr[:, 1].astype(np.uint64))
+
 
 def build_problem(orders: list[Order], *, teams: bool = True, volunteers: bool = True) -> Problem:
     """Load the candidates of `orders` and turn both into arrays (a fixed number of queries).
 
-    Queries: nodes; teams; team loads; team ratings; skills named; volunteers; volunteer teams'
-    categories; volunteer skills; volunteer loads; volunteer ratings; menu-item providers.
+    Candidates are read as plain values (no model rows): every query is set-based, the candidate set is
+    a join on the nodes involved (a subquery, never a list of ids), and per-candidate figures come
+    aggregated by the database (category bits, load, rating). Queries: orders' nodes; related nodes;
+    skills; teams; volunteers; volunteers' categories; loads and ratings (two per kind); skills the
+    orders name (two, only when they name some); menu-item providers. Rows of the chosen assignees are
+    fetched later by `Problem.assignees`.
     """
     orders = list(orders)
     org_ids = {o.org_id for o in orders}
-    order_orgs = list(Org.objects.filter(pk__in=org_ids))
-    org_q = _related_orgs(order_orgs)
-    orgs = list(Org.objects.filter(org_q).order_by("path").values("id", "path", "name", *_coord_fields()))
+    if all(Order.org.is_cached(o) for o in orders):
+        order_paths = [o.org.path for o in orders]
+    else:
+        order_paths = list(Org.objects.filter(pk__in=org_ids).values_list("path", flat=True))
+    org_q = _candidate_nodes(order_paths)
+    paths_set = set(order_paths)
+    prefixes = {p[:i] for p in paths_set for i in range(ORG_STEPLEN, len(p) + 1, ORG_STEPLEN)}
+    orgs = [
+        o
+        for o in Org.objects.filter(org_q).order_by("path").values_list("id", "path", "name", "latitude", "longitude")
+        if _is_related(o[1], paths_set, prefixes)
+    ]
     geo = OrgGeometry.from_paths(
-        [o["id"] for o in orgs],
-        [o["path"] for o in orgs],
-        lat=[_num(o.get("latitude")) for o in orgs] if _coord_fields() else None,
-        lng=[_num(o.get("longitude")) for o in orgs] if _coord_fields() else None,
-        names=[o["name"] for o in orgs],
+        [o[0] for o in orgs],
+        [o[1] for o in orgs],
+        lat=[_num(o[3]) for o in orgs],
+        lng=[_num(o[4]) for o in orgs],
+        names=[o[2] for o in orgs],
     )
     gi = geo.index()
-    org_filter = Q(org_id__in=list(gi))
-
-    def vol_q(prefix: str) -> Q:
-        """The candidate volunteers as a join condition (not a list of 20,000 ids)."""
-        return Q(**{f"{prefix}org_id__in": list(gi), f"{prefix}status": VolunteerStatus.APPROVED})
+    nodes = Org.objects.filter(org_q).values("id")  # the candidates' nodes, as a subquery (a superset)
+    approved = Volunteer.objects.filter(org__in=nodes, status=VolunteerStatus.APPROVED)
 
     skill_names = sorted(Skill.objects.values_list("name", flat=True))
     named = order_skill_names(orders, skill_names)
@@ -340,91 +413,139 @@ def build_problem(orders: list[Order], *, teams: bool = True, volunteers: bool =
     used = used[:63]  # one bit each in a uint64
     bit = {n: 1 << i for i, n in enumerate(used)}
 
-    kinds, pks, cats, corg, objs, avail = [], [], [], [], [], []
-    if teams:
-        team_rows = list(Team.objects.filter(org_filter, is_active=True).select_related("org"))
-        objs += team_rows
-        kinds += [TEAM] * len(team_rows)
-        pks += [t.pk for t in team_rows]
-        cats += [1 << CATEGORY_BIT[t.category] for t in team_rows]
-        corg += [gi[t.org_id] for t in team_rows]
-        avail += [0] * len(team_rows)
-    n_teams = len(pks)
-    vol_rows: list = []
-    if volunteers:
-        vol_rows = list(
-            Volunteer.objects.filter(org_filter, status=VolunteerStatus.APPROVED)
-            .select_related("org")
-            .only("id", "name", "number", "org_id", "org__name", "available_times")
+    team_rows = (
+        list(Team.objects.filter(org__in=nodes, is_active=True).order_by("id").values_list("id", "org_id", "category"))
+        if teams
+        else []
+    )
+    vol_rows = (
+        list(approved.order_by("id").values_list("id", "org_id", Cast("available_times", TextField())))
+        if volunteers
+        else []
+    )
+    # the join read a superset of the related nodes: keep the candidates of related ones
+    team_rows = [r for r in team_rows if r[1] in gi]
+    vol_rows = [r for r in vol_rows if r[1] in gi]
+    n_teams, n_vols = len(team_rows), len(vol_rows)
+    m = n_teams + n_vols
+    team_pk = np.array([r[0] for r in team_rows], dtype=np.int64)
+    vol_pk = np.array([r[0] for r in vol_rows], dtype=np.int64)
+    masks: dict[str, int] = {}
+
+    def mask_of(text) -> int:
+        if text not in masks:
+            try:
+                masks[text] = slot_mask(json.loads(text) if text else [])
+            except (TypeError, ValueError):
+                masks[text] = 0
+        return masks[text]
+
+    cats = np.zeros(m, dtype=np.uint32)
+    cats[:n_teams] = [1 << CATEGORY_BIT.get(r[2], CATEGORY_BIT[TeamCategory.OTHER]) for r in team_rows]
+    corg = np.array([gi[r[1]] for r in team_rows] + [gi[r[1]] for r in vol_rows], dtype=np.int32)
+    avail = np.zeros(m, dtype=np.uint8)
+    if n_vols:
+        avail[n_teams:] = [mask_of(r[2]) for r in vol_rows]
+        # each volunteer's categories: the teams they actively belong to, OR-ed by the database
+        _scatter(
+            vol_pk,
+            n_teams,
+            TeamMembership.objects.filter(
+                volunteer__in=approved.values("id"), status=MembershipStatus.ACTIVE, team__is_active=True
+            )
+            .values("volunteer_id")
+            .annotate(bits=_category_bits())
+            .values_list("volunteer_id", "bits"),
+            [cats],
         )
-        objs += vol_rows
-        kinds += [VOLUNTEER] * len(vol_rows)
-        pks += [v.pk for v in vol_rows]
-        corg += [gi[v.org_id] for v in vol_rows]
-        avail += [slot_mask(v.available_times) for v in vol_rows]
-        vcat: dict[int, int] = {}
-        for vid, category in TeamMembership.objects.filter(
-            vol_q("volunteer__"), status=MembershipStatus.ACTIVE, team__is_active=True
-        ).values_list("volunteer_id", "team__category"):
-            vcat[vid] = vcat.get(vid, 0) | (1 << CATEGORY_BIT[category])
-        cats += [vcat.get(v.pk, 0) for v in vol_rows]
-    m = len(pks)
-    col = {(k, pk): j for j, (k, pk) in enumerate(zip(kinds, pks, strict=True))}
 
     skills = np.zeros(m, dtype=np.uint64)
-    if used and vol_rows:
-        through = Volunteer.skills.through
-        for vid, name in through.objects.filter(vol_q("volunteer__"), skill__name__in=used).values_list(
-            "volunteer_id", "skill__name"
-        ):
-            skills[col[(VOLUNTEER, vid)]] |= np.uint64(bit[name])
+    if used and n_vols:
+        _or_bits(
+            vol_pk,
+            n_teams,
+            Volunteer.skills.through.objects.filter(
+                volunteer__in=approved.values("id"), skill__name__in=used
+            ).values_list("volunteer_id", "skill__name"),
+            bit,
+            skills,
+        )
     if used and n_teams:
         # a team has the skills of its active members
-        for tid, name in TeamMembership.objects.filter(
-            team_id__in=pks[:n_teams], status=MembershipStatus.ACTIVE, volunteer__skills__name__in=used
-        ).values_list("team_id", "volunteer__skills__name"):
-            skills[col[(TEAM, tid)]] |= np.uint64(bit[name])
+        _or_bits(
+            team_pk,
+            0,
+            TeamMembership.objects.filter(
+                team__org__in=nodes,
+                team__is_active=True,
+                status=MembershipStatus.ACTIVE,
+                volunteer__skills__name__in=used,
+            )
+            .values_list("team_id", "volunteer__skills__name")
+            .distinct(),
+            bit,
+            skills,
+        )
 
     load = np.zeros(m, dtype=np.int32)
     rating = np.full(m, np.nan, dtype=np.float32)
     rated = np.zeros(m, dtype=np.int32)
     live = Q(status__in=[AssignmentStatus.OFFERED, AssignmentStatus.ACCEPTED], order__status__in=OPEN_STATUSES)
     if n_teams:
-        tids = pks[:n_teams]
-        for tid, n in Assignment.objects.filter(live, team_id__in=tids).values_list("team_id").annotate(Count("id")):
-            load[col[(TEAM, tid)]] = n
-        for tid, avg, n in (
-            Order.objects.filter(team_id__in=tids, rating__isnull=False)
-            .values_list("team_id")
-            .annotate(Avg("rating"), Count("id"))
-        ):
-            rating[col[(TEAM, tid)]], rated[col[(TEAM, tid)]] = avg, n
-    if vol_rows:
-        for vid, n in (
-            Assignment.objects.filter(live, vol_q("volunteer__")).values_list("volunteer_id").annotate(Count("id"))
-        ):
-            load[col[(VOLUNTEER, vid)]] = n
-        for vid, avg, n in (
+        _scatter(
+            team_pk,
+            0,
+            Assignment.objects.filter(live, team__org__in=nodes)
+            .values("team_id")
+            .annotate(n=Count("id"))
+            .values_list("team_id", "n"),
+            [load],
+        )
+        _scatter(
+            team_pk,
+            0,
+            Order.objects.filter(team__org__in=nodes, rating__isnull=False)
+            .values("team_id")
+            .annotate(avg=Avg("rating"), n=Count("id"))
+            .values_list("team_id", "avg", "n"),
+            [rating, rated],
+        )
+    if n_vols:
+        _scatter(
+            vol_pk,
+            n_teams,
+            Assignment.objects.filter(live, volunteer__in=approved.values("id"))
+            .values("volunteer_id")
+            .annotate(n=Count("id"))
+            .values_list("volunteer_id", "n"),
+            [load],
+        )
+        _scatter(
+            vol_pk,
+            n_teams,
             Assignment.objects.filter(
-                vol_q("volunteer__"),
+                volunteer__in=approved.values("id"),
                 status__in=[AssignmentStatus.ACCEPTED, AssignmentStatus.DONE],
                 order__rating__isnull=False,
             )
-            .values_list("volunteer_id")
-            .annotate(Avg("order__rating"), Count("order_id", distinct=True))
-        ):
-            rating[col[(VOLUNTEER, vid)]], rated[col[(VOLUNTEER, vid)]] = avg, n
+            .values("volunteer_id")
+            .annotate(avg=Avg("order__rating"), n=Count("order_id", distinct=True))
+            .values_list("volunteer_id", "avg", "n"),
+            [rating, rated],
+        )
 
     providers: list[set[int]] = [set() for _ in orders]
     item_ids = {o.menu_item_id for o in orders if o.menu_item_id}
-    if item_ids:
+    if item_ids and n_teams:
+        team_col = {int(pk): j for j, pk in enumerate(team_pk)}
         listed: dict[int, set[int]] = {}
         for item_id, tid in MenuItem.teams.through.objects.filter(menuitem_id__in=item_ids).values_list(
             "menuitem_id", "team_id"
         ):
-            listed.setdefault(item_id, set()).add(tid)
+            if tid in team_col:
+                listed.setdefault(item_id, set()).add(team_col[tid])
         for i, o in enumerate(orders):
-            providers[i] = {col[(TEAM, t)] for t in listed.get(o.menu_item_id, ()) if (TEAM, t) in col}
+            providers[i] = set(listed.get(o.menu_item_id, ()))
 
     of = OrderFeatures(
         category=np.array([CATEGORY_BIT.get(o.category, -1) if o.category else -1 for o in orders], dtype=np.int16),
@@ -436,16 +557,15 @@ def build_problem(orders: list[Order], *, teams: bool = True, volunteers: bool =
         providers=providers,
     )
     cf = CandidateFeatures(
-        kind=np.array(kinds, dtype=np.int8),
-        pk=np.array(pks, dtype=np.int64),
-        categories=np.array(cats, dtype=np.uint32),
-        org=np.array(corg, dtype=np.int32),
+        kind=np.concatenate([np.full(n_teams, TEAM, dtype=np.int8), np.full(n_vols, VOLUNTEER, dtype=np.int8)]),
+        pk=np.concatenate([team_pk, vol_pk]),
+        categories=cats,
+        org=corg,
         load=load,
         rating=rating,
         rated=rated,
-        available=np.array(avail, dtype=np.uint8),
+        available=avail,
         skills=skills,
-        objects=objs,
     )
     return Problem(
         orders=orders,
@@ -455,12 +575,6 @@ def build_problem(orders: list[Order], *, teams: bool = True, volunteers: bool =
         skill_names=used,
         org_names={int(pk): n for pk, n in zip(geo.ids, geo.names, strict=True)},
     )
-
-
-def _coord_fields() -> list[str]:
-    """Org coordinates when the model has them (latitude/longitude); the tree distance otherwise."""
-    names = {f.name for f in Org._meta.get_fields()}
-    return ["latitude", "longitude"] if {"latitude", "longitude"} <= names else []
 
 
 def _num(value) -> float:
@@ -489,42 +603,61 @@ class Suggestion:
         return "team" if self.team is not None else "volunteer"
 
 
+@functools.lru_cache(maxsize=32)
+def _reason_texts(language: str | None) -> dict:
+    """The reasons' texts in one language, translated once (a batch writes thousands of reasons)."""
+    return {
+        "provider": _("Listed provider of “%(item)s”"),
+        "category": _("Category match: %(category)s"),
+        "categories": [str(TeamCategory(c).label) for c in CATEGORIES],
+        "skill": _("Skill: %(skills)s"),
+        "km": _("Distance %(km).1f km"),
+        "same": _("Same node: %(org)s"),
+        "hops": _("Tree distance %(hops)d: %(org)s (no coordinates)"),
+        "load": _("Currently handling %(count)d orders"),
+        "rating": _("Past rating %(rating).1f (%(count)d rated)"),
+        "unrated": _("No ratings yet"),
+        "no_time": _("Available time not given"),
+        "fits": _("Available at the wanted time"),
+        "misfits": _("Usually not available at the wanted time"),
+    }
+
+
 def reasons_for(p: Problem, comp: dict[str, np.ndarray], i: int, j: int, at=None) -> list[str]:
     """Why candidate column j suits order row i (`at` indexes the component arrays; default [i, j])."""
     at = (i, j) if at is None else at
+    t = _reason_texts(get_language())
     out: list[str] = []
     order = p.orders[i] if i < len(p.orders) else None
     if bool(comp["provider_flag"][at]) and order is not None and order.menu_item_id:
-        out.append(_("Listed provider of “%(item)s”") % {"item": order.menu_item.title})
+        out.append(t["provider"] % {"item": order.menu_item.title})
     if bool(comp["category_ok"][at]):
-        out.append(_("Category match: %(category)s") % {"category": TeamCategory(CATEGORIES[p.of.category[i]]).label})
+        out.append(t["category"] % {"category": t["categories"][p.of.category[i]]})
     if bool(comp["skill_hit"][at]):
         hits = [n for k, n in enumerate(p.skill_names) if int(p.of.skills[i] & p.cf.skills[j]) >> k & 1]
-        out.append(_("Skill: %(skills)s") % {"skills": "、".join(hits)})
+        out.append(t["skill"] % {"skills": "、".join(hits)})
     km = float(comp["km"][at])
     if not np.isnan(km):
-        out.append(_("Distance %(km).1f km") % {"km": km})
+        out.append(t["km"] % {"km": km})
     else:
         hops = int(p.geo.hops[p.of.org[i], p.cf.org[j]])
         org_name = p.geo.names[p.cf.org[j]] if p.geo.names else ""
         if hops == 0:
-            out.append(_("Same node: %(org)s") % {"org": org_name})
+            out.append(t["same"] % {"org": org_name})
         else:
-            out.append(_("Tree distance %(hops)d: %(org)s (no coordinates)") % {"hops": hops, "org": org_name})
-    out.append(_("Currently handling %(count)d orders") % {"count": int(p.cf.load[j])})
+            out.append(t["hops"] % {"hops": hops, "org": org_name})
+    out.append(t["load"] % {"count": int(p.cf.load[j])})
     if p.cf.rated[j]:
-        out.append(
-            _("Past rating %(rating).1f (%(count)d rated)") % {"rating": float(p.cf.rating[j]), "count": p.cf.rated[j]}
-        )
+        out.append(t["rating"] % {"rating": float(p.cf.rating[j]), "count": p.cf.rated[j]})
     else:
-        out.append(_("No ratings yet"))
+        out.append(t["unrated"])
     if p.cf.kind[j] == VOLUNTEER and p.of.slot[i]:
         if not p.cf.available[j]:
-            out.append(_("Available time not given"))
+            out.append(t["no_time"])
         elif p.of.slot[i] & p.cf.available[j]:
-            out.append(_("Available at the wanted time"))
+            out.append(t["fits"])
         else:
-            out.append(_("Usually not available at the wanted time"))
+            out.append(t["misfits"])
     return out
 
 
@@ -541,9 +674,10 @@ def suggest(order: Order, *, limit: int = 5, teams: bool = True, volunteers: boo
     cost = total_cost(comp)
     cost = np.where(comp["forbidden"], np.inf, cost)
     ranked = [int(j) for j in np.argsort(cost, kind="stable")[:limit] if np.isfinite(cost[j])]
+    objs = p.assignees(ranked)
     out = []
     for j in ranked:
-        obj = p.cf.objects[j]
+        obj = objs[j]
         out.append(
             Suggestion(
                 team=obj if p.cf.kind[j] == TEAM else None,

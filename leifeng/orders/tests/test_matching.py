@@ -192,3 +192,25 @@ def test_volunteers_by_team_category_or_named_skill(tree, owner, teams):
 def test_no_candidates_no_suggestions(tree, owner):
     order = accepted(tree, owner)
     assert M.suggest(order) == []
+
+
+def test_km_when_both_sides_have_coordinates_tree_distance_otherwise(tree, owner, teams):
+    from leifeng.orgs.models import Org
+
+    # the station sits 5.6 km north of the order's point, the sub-center 1.1 km; the center has no coordinates
+    Org.objects.filter(pk=tree.st_a1.pk).update(latitude="34.300000", longitude="108.900000")
+    Org.objects.filter(pk=tree.sub_a.pk).update(latitude="34.260000", longitude="108.900000")
+    item = menu_item(tree.st_a1)
+    order = accepted(tree, owner, menu_item_id=item.pk, latitude="34.250000", longitude="108.900000")
+    with translation.override("en"):
+        got = {s.assignee.name: s for s in M.suggest(order, volunteers=False)}
+    assert "Distance 5.6 km" in got["东关助老队"].reasons
+    assert "Distance 1.1 km" in got["长安助老大队"].reasons
+    assert "Tree distance 2: 县新时代文明实践中心 (no coordinates)" in got["县助老总队"].reasons
+    # nearer in km beats the same node: the sub-center's team now comes first
+    assert got["长安助老大队"].score > got["东关助老队"].score
+    # an order without a point falls back to the tree distance for everyone
+    plain = accepted(tree, owner, menu_item_id=item.pk, resident_phone="13900000009")
+    with translation.override("en"):
+        first = M.suggest(plain, volunteers=False, limit=1)[0]
+    assert first.assignee.name == "东关助老队" and "Same node: 东关社区站" in first.reasons
