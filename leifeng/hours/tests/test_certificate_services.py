@@ -316,6 +316,16 @@ def test_lists_are_scoped(ledger, vol_user, owner, colleague, outsider, center_a
     assert list(certs.certificate_list(actor=stranger.user, filters=certs.CertificateFilters(mine=True))) == []
 
 
+def _wait_for_thread_sessions_to_end() -> None:
+    """A closed connection's server process exits a moment later; the test database is dropped only then."""
+    with connection.cursor() as cursor:
+        for _ in range(100):
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+            if cursor.fetchone()[0] <= 1:
+                return
+            threading.Event().wait(0.05)
+
+
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_issues_give_one_number_per_certificate_and_no_gaps():
@@ -358,6 +368,7 @@ def test_concurrent_issues_give_one_number_per_certificate_and_no_gaps():
         t.start()
     for t in threads:
         t.join(timeout=60)
+    _wait_for_thread_sessions_to_end()
     assert sorted(outcomes) == ["bad_status"] * 4 + ["issued"] * 4
     numbers = sorted(Certificate.objects.values_list("number", flat=True))
     assert numbers == [f"ZM2026N{tree.st_a1.pk:06d}{n:06d}" for n in range(1, 5)]
