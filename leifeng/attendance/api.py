@@ -7,7 +7,7 @@ runs one service call of a handful of queries; see bench/bench_checkin.py and do
 from datetime import datetime
 
 from django.urls import reverse
-from ninja import Field, Header, Query, Router, Schema
+from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from leifeng.attendance import selectors, services
@@ -157,7 +157,7 @@ def mine(request):
 @router.post("/posts/{post_id}/duration-codes", response={201: DurationCodeOut}, summary="Generate a duration code")
 def create_code(request, post_id: int, payload: DurationCodeIn):
     dc = services.duration_code_create(actor=request.user, post_id=post_id, valid_minutes=payload.valid_minutes)
-    return 201, {"code": dc.code, "post_id": dc.post_id, "expires_at": dc.expires_at}
+    return Status(201, {"code": dc.code, "post_id": dc.post_id, "expires_at": dc.expires_at})
 
 
 @router.get("/posts/{post_id}/roll-call", response=list[RosterRow], summary="Roll call: members and their marks")

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from leifeng.core.errors import NotFound
@@ -203,7 +203,7 @@ def request_correction(request, record_id: int, payload: CorrectionIn):
     req = services.correction_request(
         actor=request.user, record_id=record_id, minutes=payload.minutes, reason=payload.reason
     )
-    return 201, req
+    return Status(201, req)
 
 
 @router.get("/corrections", response=list[CorrectionOut], summary="Correction requests (mine, or to answer)")
@@ -233,7 +233,7 @@ def create_claim(request, payload: ClaimIn):
         ended_at=payload.ended_at,
         note=payload.note,
     )
-    return 201, claim
+    return Status(201, claim)
 
 
 @router.get("/claims", response=list[ClaimOut], summary="Back-fill claims (mine, or to decide)")
