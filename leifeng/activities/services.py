@@ -6,8 +6,9 @@ Rules (DESIGN §4 rules 4–6):
     record covering every day of its posts; back to draft only while nobody holds a sign-up;
   * a volunteer signs up themselves (approved; 14–17 only where minors may join and with a recorded
     guardian consent), inside the recruitment window, for a post of a published activity they can see;
-  * a post's quota is never exceeded: the post row is locked (SELECT … FOR UPDATE) before counting, and
-    `Post.filled` moves in the same transaction; the volunteer row is locked first, so one person's
+  * a post's quota is never exceeded: a place is claimed with a conditional UPDATE of `Post.filled`
+    (filled < quota), which holds the post's row lock to the end of the transaction, else the row is
+    locked and counted again (see _take_place); the volunteer row is locked first, so one person's
     concurrent sign-ups queue and the overlap check sees them all (lock order: volunteer → post);
   * nobody holds two active sign-ups (confirmed or waitlisted) whose windows overlap;
   * leaders assign their team members in bulk; each of them may decline later (条例 Art. 25), even after
@@ -788,9 +789,42 @@ def _check_overlap(volunteer: Volunteer, post: Post) -> None:
     )
 
 
+def _take_place(post: Post) -> bool:
+    """Claim a confirmed place, or say there is none (→ waitlist).
+
+    The fast path is one conditional UPDATE (filled < quota): it takes the post's row lock only when it
+    succeeds, so the lock is held for the rest of the transaction (insert, audit, commit) and nothing
+    more — the hot row of a popular post stays locked as briefly as possible. PostgreSQL re-checks
+    `filled < quota` on the newest row version after waiting, so the quota holds under any concurrency
+    (and the CHECK constraint `post_not_overbooked` backs it). When the post looks full, the row is locked
+    and counted again, so a withdrawal committing in between never leaves a free place behind a
+    waitlisted newcomer (the withdrawal waits for this transaction and then promotes them).
+    """
+    if Post.objects.filter(pk=post.pk, filled__lt=F("quota")).update(filled=F("filled") + 1):
+        post.filled += 1
+        return True
+    filled, quota = Post.objects.select_for_update().filter(pk=post.pk).values_list("filled", "quota").get()
+    if filled < quota:
+        Post.objects.filter(pk=post.pk).update(filled=F("filled") + 1)
+        post.filled = filled + 1
+        return True
+    post.filled = filled
+    return False
+
+
+def _still_open(post: Post) -> None:
+    """Re-read the activity's status once the post row is locked: a cancellation that committed while we
+    waited for the lock is seen here (a new statement sees it; the UPDATE's own re-check does not)."""
+    status = Activity.objects.filter(pk=post.activity_id).values_list("status", flat=True).get()
+    if status not in (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS):
+        raise Conflict(_("This activity is not open for sign-up."), code="not_published")
+
+
 def _place(actor, volunteer: Volunteer, post: Post, *, assigned_by=None, consent: bool = False) -> Signup:
-    """Insert the sign-up with the post row locked: confirmed while there is room, else waitlisted."""
-    confirmed = post.filled < post.quota
+    """Insert the sign-up: confirmed while there is room, else waitlisted (see _take_place)."""
+    confirmed = _take_place(post)
+    if assigned_by is None:
+        _still_open(post)
     s = Signup(
         post=post,
         volunteer=volunteer,
@@ -806,9 +840,6 @@ def _place(actor, volunteer: Volunteer, post: Post, *, assigned_by=None, consent
         raise Conflict(
             _("%(name)s has already signed up for this post.") % {"name": volunteer.name}, code="already_signed_up"
         ) from None
-    if confirmed:
-        Post.objects.filter(pk=post.pk).update(filled=F("filled") + 1)
-        post.filled += 1
     audit.record(
         actor=actor,
         action="signup.assign" if assigned_by else "signup.create",
@@ -820,10 +851,12 @@ def _place(actor, volunteer: Volunteer, post: Post, *, assigned_by=None, consent
     return s
 
 
-def _locked_post(post_id, volunteer: Volunteer | None = None) -> Post:
-    """The post row locked, with its activity and org; with `volunteer`, `lacks_skills` says whether the
-    post requires a skill they do not have (in the same query, so the hot path skips a round trip)."""
-    qs = Post.objects.select_for_update(of=("self",)).select_related("activity", "activity__org")
+def _post_for_signup(post_id, volunteer: Volunteer | None = None, *, lock: bool = False) -> Post:
+    """The post with its activity and org (locked when asked); with `volunteer`, `lacks_skills` says whether
+    the post requires a skill they do not have (in the same query, so the hot path skips a round trip)."""
+    qs = Post.objects.select_related("activity", "activity__org")
+    if lock:
+        qs = qs.select_for_update(of=("self",))
     if volunteer is not None:
         mine = Volunteer.skills.through.objects.filter(volunteer_id=volunteer.pk).values("skill_id")
         qs = qs.annotate(
@@ -833,6 +866,10 @@ def _locked_post(post_id, volunteer: Volunteer | None = None) -> Post:
         return qs.get(pk=post_id)
     except (Post.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
+
+
+def _locked_post(post_id) -> Post:
+    return _post_for_signup(post_id, lock=True)
 
 
 @transaction.atomic
@@ -849,7 +886,8 @@ def signup_create(*, actor, post, volunteer: Volunteer | None = None, now: datet
         raise ServiceError(_("Only registered volunteers can sign up."), code="not_a_volunteer") from None
     if volunteer is not None and volunteer.pk != me.pk:
         raise PermissionDenied(_("Volunteers sign up themselves; leaders use “assign”."))
-    p = _locked_post(post_id, me)
+    # the checks read the post without locking it; only claiming a place touches the hot row (_take_place)
+    p = _post_for_signup(post_id, me)
     if not can_see(me, p.activity):
         raise NotFound()
     _check_eligible(me, p, now=now, assigned=False)
@@ -912,6 +950,7 @@ def signup_assign_many(
     volunteers = list(Volunteer.objects.select_for_update(of=("self",)).select_related("org").filter(pk__in=vol_ids))
     volunteers.sort(key=lambda v: v.pk)
     p = _locked_post(post_id)
+    _still_open(p)
     results = []
     for v in volunteers:
         try:

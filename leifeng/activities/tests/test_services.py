@@ -43,7 +43,7 @@ def campaign(owner, tree, **kw):
 def test_campaign_gets_three_default_phases_spread_over_the_period(owner, tree):
     c = campaign(owner, tree)
     phases = list(c.phases.values_list("name", "starts_on", "ends_on"))
-    assert [p[0] for p in phases] == ["Launch and publicity", "Implementation", "Summary and commendation"]
+    assert [p[0] for p in phases] == ["宣传启动", "组织实施", "总结表彰"]
     assert phases[0][1] == date(2026, 3, 1) and phases[-1][2] == date(2026, 3, 30)
     assert phases[0][2] + timedelta(days=1) == phases[1][1]  # no gap, no overlap
     assert AuditEvent.objects.filter(action="campaign.create", object_id=str(c.pk)).exists()
@@ -155,7 +155,7 @@ def test_risky_activity_needs_insurance_covering_its_days(owner, tree):
     a = draft(owner, tree, risky=True)
     with pytest.raises(ServiceError) as exc:
         services.activity_publish(actor=owner, activity_id=a.pk)
-    assert exc.value.code == "insurance_required" and "insurance" in exc.value.message
+    assert exc.value.code == "insurance_required" and "保险" in exc.value.message
     day = timezone.localtime(START).date()
     services.activity_add_insurance(
         actor=owner,
@@ -472,7 +472,7 @@ def test_report_refuses_non_images_and_big_files(owner, activity, settings, tmp_
     fake = SimpleUploadedFile("evil.jpg", b"<?php echo 1; ?>" * 10, content_type="image/jpeg")
     with pytest.raises(ValidationError) as exc:
         services.report_add_photo(actor=owner, activity_id=activity.pk, upload=fake)
-    assert "not a picture" in str(exc.value)
+    assert "无法识别此文件为图片" in str(exc.value)
     big = SimpleUploadedFile("big.jpg", b"\xff" * (services.MAX_PHOTO_BYTES + 1), content_type="image/jpeg")
     with pytest.raises(ValidationError) as exc:
         services.report_add_photo(actor=owner, activity_id=activity.pk, upload=big)
