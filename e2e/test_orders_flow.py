@@ -144,3 +144,33 @@ def test_resident_orders_staff_dispatch_by_suggestion_leader_serves_resident_rat
     expect(page.locator("main")).to_contain_text("5/5")
     shot(page, "orders-06-history")
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CLOSED
+
+
+def test_figures_page_draws_the_charts_without_breaking_the_csp(transactional_db, live_server, phone, shot):
+    """ECharts (vendored) draws three charts from the page's json_script; no inline script, no CSP error."""
+    from leifeng.orders.tests.factories import order_in, submit
+
+    tree = testing.build_tree()
+    staff = testing.make_user("zhanzhang", role="org_admin", org=tree.st_a1, display_name="东关站长")
+    leader, team = leader_with_team(tree, username="duizhang")
+    for status in (OrderStatus.CLOSED, OrderStatus.TAKEN, OrderStatus.SUBMITTED):
+        order_in(status, tree=tree, staff=staff, leader=leader, team=team)
+    submit(tree.st_a1, resident_phone="13800004444")
+    page = phone
+    page.set_default_navigation_timeout(60000)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    login(page, live_server.url, "zhanzhang")
+    page.goto(f"{live_server.url}/orders/figures/")
+    for chart in ("#chart-status", "#chart-times", "#chart-satisfaction"):
+        expect(page.locator(f"{chart}[data-ready='1'] canvas")).to_have_count(1)
+        box = page.locator(f"{chart} canvas").bounding_box()
+        assert box is not None and box["width"] > 250 and box["height"] > 150  # drawn at phone width
+    expect(page.locator("#status-table tbody tr", has_text="待审单")).to_contain_text("2")
+    expect(page.locator("#figures-table")).to_contain_text(team.name)
+    expect(page.get_by_role("link", name="下载 Excel")).to_have_attribute(
+        "href", re.compile(r"/orders/figures/export/")
+    )
+    shot(page, "orders-07-figures-charts")
+    assert problems == []

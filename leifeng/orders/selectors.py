@@ -322,4 +322,6 @@ def figures(*, actor, org_id: int | None = None) -> dict:
 
     for team in Team.objects.filter(pk__in=list(team_ids)).order_by("name"):
         team_rows.append(_figures(team.name, base.filter(team=team)))
-    return {"org": org, "total": total, "nodes": rows, "teams": team_rows, "orgs": roots}
+    counts = dict(base.values("status").annotate(n=Count("id")).order_by().values_list("status", "n"))
+    statuses = [(value, label, counts.get(value, 0)) for value, label in S.choices]
+    return {"org": org, "total": total, "nodes": rows, "teams": team_rows, "orgs": roots, "statuses": statuses}

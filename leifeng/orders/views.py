@@ -5,15 +5,17 @@ parse → authorize → one service or selector → render.
 """
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import select_template
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,7 +23,7 @@ from leifeng.core import scope
 from leifeng.core.errors import NotFound, PermissionDenied, ServiceError, field_errors
 from leifeng.core.forms import apply_errors
 from leifeng.core.scope import Perm
-from leifeng.orders import selectors, services
+from leifeng.orders import excel, selectors, services
 from leifeng.orders.forms import CompleteForm, DispatchForm, MenuItemForm, OrderForm, RateForm
 from leifeng.orders.models import MenuItem, OrderStatus
 from leifeng.orgs.models import Org, OrgLevel
@@ -168,6 +170,19 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "tabs": [(value, label, counts[value]) for value, label in S.choices],
         "can_enter": scope.has_any(request.user, Perm.CHANGE),
+        "export_query": urlencode(
+            {
+                k: v
+                for k, v in (
+                    ("status", filters.status),
+                    ("q", filters.q),
+                    ("org", filters.org_id or ""),
+                    ("overdue", "1" if filters.overdue else ""),
+                    ("duplicates", "1" if filters.duplicates else ""),
+                )
+                if v
+            }
+        ),
     }
     if request.htmx:
         return render(request, "orders/inbox.html#results", context)
@@ -399,12 +414,56 @@ def escalations(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/escalations.html", {"page": page})
 
 
+def _chart_data(data: dict) -> dict:
+    """What orders/figures.js draws (passed with json_script): numbers and translated labels only."""
+    rows = [data["total"], *data["nodes"], *data["teams"]]
+    return {
+        "statuses": [{"label": str(label), "value": n} for _value, label, n in data["statuses"]],
+        "rows": [r.label for r in rows],
+        "median_accept_h": [r.median_accept_h for r in rows],
+        "median_complete_h": [r.median_complete_h for r in rows],
+        "satisfaction": [r.satisfaction for r in rows],
+        "text": {
+            "orders": _("Number of orders"),
+            "accept": _("Median time to accept (h)"),
+            "complete": _("Median time to complete (h)"),
+            "satisfaction": _("Satisfaction (average stars)"),
+        },
+    }
+
+
+def _org_param(request: HttpRequest) -> int | None:
+    org_raw = request.GET.get("org", "")
+    return int(org_raw) if org_raw.isdigit() else None
+
+
 @login_required
 def figures(request: HttpRequest) -> HttpResponse:
     _require_staff(request)
-    org_raw = request.GET.get("org", "")
-    data = selectors.figures(actor=request.user, org_id=int(org_raw) if org_raw.isdigit() else None)
-    return render(request, "orders/figures.html", data)
+    data = selectors.figures(actor=request.user, org_id=_org_param(request))
+    return render(request, "orders/figures.html", {**data, "chart": _chart_data(data)})
+
+
+def _xlsx(result, name: str) -> FileResponse:
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return FileResponse(
+        result.file, as_attachment=True, filename=f"{name}_{stamp}.xlsx", content_type=excel.XLSX_CONTENT_TYPE
+    )
+
+
+@login_required
+def figures_export(request: HttpRequest) -> FileResponse:
+    """The figures page (same ?org=) as .xlsx."""
+    _require_staff(request)
+    return _xlsx(excel.figures_export(actor=request.user, org_id=_org_param(request)), _("order-figures"))
+
+
+@login_required
+def inbox_export(request: HttpRequest) -> FileResponse:
+    """The inbox list with the same query string (status, q, org, overdue, duplicates) as .xlsx; all pages."""
+    _require_staff(request)
+    filters = selectors.OrderFilters.from_params(request.GET)
+    return _xlsx(excel.orders_export(actor=request.user, filters=filters), _("orders"))
 
 
 @login_required

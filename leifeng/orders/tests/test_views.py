@@ -168,3 +168,86 @@ def test_escalate_orders_command_with_a_given_moment(tree, owner, crew, capsys):
     call_command("escalate_orders", "--now", moment)
     assert "escalated 1" in capsys.readouterr().out
     assert Order.objects.get(pk=order.pk).escalation_level == 1
+
+
+def _xlsx(response) -> dict[str, list[tuple]]:
+    import openpyxl
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "attachment" in response["Content-Disposition"]
+    wb = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
+
+
+def _cells_of(client, number: str) -> list:
+    import openpyxl
+
+    response = client.get(reverse("orders:inbox_export") + "?status=submitted")
+    ws = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    return next(row for row in ws.iter_rows() if row[0].value == number)
+
+
+def test_figures_page_passes_chart_data_and_keeps_the_tables(client_for, tree, owner, crew):
+    leader, team = crew
+    order_in(S.CLOSED, tree=tree, staff=owner, leader=leader, team=team)
+    submit(tree.st_a1, resident_phone="13800002222")
+    response = client_for(owner).get(reverse("orders:figures"))
+    body = response.content.decode()
+    assert 'id="orders-figures" type="application/json"' in body
+    assert "js/vendor/echarts.min.js" in body and "orders/figures.js" in body
+    assert 'id="chart-status"' in body and 'id="status-table"' in body and 'id="figures-table"' in body
+    chart = response.context["chart"]
+    counts = {s["label"]: s["value"] for s in chart["statuses"]}
+    assert counts["待审单"] == 1 and counts["已办结"] == 1 and sum(counts.values()) == 2
+    assert chart["rows"][0] == tree.st_a1.name and team.name in chart["rows"]
+    at = chart["rows"].index(team.name)
+    assert chart["median_accept_h"][at] == 4.0  # submitted 09:00, taken 13:00 by the factory's path
+    assert chart["satisfaction"][at] == 5.0
+
+
+def test_figures_export_is_the_page_as_excel(client_for, tree, owner, crew):
+    from leifeng.core.models import AuditEvent
+
+    leader, team = crew
+    order_in(S.CLOSED, tree=tree, staff=owner, leader=leader, team=team)
+    sheets = _xlsx(client_for(owner).get(reverse("orders:figures_export") + f"?org={tree.st_a1.pk}"))
+    figures, by_status = sheets["统计"], sheets["按状态"]
+    assert figures[0][:3] == ("节点或服务队", "工单数", "已办结")
+    assert figures[1][:3] == (tree.st_a1.name, 1, 1)
+    team_row = next(r for r in figures if r[0] == team.name)
+    assert team_row[3] == 4.0 and team_row[8] == 5
+    assert ("已办结", 1) in by_status and ("待审单", 0) in by_status
+    assert AuditEvent.objects.filter(action="order.figures_export", actor=owner).exists()
+
+
+def test_orders_export_follows_the_inbox_filters_and_scope(client_for, tree, owner, outsider):
+    from leifeng.core.models import AuditEvent
+
+    mine = submit(tree.st_a1, resident_name='=HYPERLINK("http://x")', description="+1 需要修水管")
+    submit(tree.st_a1, resident_phone="13800003333", description="第二单")
+    theirs = submit(tree.st_b1, resident_phone="13500000000", description="北村的需求")
+    rows = _xlsx(client_for(owner).get(reverse("orders:inbox_export") + "?status=submitted"))["工单"]
+    assert rows[0][:3] == ("工单号", "服务项目", "状态")
+    numbers = [r[0] for r in rows[1:]]
+    assert mine.number in numbers and len(numbers) == 2 and theirs.number not in numbers
+    row = next(r for r in rows if r[0] == mine.number)
+    assert row[2] == "待审单" and row[4] == '=HYPERLINK("http://x")' and row[7] == "+1 需要修水管"
+    assert {c.data_type for c in _cells_of(client_for(owner), mine.number)} <= {"s", "n", "d"}  # no formula
+    only = _xlsx(client_for(owner).get(reverse("orders:inbox_export") + "?q=第二单"))["工单"]
+    assert len(only) == 2 and only[1][7] == "第二单"
+    events = AuditEvent.objects.filter(action="order.export", actor=owner, changes__filters__status="submitted")
+    assert [e.changes["count"] for e in events] == [2, 2] and events[0].org == tree.st_a1
+    outside = _xlsx(client_for(outsider).get(reverse("orders:inbox_export")))["工单"]
+    assert [r[0] for r in outside[1:]] == [theirs.number]
+
+
+def test_the_inbox_links_its_excel_with_its_filters(client_for, tree, owner):
+    body = client_for(owner).get(reverse("orders:inbox") + "?status=accepted&q=水管").content.decode()
+    assert reverse("orders:inbox_export") + "?status=accepted&amp;q=%E6%B0%B4%E7%AE%A1" in body
+
+
+def test_exports_are_for_staff_only(client_for, tree, crew):
+    leader, _team = crew
+    for name in ("figures_export", "inbox_export"):
+        assert client_for(leader).get(reverse(f"orders:{name}")).status_code == 404
