@@ -10,9 +10,10 @@ a category, a point near their station, a wanted time slot, sometimes a skill. M
 eligible pairs, the sparse solver on the best k per order (k = 32 and all pairs), the dense
 `linear_sum_assignment` on the full matrix, and greedy; totals compared on the same prices.
 
-DB-backed: migrates the throw-away database, generates 20,000 volunteers with `gen_scale` (squadron
-memberships give them categories), inserts 2,000 orders awaiting dispatch in bulk, then times
-`dispatching.batch_assign` end to end as the county admin (load from the DB, price, solve, greedy, reasons).
+DB-backed: migrates the throw-away database, generates 20,000 volunteers with `gen_scale` (each also joins
+the category squads of their station), inserts 2,000 orders awaiting dispatch in bulk (95 % ask for a service
+their station's squads offer, 5 % for one nobody nearby offers), then times `dispatching.batch_assign` end to
+end as the county admin (orders, candidates from the DB, price, solve, greedy, assignees and reasons).
 """
 
 import argparse
