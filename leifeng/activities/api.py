@@ -410,6 +410,13 @@ def update_campaign(request, campaign_id: int, payload: CampaignPatch):
     return _campaign_detail(request, campaign_id)
 
 
+@router.delete("/campaigns/{campaign_id}", response={204: None}, summary="Delete a campaign without activities")
+def delete_campaign(request, campaign_id: int):
+    selectors.campaign_get(actor=request.user, campaign_id=campaign_id)
+    services.campaign_delete(actor=request.user, campaign_id=campaign_id)
+    return Status(204, None)
+
+
 @router.put("/campaigns/{campaign_id}/phases", response=CampaignDetail, summary="Replace the phases")
 def set_phases(request, campaign_id: int, payload: PhasesIn):
     selectors.campaign_get(actor=request.user, campaign_id=campaign_id)
@@ -469,6 +476,13 @@ def update_activity(request, activity_id: int, payload: ActivityPatch):
     team_ids = sent.pop("team_ids", None)
     services.activity_update(actor=request.user, activity_id=activity_id, team_ids=team_ids, **sent)
     return _activity_detail(request, activity_id)
+
+
+@router.delete("/{activity_id}", response={204: None}, summary="Delete a draft nobody signed up for")
+def delete_activity(request, activity_id: int):
+    selectors.activity_get(actor=request.user, activity_id=activity_id)
+    services.activity_delete(actor=request.user, activity_id=activity_id)
+    return Status(204, None)
 
 
 def _transition(request, activity_id: int, fn, **kw):

@@ -264,6 +264,16 @@ def campaign_set_phases(*, actor, campaign_id: int, phases: list[PhaseInput]) ->
     return rows
 
 
+@transaction.atomic
+def campaign_delete(*, actor, campaign_id: int) -> None:
+    """Delete a campaign that no activity belongs to (activities keep their history; detach them first)."""
+    c = _campaign_for_change(actor, campaign_id)
+    if c.activities.exists():
+        raise Conflict(_("Activities belong to this campaign; it cannot be deleted."), code="has_activities")
+    audit.record(actor=actor, action="campaign.delete", obj=c, changes=audit.snapshot(c, CAMPAIGN_FIELDS))
+    c.delete()
+
+
 def shift_year(d: date, years: int) -> date:
     """The same day `years` later; 29 February becomes 28 February in a common year."""
     y = d.year + years
@@ -454,6 +464,16 @@ def activity_update(*, actor, activity_id: int, team_ids: list[int] | None = Non
         raise ValidationError({"teams": [_("List the teams that may see the activity.")]})
     audit.record(actor=actor, action="activity.update", obj=a, changes=audit.diff(before, a))
     return a
+
+
+@transaction.atomic
+def activity_delete(*, actor, activity_id: int) -> None:
+    """Delete a draft nobody ever signed up for; anything else is cancelled instead, so its history stays."""
+    a = _activity_for_change(actor, activity_id)
+    if a.status != ActivityStatus.DRAFT or Signup.objects.filter(post__activity=a).exists():
+        raise Conflict(_("Only a draft nobody signed up for can be deleted; cancel it instead."), code="not_deletable")
+    audit.record(actor=actor, action="activity.delete", obj=a, changes=audit.snapshot(a, ["title", "status"]))
+    a.delete()
 
 
 def _move(a: Activity, to: str) -> None:

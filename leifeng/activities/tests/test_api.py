@@ -238,3 +238,21 @@ def test_report_with_photo(owner, client_for, activity):
     bad.name = "x.jpg"
     r = client.post(f"{API}/{activity.pk}/report/photos", {"image": bad})
     assert r.status_code == 400 and "image" in r.json()["error"]["fields"]
+
+
+def test_delete_draft_activity_and_empty_campaign(owner, outsider, tree, client_for, make_volunteer):
+    from leifeng.activities.models import Campaign
+
+    draft = make_activity(tree.st_a1, status=ActivityStatus.DRAFT)
+    live = make_activity(tree.st_a1, start=START + timedelta(days=1))
+    sign(make_volunteer(), live.posts.get())
+    c = Campaign.objects.create(org=tree.st_a1, title="空方案", starts_on="2026-03-01", ends_on="2026-03-02")
+    used = Campaign.objects.create(org=tree.st_a1, title="有活动", starts_on="2026-03-01", ends_on="2026-03-02")
+    Activity.objects.filter(pk=live.pk).update(campaign=used)
+    client = client_for(owner)
+    assert client.delete(f"{API}/{live.pk}").json()["error"]["code"] == "not_deletable"
+    assert client.delete(f"{API}/campaigns/{used.pk}").json()["error"]["code"] == "has_activities"
+    assert client.delete(f"{API}/{draft.pk}").status_code == 204
+    assert client.delete(f"{API}/campaigns/{c.pk}").status_code == 204
+    assert not Activity.objects.filter(pk=draft.pk).exists() and not Campaign.objects.filter(pk=c.pk).exists()
+    assert client_for(outsider).delete(f"{API}/{live.pk}").status_code == 404
