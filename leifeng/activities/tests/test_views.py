@@ -225,3 +225,30 @@ def test_report_page_with_figures(client_for, owner, tree, activity, make_volunt
     assert "服务老人30人次" in page
     vol = client_for(make_volunteer().user)
     assert vol.get(reverse("activities:report", args=[activity.pk])).status_code == 200
+
+
+def test_edit_phases_on_the_page(client_for, owner, tree):
+    from leifeng.activities.services import CampaignInput, campaign_create
+
+    c = campaign_create(
+        actor=owner,
+        data=CampaignInput(org_id=tree.st_a1.pk, title="方案", starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 31)),
+    )
+    url = reverse("activities:campaign_phases", args=[c.pk])
+    data = {
+        "phases-TOTAL_FORMS": "2",
+        "phases-INITIAL_FORMS": "0",
+        "phases-0-name": "宣传发动",
+        "phases-0-starts_on": "2026-03-01",
+        "phases-0-ends_on": "2026-03-04",
+        "phases-1-name": "集中服务",
+        "phases-1-starts_on": "2026-03-05",
+        "phases-1-ends_on": "2026-04-30",
+    }
+    client = client_for(owner)
+    r = client.post(url, data)
+    assert r.status_code == 200 and "宣传启动" in [p.name for p in c.phases.all()]  # out of period: refused
+    assert "超出了方案的起止日期" in r.content.decode()
+    data["phases-1-ends_on"] = "2026-03-31"
+    assert client.post(url, data).status_code == 302
+    assert [p.name for p in c.phases.all()] == ["宣传发动", "集中服务"]
