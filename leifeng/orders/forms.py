@@ -102,3 +102,21 @@ class MenuItemForm(forms.Form):
     def __init__(self, *args, orgs=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["org"].queryset = orgs
+
+
+class MenuItemEditForm(MenuItemForm):
+    """Editing a service of the menu: its node stays; the providing teams and whether residents see it."""
+
+    teams = forms.TypedMultipleChoiceField(
+        label=_("Providing teams"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Teams of this node, above it or below it; they come first in the dispatch suggestions."),
+    )
+    active = forms.BooleanField(label=_("Shown on the menu"), required=False)
+
+    def __init__(self, *args, teams=(), **kwargs):
+        super().__init__(*args, orgs=None, **kwargs)
+        del self.fields["org"]
+        self.fields["teams"].choices = [(t.pk, f"{t.name} · {t.get_category_display()} · {t.org.name}") for t in teams]

@@ -47,6 +47,22 @@ def menu_list(*, actor, org_id: int | None = None) -> QuerySet:
     return qs.order_by("org__path", "category", "title")
 
 
+def menu_item_get(*, actor, item_id: int) -> MenuItem:
+    """A service of a menu the actor may change; anything else is 404."""
+    item = MenuItem.objects.select_related("org").filter(pk=item_id).first()
+    if item is None or not scope.allows(actor, Perm.CHANGE, item.org):
+        raise Http404
+    return item
+
+
+def menu_team_choices(*, org: Org) -> list:
+    """Active teams that may provide a service of `org`'s menu: of that node, above it or below it."""
+    from leifeng.teams.models import Team
+
+    line = Q(org__path__in=ancestor_paths(org.path)) | Q(org__path__startswith=org.path)
+    return list(Team.objects.filter(line, is_active=True).select_related("org").order_by("org__path", "name")[:200])
+
+
 def public_station(station_id) -> Org:
     org = Org.objects.filter(pk=station_id).first() if str(station_id).isdigit() else None
     if org is None:

@@ -18,6 +18,7 @@ urlpatterns: list = [
     path("figures/export/", views.figures_export, name="figures_export"),
     path("inbox/export/", views.inbox_export, name="inbox_export"),
     path("menus/", views.menus, name="menus"),
+    path("menus/<int:pk>/edit/", views.menu_edit, name="menu_edit"),
     path("menus/<int:pk>/toggle/", views.menu_toggle, name="menu_toggle"),
     path("<int:pk>/", views.order_detail, name="order_detail"),
     path("<int:pk>/dispatch/", views.dispatch, name="dispatch"),

@@ -24,7 +24,7 @@ from leifeng.core.errors import NotFound, PermissionDenied, ServiceError, field_
 from leifeng.core.forms import apply_errors
 from leifeng.core.scope import Perm
 from leifeng.orders import excel, selectors, services
-from leifeng.orders.forms import CompleteForm, DispatchForm, MenuItemForm, OrderForm, RateForm
+from leifeng.orders.forms import CompleteForm, DispatchForm, MenuItemEditForm, MenuItemForm, OrderForm, RateForm
 from leifeng.orders.models import MenuItem, OrderStatus
 from leifeng.orgs.models import Org, OrgLevel
 from leifeng.teams.models import MembershipStatus
@@ -494,6 +494,48 @@ def menus(request: HttpRequest) -> HttpResponse:
     items = selectors.menu_list(actor=request.user).prefetch_related("teams")
     page = Paginator(items, PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "orders/menus.html", {"page": page, "form": form})
+
+
+@login_required
+def menu_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff who may change the node: edit a service of its menu (texts, duration, points, teams, shown)."""
+    item = selectors.menu_item_get(actor=request.user, item_id=pk)
+    teams = selectors.menu_team_choices(org=item.org)
+    initial = {
+        "title": item.title,
+        "category": item.category,
+        "description": item.description,
+        "service_area": item.service_area,
+        "time_windows": item.time_windows,
+        "expected_minutes": item.expected_minutes,
+        "points": item.points,
+        "active": item.active,
+        "teams": list(item.teams.values_list("pk", flat=True)),
+    }
+    form = MenuItemEditForm(request.POST or None, initial=initial, teams=teams)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.menu_item_update(
+                actor=request.user,
+                item_id=pk,
+                team_ids=d["teams"],
+                title=d["title"],
+                category=d["category"],
+                description=d["description"],
+                service_area=d["service_area"],
+                time_windows=d["time_windows"],
+                expected_minutes=d["expected_minutes"],
+                points=d["points"],
+                active=d["active"],
+            )
+        except (ServiceError, ValidationError) as exc:
+            _raise_for_scope(exc)
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("orders:menus")
+    return render(request, "orders/menu_edit.html", {"item": item, "form": form})
 
 
 @login_required

@@ -251,3 +251,54 @@ def test_exports_are_for_staff_only(client_for, tree, crew):
     leader, _team = crew
     for name in ("figures_export", "inbox_export"):
         assert client_for(leader).get(reverse(f"orders:{name}")).status_code == 404
+
+
+def test_staff_edit_a_service_of_the_menu_with_its_teams(client_for, tree, owner, colleague, outsider, assessor, crew):
+    from leifeng.core.models import AuditEvent
+
+    leader, team = crew
+    item = menu_item(tree.st_a1, title="助老陪护")
+    url = reverse("orders:menu_edit", args=[item.pk])
+    assert (
+        reverse("orders:menu_edit", args=[item.pk]) in client_for(owner).get(reverse("orders:menus")).content.decode()
+    )
+    page = client_for(owner).get(url)
+    assert page.status_code == 200 and 'value="助老陪护"' in page.content.decode()
+    assert team.name in page.content.decode()  # a team of the node, offered as a provider
+    form = {
+        "title": "助老陪护（含代购）",
+        "category": item.category,
+        "description": "陪同就医、代购药品",
+        "service_area": "东关社区",
+        "time_windows": "工作日 9:00–17:00",
+        "expected_minutes": 90,
+        "points": 5,
+        "teams": [team.pk],
+    }
+    response = client_for(owner).post(url, form)  # "active" left out: hidden from residents
+    assert response.status_code == 302 and response["Location"] == reverse("orders:menus")
+    item.refresh_from_db()
+    assert item.title == "助老陪护（含代购）" and item.expected_minutes == 90 and item.points == 5
+    assert list(item.teams.all()) == [team] and item.active is False
+    assert AuditEvent.objects.filter(action="menu_item.update", object_id=str(item.pk)).exists()
+    public = client_for(leader).get(reverse("orders:menu") + f"?station={tree.st_a1.pk}").content.decode()
+    assert "助老陪护（含代购）" not in public
+    assert client_for(colleague).get(url).status_code == 200  # 专管员 may change the station's menu
+    assert client_for(assessor).get(url).status_code == 404  # sees the menus, may not change them
+    assert client_for(outsider).get(url).status_code == 404
+    assert client_for(outsider).post(url, form | {"title": "改名"}).status_code == 404
+    assert client_for(leader).get(url).status_code == 404
+
+
+def test_menu_edit_refuses_bad_input_naming_the_field(client_for, tree, owner):
+    menu_item(tree.st_a1, title="法律咨询")
+    item = menu_item(tree.st_a1, title="助老陪护")
+    data = {"title": "法律咨询", "category": item.category, "expected_minutes": 0, "points": 0, "active": "on"}
+    response = client_for(owner).post(reverse("orders:menu_edit", args=[item.pk]), data)
+    assert response.status_code == 200
+    assert "expected_minutes" in response.context["form"].errors
+    data["expected_minutes"] = 60
+    response = client_for(owner).post(reverse("orders:menu_edit", args=[item.pk]), data)
+    assert "同名服务" in " ".join(response.context["form"].errors["title"])
+    item.refresh_from_db()
+    assert item.title == "助老陪护"
