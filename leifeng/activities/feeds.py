@@ -212,10 +212,10 @@ def feed_links(request: HttpRequest) -> HttpResponse:
     from leifeng.notifications.services import feed_token_for
 
     token = feed_token_for(user=request.user)
-    mine = absolute(reverse("activities:feed_mine", args=[token.token]))
+    mine = request.build_absolute_uri(reverse("activities:feed_mine", args=[token.token]))
     nodes = []
     for org in home_nodes(request.user):
-        url = absolute(reverse("activities:feed_node", args=[org.pk]))
+        url = request.build_absolute_uri(reverse("activities:feed_node", args=[org.pk]))
         nodes.append({"org": org, "url": url, "webcal": _webcal(url)})
     context = {"mine": mine, "mine_webcal": _webcal(mine), "nodes": nodes, "token_created": token.created_at}
     return render(request, "notifications/feed_links.html", context)

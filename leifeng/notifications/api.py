@@ -166,7 +166,9 @@ class FeedsOut(Schema):
 
 @router.get("/calendar", response=FeedsOut, summary="My personal calendar URL and my nodes' calendar URLs")
 def calendar_links(request):
-    from leifeng.activities.feeds import absolute, home_nodes
+    from leifeng.activities.feeds import home_nodes
+
+    absolute = request.build_absolute_uri
 
     token = services.feed_token_for(user=request.user)
     return {

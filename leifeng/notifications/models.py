@@ -124,6 +124,12 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         return f"{self.notification_id}/{self.channel}: {self.status}"
 
+    @property
+    def channel_label(self) -> str:
+        from leifeng.notifications.texts import CHANNEL_LABELS
+
+        return str(CHANNEL_LABELS.get(self.channel, self.channel))
+
 
 def new_feed_token() -> str:
     return secrets.token_urlsafe(24)

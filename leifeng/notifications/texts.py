@@ -2,6 +2,7 @@
 while `activities/tasks.py` and `activities/feeds.py` use them."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 REMINDER_TITLE = {
     "day_before": _("Tomorrow: %(activity)s"),
@@ -19,3 +20,9 @@ CANCELLED = _("Cancelled: %(reason)s")
 NODE_CALENDAR = _("%(node)s · volunteer activities")
 MY_CALENDAR = _("My volunteer shifts")
 TOKEN_RESET = _("A new personal calendar link was made; the old one no longer works.")
+CHANNEL_LABELS = {
+    "console": pgettext_lazy("channel", "Server log"),
+    "email": pgettext_lazy("channel", "E-mail"),
+    "sms": pgettext_lazy("channel", "SMS"),
+    "wechat": pgettext_lazy("channel", "WeChat"),
+}

@@ -126,9 +126,9 @@ def test_calendar_links_and_reset(client_for, tree):
     vol = testing.make_volunteer_user("vol", org=tree.st_a1)
     client = client_for(vol)
     links = client.get(API + "calendar").json()
-    assert links["my_shifts"].startswith("http://127.0.0.1:8000/activities/feeds/mine/")
-    assert links["nodes"] == [f"http://127.0.0.1:8000/activities/feeds/node/{tree.st_a1.pk}.ics"]
+    assert links["my_shifts"].startswith("http://testserver/activities/feeds/mine/")
+    assert links["nodes"] == [f"http://testserver/activities/feeds/node/{tree.st_a1.pk}.ics"]
     new = post(client, API + "calendar/reset").json()
     assert new["my_shifts"] != links["my_shifts"]
-    assert client.get(links["my_shifts"].removeprefix("http://127.0.0.1:8000")).status_code == 404
+    assert client.get(links["my_shifts"].removeprefix("http://testserver")).status_code == 404
     assert Notification.objects.count() == 0
