@@ -132,3 +132,16 @@ class TestRelayPages:
         # 6 the page of relays with their org, sender and delivery figures
         with django_assert_num_queries(6):
             c.get(reverse("notifications:relay_list"))
+
+
+@pytest.mark.parametrize("count", [1, 8])
+def test_relay_detail_query_count_does_not_grow(count, client_for, tree, owner, django_assert_num_queries):
+    for i in range(count):
+        testing.make_user(f"staff{i}", role="org_staff", org=tree.st_a1)
+    relay = services.relay_send(actor=owner, org=tree.st_a1, title="t", body="b", channels=["console", "sms"])
+    c = client_for(owner)
+    # 1 session, 2 user, 3 roles (scope), 4 the relay with its node and sender, 5 recipients with their accounts,
+    # 6 their deliveries, 7 the menu's volunteer record
+    with django_assert_num_queries(7):
+        r = c.get(reverse("notifications:relay_detail", args=[relay.pk]))
+    assert r.content.decode().count("服务器日志") == count + 1
