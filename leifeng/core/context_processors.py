@@ -1,28 +1,55 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from leifeng.accounts.models import Role
 from leifeng.core import scope
 from leifeng.core.scope import Perm
 
 
 def navigation(request):
-    """The menu a user sees depends on what their roles allow (navigation by role)."""
+    """The menu a user sees depends on what their roles allow (navigation by role).
+
+    Newer labels carry the "menu" context, so a page title elsewhere may translate the same words differently.
+    """
     user = getattr(request, "user", None)
     items = []
-    if user is not None and user.is_authenticated:
-        items.append((_("Home"), reverse("core:home")))
-        if hasattr(user, "volunteer"):
-            items.append((_("My profile"), reverse("people:my_profile")))
-            items.append((_("My teams"), reverse("teams:my_teams")))
-        if scope.has_any(user, Perm.VIEW):
-            items.append((_("Organizations"), reverse("orgs:tree")))
-            items.append((_("Volunteers"), reverse("people:volunteer_list")))
-        if scope.has_any(user, Perm.VIEW) or scope.has_any(user, Perm.LEAD_TEAM):
-            items.append((_("Teams"), reverse("teams:team_list")))
-        if scope.has_any(user, Perm.MANAGE_ORG):
-            items.append((_("Accounts"), reverse("accounts:user_list")))
-        if scope.has_any(user, Perm.AUDIT):
-            items.append((_("Audit"), reverse("core:audit")))
-        if user.is_staff:
-            items.append((_("Admin"), reverse("admin:index")))
+    if user is None or not user.is_authenticated:
+        items.append((pgettext_lazy("menu", "Find activities"), reverse("activities:find")))
+        items.append((pgettext_lazy("menu", "Ask for help"), reverse("orders:menu")))
+        return {"nav_items": items}
+    items.append((_("Home"), reverse("core:home")))
+    is_volunteer = hasattr(user, "volunteer")
+    if is_volunteer:
+        items.append((pgettext_lazy("menu", "Find activities"), reverse("activities:find")))
+        items.append((pgettext_lazy("menu", "My shifts"), reverse("activities:my_shifts")))
+        items.append((pgettext_lazy("menu", "My hours"), reverse("hours:my_hours")))
+        items.append((pgettext_lazy("menu", "My certificates"), reverse("hours:my_certificates")))
+        items.append((_("My profile"), reverse("people:my_profile")))
+        items.append((_("My teams"), reverse("teams:my_teams")))
+    can_view = scope.has_any(user, Perm.VIEW)
+    can_change = scope.has_any(user, Perm.CHANGE)
+    leads = scope.has_any(user, Perm.LEAD_TEAM)
+    if can_view:
+        items.append((_("Organizations"), reverse("orgs:tree")))
+        items.append((_("Volunteers"), reverse("people:volunteer_list")))
+    if can_view or leads:
+        items.append((_("Teams"), reverse("teams:team_list")))
+    if can_view:
+        items.append((pgettext_lazy("menu", "Campaigns"), reverse("activities:campaign_list")))
+        items.append((pgettext_lazy("menu", "Manage activities"), reverse("activities:activity_list")))
+        items.append((pgettext_lazy("menu", "Orders inbox"), reverse("orders:inbox")))
+    if is_volunteer or Role.TEAM_LEADER in scope.roles(user):
+        items.append((pgettext_lazy("menu", "My orders"), reverse("orders:my_orders")))
+    if can_change:
+        items.append((pgettext_lazy("menu", "Batch dispatch"), reverse("orders:dispatch_batch")))
+        items.append((pgettext_lazy("menu", "Certificate requests"), reverse("hours:certificate_queue")))
+        items.append((pgettext_lazy("menu", "Message relay"), reverse("notifications:relay_list")))
+    items.append((pgettext_lazy("menu", "Messages"), reverse("notifications:inbox")))
+    if scope.has_any(user, Perm.MANAGE_ORG):
+        items.append((_("Accounts"), reverse("accounts:user_list")))
+    if scope.has_any(user, Perm.AUDIT):
+        items.append((_("Audit"), reverse("core:audit")))
+    if user.is_staff:
+        items.append((_("Admin"), reverse("admin:index")))
     return {"nav_items": items}

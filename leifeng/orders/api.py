@@ -284,8 +284,9 @@ def track(request, token: str):
 
 
 @router.get("/track/{token}/events", response=list[EventOut], auth=None, summary="Public history of the order")
+@paginate(Page)
 def track_events(request, token: str):
-    return list(selectors.order_events(order=selectors.order_by_token(token), public_only=True))
+    return selectors.order_events(order=selectors.order_by_token(token), public_only=True)
 
 
 @router.post("/track/{token}/rate", response=TrackOut, auth=None, summary="Rate 1–5 (评单)")
@@ -315,6 +316,7 @@ def list_mine(request):
 
 
 @router.get("/grabbable", response=list[OrderOut], summary="Open orders my teams may grab")
+@paginate(Page)
 def list_grabbable(request):
     return selectors.grabbable(actor=request.user)
 
@@ -336,13 +338,15 @@ def get_order(request, order_id: int):
 
 
 @router.get("/{order_id}/events", response=list[EventOut], summary="Every change of the order")
+@paginate(Page)
 def order_events(request, order_id: int):
-    return list(selectors.order_events(order=selectors.order_get(actor=request.user, order_id=order_id)))
+    return selectors.order_events(order=selectors.order_get(actor=request.user, order_id=order_id))
 
 
 @router.get("/{order_id}/assignments", response=list[AssignmentOut], summary="Offers and their answers")
+@paginate(Page)
 def order_assignments(request, order_id: int):
-    return list(selectors.order_get(actor=request.user, order_id=order_id).assignments.all())
+    return selectors.order_get(actor=request.user, order_id=order_id).assignments.all()
 
 
 @router.post("/{order_id}/accept", response=OrderOut, summary="Review: accept (审单)")

@@ -64,16 +64,24 @@ class ApplyOut(Schema):
     skipped: list[SkippedOut]
 
 
-@router.get("/suggestions/{order_id}", response=list[SuggestionOut])
+class SuggestionsOut(Schema):
+    """The top `limit` candidates, best first (a ranking, so `count` is the number returned)."""
+
+    items: list[SuggestionOut]
+    count: int
+
+
+@router.get("/suggestions/{order_id}", response=SuggestionsOut)
 def suggestions(request, order_id: int, limit: int = 5):
     """The best candidates for one order awaiting dispatch, with the reasons (needs the right to dispatch it)."""
     order = Order.objects.select_related("org", "menu_item").filter(pk=order_id).first()
     if order is None or not scope.allows(request.auth, Perm.CHANGE, order.org):
         raise NotFound()
-    return [
+    items = [
         {"kind": s.kind, "id": s.assignee.pk, "name": s.assignee.name, "score": s.score, "reasons": s.reasons}
         for s in matching.suggest(order, limit=max(1, min(limit, 50)))
     ]
+    return {"items": items, "count": len(items)}
 
 
 def _check_scope(actor, order_ids) -> None:

@@ -63,15 +63,27 @@ def test_volunteer_sees_own_status_number_and_teams(tree, client_for):
 
 
 def test_menu_by_role(data, tree, owner, colleague, outsider, assessor, client_for):
-    everything = ["首页", "组织架构", "志愿者", "志愿服务队", "账号管理", "审计日志"]
+    staff = ["首页", "组织架构", "志愿者", "志愿服务队", "活动方案", "活动管理", "工单箱"]
+    changes = ["批量派单", "证明申请", "短信接力", "消息"]
+    everything = [*staff, *changes, "账号管理", "审计日志"]
     assert menu(client_for(owner).get(HOME)) == everything
     assert menu(client_for(outsider).get(HOME)) == everything
-    assert menu(client_for(colleague).get(HOME)) == ["首页", "组织架构", "志愿者", "志愿服务队"]
-    assert menu(client_for(assessor).get(HOME)) == ["首页", "组织架构", "志愿者", "志愿服务队"]
+    assert menu(client_for(colleague).get(HOME)) == [*staff, *changes]
+    assert menu(client_for(assessor).get(HOME)) == [*staff, "消息"]  # oversight reads, changes nothing
     volunteer = make_volunteer_user("vol", org=tree.st_a1)
-    assert menu(client_for(volunteer).get(HOME)) == ["首页", "我的志愿者档案", "我的队伍"]
+    assert menu(client_for(volunteer).get(HOME)) == [
+        "首页",
+        "找活动",
+        "我的岗位",
+        "我的时长",
+        "我的证明",
+        "我的志愿者档案",
+        "我的队伍",
+        "我的派单",
+        "消息",
+    ]
     leader = make_user("leader", role="team_leader", org=tree.st_a1)
-    assert menu(client_for(leader).get(HOME)) == ["首页", "志愿服务队"]
+    assert menu(client_for(leader).get(HOME)) == ["首页", "志愿服务队", "我的派单", "消息"]
     operator = make_user("root", is_staff=True, is_superuser=True)
     assert menu(client_for(operator).get(HOME))[-1] == "后台管理"
 

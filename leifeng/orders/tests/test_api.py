@@ -70,7 +70,7 @@ def test_transitions_over_the_api_and_refusals_in_one_format(client_for, tree, o
     token = Order.objects.get(pk=order.pk).token
     rated = client_for(leader).post(f"{API}/track/{token}/rate", {"rating": 5}, content_type="application/json")
     assert rated.json()["status"] == "closed"
-    events = staff.get(f"{API}/{order.pk}/events").json()
+    events = staff.get(f"{API}/{order.pk}/events").json()["items"]
     assert [e["action"] for e in events][-4:] == ["dispatched", "taken", "completed", "rated"]
 
 

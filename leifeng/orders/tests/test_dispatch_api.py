@@ -45,7 +45,8 @@ def test_suggestions_with_reasons_for_staff(persona, request, client_for, board)
     _teams, orders = board
     r = client_for(request.getfixturevalue(persona)).get(f"{API}suggestions/{orders[0].pk}", {"limit": 2})
     assert r.status_code == 200
-    got = r.json()
+    got = r.json()["items"]
+    assert r.json()["count"] == 2
     assert [s["name"] for s in got] == ["东关助老一队", "东关助老二队"]
     assert all(s["kind"] == "team" and 0 < s["score"] <= 100 and s["reasons"] for s in got)
 
