@@ -10,6 +10,7 @@
 Each feed is built with a constant number of queries whatever the number of activities.
 """
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from urllib.parse import urlparse
@@ -17,7 +18,7 @@ from urllib.parse import urlparse
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -161,8 +162,14 @@ def my_calendar(user, *, now: datetime | None = None) -> bytes:
     return cal.to_ical()
 
 
-def _ics(body: bytes, *, filename: str, private: bool) -> HttpResponse:
-    resp = HttpResponse(body, content_type=CONTENT_TYPE)
+def _ics(request: HttpRequest, body: bytes, *, filename: str, private: bool) -> HttpResponse:
+    """The calendar, or 304 when the client's copy (ETag) is current: calendar apps poll every hour."""
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        resp = HttpResponseNotModified()
+    else:
+        resp = HttpResponse(body, content_type=CONTENT_TYPE)
+    resp["ETag"] = etag
     resp["Content-Disposition"] = f'inline; filename="{filename}"'
     resp["Cache-Control"] = "private, no-store" if private else "public, max-age=300"
     if private:
@@ -179,7 +186,7 @@ def node_feed(request: HttpRequest, org_id: int) -> HttpResponse:
     org = Org.objects.filter(pk=org_id).first()
     if org is None:
         raise Http404
-    return _ics(node_calendar(org), filename=f"node-{org.pk}.ics", private=False)
+    return _ics(request, node_calendar(org), filename=f"node-{org.pk}.ics", private=False)
 
 
 def my_feed(request: HttpRequest, token: str) -> HttpResponse:
@@ -189,7 +196,7 @@ def my_feed(request: HttpRequest, token: str) -> HttpResponse:
     ft = FeedToken.objects.select_related("user").filter(token=token, user__is_active=True).first()
     if ft is None:
         raise Http404
-    return _ics(my_calendar(ft.user), filename="my-shifts.ics", private=True)
+    return _ics(request, my_calendar(ft.user), filename="my-shifts.ics", private=True)
 
 
 def _webcal(url: str) -> str:

@@ -79,6 +79,16 @@ class TestNodeFeed:
         (ev,) = events(client.get(reverse("activities:feed_node", args=[tree.st_a1.pk]))).values()
         assert int(ev["SEQUENCE"]) > before
 
+    def test_unchanged_feed_answers_304(self, client, tree):
+        a = make_activity(tree.st_a1)
+        url = reverse("activities:feed_node", args=[tree.st_a1.pk])
+        etag = client.get(url)["ETag"]
+        r = client.get(url, HTTP_IF_NONE_MATCH=etag)
+        assert r.status_code == 304 and r.content == b""
+        Activity.objects.filter(pk=a.pk).update(title="新标题", updated_at=timezone.now() + timedelta(minutes=5))
+        r = client.get(url, HTTP_IF_NONE_MATCH=etag)
+        assert r.status_code == 200 and "新标题" in r.content.decode()
+
     def test_unknown_node_is_404(self, client, tree):
         assert client.get(reverse("activities:feed_node", args=[99999])).status_code == 404
 
