@@ -53,7 +53,7 @@ def test_resident_orders_staff_dispatch_by_suggestion_leader_serves_resident_rat
     page.get_by_role("button", name="查看服务菜单").click()
     card = page.locator(".card", has_text="助老陪护")
     expect(card).to_be_visible()
-    card.get_by_role("link", name="点这一项").click()
+    card.get_by_role("link", name="我要点这项").click()
     expect(page.locator("h1")).to_have_text("我要点单")
     expect(page.locator("select[name=menu_item] option:checked")).to_contain_text("助老陪护")
     page.fill("input[name=resident_name]", RESIDENT)

@@ -68,7 +68,7 @@ def test_statuses_channels_and_modes_use_the_words_of_the_plans():
 def test_the_public_order_page_reads_in_chinese(client, tree):
     menu_item(tree.st_a1, title="水电维修")
     menu = client.get(reverse("orders:menu") + f"?station={tree.st_a1.pk}").content.decode()
-    assert "服务菜单" in menu and "点这一项" in menu and "Order this" not in menu
+    assert "服务菜单" in menu and "我要点这项" in menu and "Order this" not in menu
     page = client.get(reverse("orders:order_new") + f"?station={tree.st_a1.pk}").content.decode()
     for label in ("我要点单", "您的姓名", "手机号", "住址", "您需要什么帮助？", "使用我的位置", "提交点单"):
         assert label in page
@@ -86,11 +86,11 @@ def test_the_inbox_and_the_order_page_read_in_chinese(client_for, tree, owner, c
     order = order_in(S.TAKEN, tree=tree, staff=owner, leader=leader, team=team)
     staff = client_for(owner)
     inbox = staff.get(reverse("orders:inbox")).content.decode()
-    for label in ("群众点单", "待审单", "待派单", "服务中", "代录工单"):
+    for label in ("群众点单", "待审单", "待派单", "服务中", "录入点单"):
         assert label in inbox
     assert "Awaiting dispatch" not in inbox and "Residents' orders" not in inbox
     detail = staff.get(reverse("orders:order_detail", args=[order.pk])).content.decode()
     for label in ("群众", "需求", "渠道", "办理记录", "撤回", "取消工单"):
         assert label in detail
     mine = client_for(leader).get(reverse("orders:my_orders")).content.decode()
-    assert "我的工单" in mine and "服务中" in mine
+    assert "我的派单" in mine and "服务中" in mine
