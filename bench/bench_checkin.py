@@ -114,9 +114,19 @@ def summary(label: str, results: list, elapsed: float, ok=(200, 201)) -> dict:
         "p99_ms": round(lat[max(0, int(len(lat) * 0.99) - 1)], 1),
         "statuses": dict(sorted({str(s): sum(1 for r in results if r[1] == s) for _, s, _, _ in results}.items())),
     }
+    errors: dict = {}
+    for _tag, status, _ms, data in results:
+        if status >= 400:
+            try:
+                code = json.loads(data)["error"]["code"]
+            except (ValueError, KeyError, TypeError):
+                code = str(status)
+            errors[code] = errors.get(code, 0) + 1
+    if errors:
+        row["errors"] = errors
     print(
         f"{label:28s} {row['per_second']:8.1f}/s  p50 {row['p50_ms']:6.1f} ms  p99 {row['p99_ms']:6.1f} ms  "
-        f"{row['requests']} requests {row['statuses']}"
+        f"{row['requests']} requests {row['statuses']} {errors or ''}"
     )
     return row
 
@@ -137,7 +147,9 @@ def build(n: int):
     User = get_user_model()
     tag = uuid.uuid4().hex[:6]
     center = Org.objects.add_root(create_kwargs={"name": f"压测中心{tag}", "level": OrgLevel.CENTER})
-    station = Org.objects.get(pk=center.pk).add_child(name=f"压测站{tag}", level=OrgLevel.STATION)
+    station = Org.objects.add_child(
+        Org.objects.get(pk=center.pk), create_kwargs={"name": f"压测站{tag}", "level": OrgLevel.STATION}
+    )
     organizer = User.objects.create_user(username=f"bench-org-{tag}", password=None)
     RoleAssignment.objects.create(user=organizer, role=Role.ORG_ADMIN, org=station)
     now = timezone.now()
@@ -230,7 +242,7 @@ def count_queries(data) -> list[str]:
     executed: list[str] = []
 
     def wrapper(execute, sql, params, many, context):
-        executed.append(sql.split(" WHERE ")[0][:110])
+        executed.append(" ".join(sql.split())[:110])
         return execute(sql, params, many, context)
 
     client = Client()
@@ -320,6 +332,7 @@ def main() -> None:
     port = free_port()
     server = start_server(port, args.workers, args.threads)
     report: dict = {
+        "load_average_before": os.getloadavg()[0],
         "volunteers": args.volunteers,
         "clients": args.clients,
         "server": f"gunicorn gthread {args.workers} workers × {args.threads} threads, DEBUG=False",
@@ -386,7 +399,10 @@ def main() -> None:
             "replayed_answers": replayed,
             "answers_with_another_attendance": mismatched,
         }
-        ok = rows - 1 == len(keys) == per_person - 1 == keys_stored and mismatched == 0
+        accepted_keys = len(first)
+        row["final_count"]["keys_accepted"] = accepted_keys
+        # every accepted request left exactly one presence and one key; a refused one (its error shown) left none
+        ok = rows - 1 == accepted_keys == per_person - 1 == keys_stored and mismatched == 0
         row["nothing_lost_or_duplicated"] = ok
         print(f"    final count: {row['final_count']} → {'OK' if ok else 'MISMATCH'}")
         report["results"].append(row)
