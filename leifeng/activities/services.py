@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, Max, Min, OuterRef, Q
+from django.db.models import Exists, F, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -81,6 +81,24 @@ ACTIVITY_FIELDS = [
     "group_size",
 ]
 POST_FIELDS = ["title", "description", "starts_at", "ends_at", "quota"]
+# What signup_create reads of a post, its activity and organizer (fewer columns on the hot path).
+HOT_POST_FIELDS = (
+    "title",
+    "starts_at",
+    "ends_at",
+    "quota",
+    "filled",
+    "activity__title",
+    "activity__org_id",
+    "activity__status",
+    "activity__visibility",
+    "activity__signup_opens_at",
+    "activity__signup_closes_at",
+    "activity__minors_allowed",
+    "activity__org__path",
+    "activity__org__name",
+    "activity__org__depth",
+)
 ADULT_AGE = 18
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTO_SIDE = 1600
@@ -788,7 +806,10 @@ def _check_skills(volunteer: Volunteer, post: Post) -> None:
 
 
 def _check_overlap(volunteer: Volunteer, post: Post) -> None:
-    """One query: an active sign-up of this person whose window overlaps (the same post overlaps itself)."""
+    """One query: an active sign-up of this person whose window overlaps (the same post overlaps itself).
+    When the post was read with `clash_post_id` (the hot path), the query runs only to name the clash."""
+    if hasattr(post, "clash_post_id") and post.clash_post_id is None:
+        return
     clash = (
         Signup.objects.filter(
             volunteer=volunteer, status__in=ACTIVE_SIGNUP, starts_at__lt=post.ends_at, ends_at__gt=post.starts_at
@@ -878,9 +899,18 @@ def _post_for_signup(post_id, volunteer: Volunteer | None = None, *, lock: bool 
     if lock:
         qs = qs.select_for_update(of=("self",))
     if volunteer is not None:
+        # the hot path: only the columns the checks read, and the skills and overlap checks in the same query
+        qs = qs.only(*HOT_POST_FIELDS)
         mine = Volunteer.skills.through.objects.filter(volunteer_id=volunteer.pk).values("skill_id")
+        clash = Signup.objects.filter(
+            volunteer_id=volunteer.pk,
+            status__in=ACTIVE_SIGNUP,
+            starts_at__lt=OuterRef("ends_at"),
+            ends_at__gt=OuterRef("starts_at"),
+        ).values("post_id")[:1]
         qs = qs.annotate(
-            lacks_skills=Exists(Post.skills.through.objects.filter(post_id=OuterRef("pk")).exclude(skill_id__in=mine))
+            lacks_skills=Exists(Post.skills.through.objects.filter(post_id=OuterRef("pk")).exclude(skill_id__in=mine)),
+            clash_post_id=Subquery(clash),
         )
     try:
         return qs.get(pk=post_id)
