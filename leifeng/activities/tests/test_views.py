@@ -252,3 +252,28 @@ def test_edit_phases_on_the_page(client_for, owner, tree):
     data["phases-1-ends_on"] = "2026-03-31"
     assert client.post(url, data).status_code == 302
     assert [p.name for p in c.phases.all()] == ["宣传发动", "集中服务"]
+
+
+def test_leader_assigns_on_the_page_and_other_forms_render(client_for, owner, tree, make_volunteer):
+    from leifeng.core.testing import TeamFactory
+    from leifeng.teams.models import MembershipStatus, TeamMembership
+
+    team = TeamFactory(org=tree.st_a1)
+    leader, member = make_volunteer(), make_volunteer()
+    team.leader = leader
+    team.save()
+    for v in (leader, member):
+        TeamMembership.objects.create(team=team, volunteer=v, status=MembershipStatus.ACTIVE)
+    a = make_activity(tree.st_a1)
+    p = a.posts.get()
+    client = client_for(leader.user)
+    page = client.get(reverse("activities:assign", args=[p.pk])).content.decode()
+    assert team.name in page
+    r = client.post(reverse("activities:assign", args=[p.pk]), {"team": team.pk, "numbers": member.number})
+    assert r.status_code == 200 and "badge confirmed" in r.content.decode()
+    assert Signup.objects.get(volunteer=member).assigned_by == leader.user
+    assert client_for(make_volunteer().user).get(reverse("activities:assign", args=[p.pk])).status_code == 404
+    client = client_for(owner)
+    assert client.get(reverse("activities:post_edit", args=[p.pk])).status_code == 200
+    c = Campaign.objects.create(org=tree.st_a1, title="方案", starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 2))
+    assert client.get(reverse("activities:campaign_edit", args=[c.pk])).status_code == 200
