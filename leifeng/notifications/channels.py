@@ -8,8 +8,10 @@ SMS and WeChat post JSON to a gateway the installation runs (`SMS_GATEWAY_URL`, 
 provider or the WeChat official account, so no provider SDK lives here.
 """
 
+import contextlib
 import json
 import logging
+import threading
 import urllib.request
 from functools import cache
 
@@ -48,6 +50,10 @@ class Channel:
     def send(self, delivery) -> str:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def batch(self):
+        """Context around sending many deliveries at once (e.g. one SMTP connection); nothing by default."""
+        return contextlib.nullcontext()
+
 
 class ConsoleChannel(Channel):
     """Logs the message (development, tests, and a trail in the server log)."""
@@ -65,6 +71,21 @@ class EmailChannel(Channel):
 
     name = "email"
 
+    def __init__(self):
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def batch(self):
+        """One mail connection for the whole batch instead of one per message."""
+        from django.core.mail import mailers
+
+        with mailers.default as connection:
+            self._local.connection = connection
+            try:
+                yield
+            finally:
+                self._local.connection = None
+
     def send(self, delivery) -> str:
         n = delivery.notification
         to = (n.recipient.email or "").strip()
@@ -73,7 +94,12 @@ class EmailChannel(Channel):
         body = n.body
         if n.link:
             body = f"{body}\n\n{absolute(n.link)}"
-        EmailMessage(subject=n.title, body=body, to=[to]).send()
+        message = EmailMessage(subject=n.title, body=body, to=[to])
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.send_messages([message])
+        else:
+            message.send()
         return to
 
 

@@ -14,6 +14,7 @@ Rules:
     Perm.CHANGE at `org`; out of scope answers 404.
 """
 
+import contextlib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -159,13 +160,33 @@ def send_deliveries(delivery_ids: list[int], *, now: datetime | None = None) -> 
     batch = list(
         Delivery.objects.select_related("notification__recipient__volunteer").filter(pk__in=claimed).order_by("pk")
     )
-    for i in range(0, len(batch), SEND_CHUNK):
-        chunk = batch[i : i + SEND_CHUNK]
+    by_channel: dict[str, list[Delivery]] = {}
+    for delivery in batch:
+        by_channel.setdefault(delivery.channel, []).append(delivery)
+    for name, deliveries in by_channel.items():
+        try:
+            channel = channel_registry.get(name)
+        except Exception:  # an unknown channel: each delivery fails on its own below, with the reason
+            channel = None
+        try:
+            with channel.batch() if channel is not None else contextlib.nullcontext():
+                _deliver_chunks(deliveries, counts)
+        except Exception as exc:  # the batch could not even start (e.g. SMTP server down)
+            rest = [d for d in deliveries if d.status == DeliveryStatus.SENDING]
+            for d in rest:
+                d.status, d.error = DeliveryStatus.FAILED, f"{type(exc).__name__}: {exc}"[:500]
+                counts[d.status] = counts.get(d.status, 0) + 1
+            Delivery.objects.bulk_update(rest, RESULT_FIELDS)
+    return counts
+
+
+def _deliver_chunks(deliveries: list[Delivery], counts: dict[str, int]) -> None:
+    for i in range(0, len(deliveries), SEND_CHUNK):
+        chunk = deliveries[i : i + SEND_CHUNK]
         for delivery in chunk:
             _deliver(delivery)
             counts[delivery.status] = counts.get(delivery.status, 0) + 1
         Delivery.objects.bulk_update(chunk, RESULT_FIELDS)
-    return counts
 
 
 def send_delivery(delivery_id: int, *, now: datetime | None = None) -> str | None:

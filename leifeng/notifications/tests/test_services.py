@@ -147,3 +147,34 @@ def test_sending_a_batch_takes_the_same_queries_whatever_its_size(count, db, dja
     with django_assert_num_queries(6):
         assert services.send_deliveries(ids) == {DeliveryStatus.SENT: count}
     assert len(mail.outbox) == count
+
+
+class BrokenBatchChannel:
+    """A channel whose connection cannot be opened (an SMTP server that is down)."""
+
+    name = "broken"
+
+    def batch(self):
+        raise ConnectionRefusedError("server down")
+
+    def send(self, delivery):  # pragma: no cover - never reached
+        raise AssertionError
+
+
+def test_a_channel_that_cannot_connect_fails_its_deliveries_and_keeps_them(alice):
+    path = f"{__name__}.BrokenBatchChannel"
+    bob = testing.make_user("bob", email="bob@example.org")
+    services.notify(recipients=[alice, bob], kind="t", title="t", body="b", channels=[path, "email"])
+    counts = services.send_deliveries(list(Delivery.objects.values_list("pk", flat=True)))
+    assert counts == {DeliveryStatus.FAILED: 2, DeliveryStatus.SENT: 2}
+    failed = Delivery.objects.filter(status=DeliveryStatus.FAILED)
+    assert {d.error for d in failed} == {"ConnectionRefusedError: server down"}
+    assert len(mail.outbox) == 2  # the other channel went ahead
+
+
+def test_an_unknown_channel_fails_with_its_reason(alice):
+    services.notify(recipients=[alice], kind="t", title="t", body="b", channels=["nowhere.Channel"])
+    d = Delivery.objects.get()
+    assert services.send_delivery(d.pk) == DeliveryStatus.FAILED
+    d.refresh_from_db()
+    assert "nowhere" in d.error
