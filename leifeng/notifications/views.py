@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -41,6 +42,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "can_relay": scope.has_any(request.user, Perm.CHANGE),
     }
     return render(request, "notifications/inbox.html", context)
+
+
+def unread_badge(request: HttpRequest) -> HttpResponse:
+    """A tiny fragment for the menu (hx-get, hx-trigger="load, every 60s"): the unread count, or nothing."""
+    n = selectors.unread_count(actor=request.user)
+    # Rendered without the request: the menu's context processors would cost two more queries per poll.
+    resp = HttpResponse(render_to_string("notifications/unread_badge.html", {"n": n}))
+    resp["Cache-Control"] = "private, no-store"
+    return resp
 
 
 @login_required

@@ -145,3 +145,13 @@ def test_relay_detail_query_count_does_not_grow(count, client_for, tree, owner, 
     with django_assert_num_queries(7):
         r = c.get(reverse("notifications:relay_detail", args=[relay.pk]))
     assert r.content.decode().count("服务器日志") == count + 1
+
+
+def test_unread_badge_for_the_menu(client, client_for, owner, colleague, django_assert_num_queries):
+    inbox_for(owner, 3)
+    assert client.get(reverse("notifications:unread_badge")).content.strip() == b""  # anonymous: nothing
+    c = client_for(owner)
+    # 1 session, 2 user, 3 unread count
+    with django_assert_num_queries(3):
+        assert ">3</span>" in c.get(reverse("notifications:unread_badge")).content.decode()
+    assert client_for(colleague).get(reverse("notifications:unread_badge")).content.strip() == b""
