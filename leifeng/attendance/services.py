@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -272,6 +272,31 @@ def check(
     now: datetime | None = None,
 ) -> CheckResult:
     """Scan of the kiosk QR: check in to the post running now, or check out if already in.
+
+    Two scans with different keys at the same instant: the second waits for the sign-up lock, but on
+    PostgreSQL its statement still reads the snapshot from before the first one's check-in, so its insert
+    hits the one-open-presence constraint. Nothing was written (the transaction rolled back, key included);
+    running it again sees the presence and checks out — what the person meant by scanning twice.
+    """
+    kwargs = {"actor": actor, "token": token, "key": key, "lat": lat, "lng": lng, "now": now}
+    try:
+        return _check(**kwargs)
+    except IntegrityError as exc:
+        if "one_open_presence_per_post" not in str(exc) or connection.in_atomic_block:
+            raise
+        return _check(**kwargs)
+
+
+def _check(
+    *,
+    actor,
+    token: str,
+    key: str | None,
+    lat: float | None,
+    lng: float | None,
+    now: datetime | None,
+) -> CheckResult:
+    """One attempt of `check`.
 
     A check-in is four statements on PostgreSQL (besides the API's token lookup): claim the key, load and
     lock the sign-ups with any open presence, insert the presence and finish the key in one, commit.
