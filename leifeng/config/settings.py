@@ -238,6 +238,11 @@ TASKS = {
 # named here by dotted path. Every message also lands in the recipient's in-app inbox.
 NOTIFICATION_CHANNELS = [c for c in os.getenv("NOTIFICATION_CHANNELS", "console,email").split(",") if c]
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
+# Adapters "sms" and "wechat" post JSON to the operator's gateway (see docs/operations-notifications.md).
+SMS_GATEWAY_URL = os.getenv("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = os.getenv("SMS_GATEWAY_TOKEN", "")
+WECHAT_GATEWAY_URL = os.getenv("WECHAT_GATEWAY_URL", "")
+WECHAT_GATEWAY_TOKEN = os.getenv("WECHAT_GATEWAY_TOKEN", "")
 
 LOGGING = {
     "version": 1,

@@ -25,6 +25,7 @@ def navigation(request):
         items.append((pgettext_lazy("menu", "My shifts"), reverse("activities:my_shifts")))
         items.append((pgettext_lazy("menu", "My hours"), reverse("hours:my_hours")))
         items.append((pgettext_lazy("menu", "My certificates"), reverse("hours:my_certificates")))
+        items.append((pgettext_lazy("menu", "Calendar"), reverse("activities:feed_links")))
         items.append((_("My profile"), reverse("people:my_profile")))
         items.append((_("My teams"), reverse("teams:my_teams")))
     can_view = scope.has_any(user, Perm.VIEW)

@@ -77,6 +77,7 @@ def test_menu_by_role(data, tree, owner, colleague, outsider, assessor, client_f
         "我的岗位",
         "我的时长",
         "我的证明",
+        "日历订阅",
         "我的志愿者档案",
         "我的队伍",
         "我的派单",
