@@ -19,7 +19,7 @@ Rules (DESIGN §4 rules 4–6):
 import calendar
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -780,7 +780,7 @@ def _check_eligible(volunteer: Volunteer, post: Post, *, now: datetime, assigned
             raise Conflict(_("Sign-up closed at %(when)s.") % {"when": _fmt(a.signup_closes_at)}, code="signup_closed")
     age = age_on(volunteer.birth_date, timezone.localtime(post.starts_at).date())
     if age is not None and age < ADULT_AGE:
-        if age < rules.rule(a.org, "min_volunteer_age"):
+        if age < rules.rule(Org.objects.get(pk=a.org_id), "min_volunteer_age"):  # rare: load the node's rules
             raise ServiceError(_("%(name)s is too young to serve.") % {"name": volunteer.name}, code="too_young")
         if not a.minors_allowed:
             raise ServiceError(_("This activity does not take volunteers under 18."), code="minors_not_allowed")
@@ -930,20 +930,104 @@ def signup_create(*, actor, post, volunteer: Volunteer | None = None, now: datet
     """
     now = _now(now)
     post_id = post.pk if isinstance(post, Post) else post
-    try:
-        me = Volunteer.objects.select_for_update(of=("self",)).select_related("org").get(user_id=actor.pk)
-    except (Volunteer.DoesNotExist, AttributeError):
-        raise ServiceError(_("Only registered volunteers can sign up."), code="not_a_volunteer") from None
+    me, p = _hot_read(getattr(actor, "pk", None), post_id)
+    if me is None:
+        raise ServiceError(_("Only registered volunteers can sign up."), code="not_a_volunteer")
     if volunteer is not None and volunteer.pk != me.pk:
         raise PermissionDenied(_("Volunteers sign up themselves; leaders use “assign”."))
-    # the checks read the post without locking it; only claiming a place touches the hot row (_take_place)
-    p = _post_for_signup(post_id, me)
+    if p is None:
+        raise NotFound()
     if not can_see(me, p.activity):
         raise NotFound()
     _check_eligible(me, p, now=now, assigned=False)
     _check_overlap(me, p)
     _check_skills(me, p)
     return _place(actor, me, p, consent=me.guardian_consent_at is not None)
+
+
+def _dt(value) -> datetime | None:
+    """A datetime column read through a raw cursor: aware on PostgreSQL, naive UTC (or text) on SQLite."""
+    if value is None or isinstance(value, datetime) and timezone.is_aware(value):
+        return value
+    if isinstance(value, str):
+        from django.utils.dateparse import parse_datetime
+
+        value = parse_datetime(value)
+    return value.replace(tzinfo=UTC) if timezone.is_naive(value) else value
+
+
+def _d(value) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _hot_read(user_id, post_id) -> tuple[Volunteer | None, Post | None]:
+    """The sign-up hot path's reads in two raw statements (no ORM compile, no full model rows):
+
+    1. the actor's volunteer row, locked (FOR UPDATE OF the volunteer: one person's sign-ups queue);
+    2. the post with what the checks need of its activity and organizer, plus whether it requires a
+       skill the volunteer lacks and the first of their active sign-ups that overlaps it (not locked).
+    Returns light model instances carrying just those fields.
+    """
+    if user_id is None:
+        return None, None
+    from django.db import connection
+
+    vt, ot = Volunteer._meta.db_table, Org._meta.db_table
+    pt, at, st = Post._meta.db_table, Activity._meta.db_table, Signup._meta.db_table
+    pst, vst = Post.skills.through._meta.db_table, Volunteer.skills.through._meta.db_table
+    lock = " FOR UPDATE OF v" if connection.features.has_select_for_update_of else ""
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT v.id, v.name, v.status, v.birth_date, v.guardian_consent_at, v.org_id, o.path "
+            f"FROM {vt} v JOIN {ot} o ON o.id = v.org_id WHERE v.user_id = %s{lock}",
+            [user_id],
+        )
+        row = cur.fetchone()
+        if row is None:
+            return None, None
+        me = Volunteer(id=row[0], name=row[1], status=row[2], birth_date=_d(row[3]), user_id=user_id)
+        me.guardian_consent_at = _dt(row[4])
+        me.org = Org(id=row[5], path=row[6])
+        try:
+            post_id = int(post_id)
+        except (TypeError, ValueError):
+            return me, None
+        cur.execute(
+            f"SELECT p.id, p.title, p.starts_at, p.ends_at, p.quota, p.filled, "
+            f"a.id, a.title, a.status, a.visibility, a.signup_opens_at, a.signup_closes_at, a.minors_allowed, "
+            f"o.id, o.path, o.name, o.depth, "
+            f"EXISTS (SELECT 1 FROM {pst} ps WHERE ps.post_id = p.id AND ps.skill_id NOT IN "
+            f"(SELECT vs.skill_id FROM {vst} vs WHERE vs.volunteer_id = %s)), "
+            f"(SELECT s.post_id FROM {st} s WHERE s.volunteer_id = %s AND s.status IN (%s, %s) "
+            f"AND s.starts_at < p.ends_at AND s.ends_at > p.starts_at LIMIT 1) "
+            f"FROM {pt} p JOIN {at} a ON a.id = p.activity_id JOIN {ot} o ON o.id = a.org_id WHERE p.id = %s",
+            [me.pk, me.pk, SignupStatus.CONFIRMED.value, SignupStatus.WAITLISTED.value, post_id],
+        )
+        r = cur.fetchone()
+    if r is None:
+        return me, None
+    org = Org(id=r[13], path=r[14], name=r[15], depth=r[16])
+    activity = Activity(
+        id=r[6],
+        org_id=org.pk,
+        title=r[7],
+        status=r[8],
+        visibility=r[9],
+        signup_opens_at=_dt(r[10]),
+        signup_closes_at=_dt(r[11]),
+        minors_allowed=bool(r[12]),
+        kiosk_secret="",
+    )
+    activity.org = org
+    p = Post(
+        id=r[0], activity_id=activity.pk, title=r[1], starts_at=_dt(r[2]), ends_at=_dt(r[3]), quota=r[4], filled=r[5]
+    )
+    p.activity = activity
+    p.lacks_skills = bool(r[17])
+    p.clash_post_id = r[18]
+    return me, p
 
 
 @dataclass

@@ -564,3 +564,25 @@ def test_role_of_org_staff_is_enough_to_run_activities(tree):
     staff = make_user("s", role=Role.ORG_STAFF, org=tree.sub_a)
     a = draft(staff, tree)
     assert services.activity_publish(actor=staff, activity_id=a.pk).status == ActivityStatus.PUBLISHED
+
+
+def test_regional_minimum_age_of_the_organizing_node_applies(tree, make_volunteer):
+    tree.st_a1.rules = {"min_volunteer_age": 16}
+    tree.st_a1.save()
+    teen = make_volunteer(birth_date=date(START.year - 15, 12, 31), guardian_consent_at=NOW)  # 14 on the day
+    a = make_activity(tree.st_a1, minors_allowed=True)
+    with pytest.raises(ServiceError) as exc:
+        sign(teen, a.posts.get())
+    assert exc.value.code == "too_young"
+
+
+def test_signup_of_a_cancelled_activity_or_a_missing_post_is_refused(tree, make_volunteer, owner):
+    v = make_volunteer()
+    a = make_activity(tree.st_a1)
+    services.activity_cancel(actor=owner, activity_id=a.pk, reason="大风")
+    with pytest.raises(Conflict):
+        sign(v, a.posts.get())
+    with pytest.raises(NotFound):
+        services.signup_create(actor=v.user, post=999999, now=NOW)
+    with pytest.raises(NotFound):
+        services.signup_create(actor=v.user, post="x", now=NOW)
