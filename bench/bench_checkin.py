@@ -88,8 +88,10 @@ async def burst(host: str, port: int, jobs: list, clients: int) -> tuple[list, f
                 body = body()
             t = time.perf_counter()
             try:
-                status, data = await conn.request(method, path, headers, body)
-            except (ConnectionError, asyncio.IncompleteReadError):
+                status, data = await asyncio.wait_for(conn.request(method, path, headers, body), timeout=120)
+            except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
+                if conn.writer is not None:
+                    conn.writer.close()
                 conn.writer = None
                 status, data = 599, b""
             results.append((tag, status, (time.perf_counter() - t) * 1000, data))
@@ -281,6 +283,10 @@ def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
         "75",
         "--backlog",
         "2048",
+        "--timeout",
+        "120",
+        "--graceful-timeout",
+        "5",
         "--log-level",
         "warning",
     ]
@@ -302,6 +308,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--retry-share", type=float, default=0.10)
+    ap.add_argument("--roster-requests", type=int, default=500)
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "checkin.json"))
     args = ap.parse_args()
 
@@ -452,7 +459,7 @@ def main() -> None:
             browser.force_login(data["organizer"])  # a real session row, as after logging in
             name = settings.SESSION_COOKIE_NAME
             cookie = {"Cookie": f"{name}={browser.cookies[name].value}"}
-            jobs = [("GET", roster, cookie, b"", None) for _ in range(2000)]
+            jobs = [("GET", roster, cookie, b"", None) for _ in range(args.roster_requests)]
             res, el = asyncio.run(burst("127.0.0.1", port, jobs, args.clients))
             row = summary("roster page", res, el, ok=(200,))
             report["results"].append(row)
@@ -460,7 +467,10 @@ def main() -> None:
             print("roster page not there yet: skipped")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, ensure_ascii=False, indent=2))
     print(f"results in {args.out}")
