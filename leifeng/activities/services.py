@@ -25,10 +25,12 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, Max, Min, OuterRef, Q, Subquery
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from leifeng.accounts.models import User
 from leifeng.activities.models import (
     ACTIVE_SIGNUP,
     ACTIVITY_TRANSITIONS,
@@ -592,6 +594,11 @@ def activity_cancel(*, actor, activity_id: int, reason: str, now: datetime | Non
     a.cancel_reason = reason[:200]
     a.save(update_fields=["status", "cancel_reason", "updated_at"])
     posts = list(Post.objects.select_for_update().filter(activity=a).order_by("pk").values_list("pk", flat=True))
+    affected = list(
+        Signup.objects.filter(post_id__in=posts, status__in=ACTIVE_SIGNUP, volunteer__user__isnull=False)
+        .values_list("volunteer__user_id", flat=True)
+        .distinct()
+    )
     withdrawn = Signup.objects.filter(post_id__in=posts, status__in=ACTIVE_SIGNUP).update(
         status=SignupStatus.WITHDRAWN, ended_at=_now(now), group=None, note=_("Activity cancelled")[:200]
     )
@@ -603,7 +610,29 @@ def activity_cancel(*, actor, activity_id: int, reason: str, now: datetime | Non
         changes=audit.diff(before, a),
         note=f"{withdrawn} sign-ups withdrawn",
     )
+    _tell(
+        User.objects.filter(pk__in=affected),
+        kind="activity.cancelled",
+        title=_("Cancelled: %(activity)s") % {"activity": a.title},
+        body=_("The activity you signed up for was cancelled. Reason: %(reason)s") % {"reason": a.cancel_reason},
+        activity=a,
+        dedupe_key=f"activity:{a.pk}:cancelled",
+    )
     return a
+
+
+def _tell(recipients, *, kind: str, title: str, body: str, activity: Activity, dedupe_key: str) -> None:
+    """Inbox + channels, sent after the transaction commits (nothing is sent if it rolls back)."""
+    from leifeng.notifications.services import notify
+
+    notify(
+        recipients=list(recipients),
+        kind=kind,
+        title=str(title),
+        body=str(body),
+        link=reverse("activities:activity_detail", args=[activity.pk]),
+        dedupe_key=dedupe_key,
+    )
 
 
 @transaction.atomic
@@ -1131,6 +1160,17 @@ def _promote(actor, post: Post) -> list[Signup]:
     if waiting:
         Post.objects.filter(pk=post.pk).update(filled=F("filled") + len(waiting))
         post.filled += len(waiting)
+        for s in waiting:
+            if s.volunteer.user_id:
+                _tell(
+                    User.objects.filter(pk=s.volunteer.user_id),
+                    kind="signup.promoted",
+                    title=_("You got a place: %(activity)s") % {"activity": post.activity.title},
+                    body=_("A place freed up at “%(post)s” (%(when)s); you moved up from the waitlist.")
+                    % {"post": post.title, "when": _fmt(post.starts_at)},
+                    activity=post.activity,
+                    dedupe_key=f"signup:{s.pk}:promoted",
+                )
     return waiting
 
 

@@ -41,8 +41,8 @@ def test_browser_language_is_honoured(client, tree):
     assert '<html lang="en">' in html
 
 
-def _entries(po_text: str) -> list[tuple[str, str | None, str]]:
-    """(msgid, msgid_plural, msgstr or msgstr[0]) of every entry but the header, read straight from the .po."""
+def _entries(po_text: str) -> list[tuple[str, str | None, str, str | None]]:
+    """(msgid, msgid_plural, msgstr or msgstr[0], msgctxt) of every entry but the header, read from the .po."""
     out = []
     for block in po_text.split("\n\n")[1:]:
         fields: dict[str, str] = {}
@@ -50,13 +50,13 @@ def _entries(po_text: str) -> list[tuple[str, str | None, str]]:
         for line in block.splitlines():
             if line.startswith("#"):
                 continue
-            m = re.match(r'^(msgid|msgid_plural|msgstr|msgstr\[0\]) (".*")$', line)
+            m = re.match(r'^(msgctxt|msgid|msgid_plural|msgstr|msgstr\[0\]) (".*")$', line)
             if m:
                 key = m.group(1).replace("[0]", "")
                 fields[key] = json.loads(m.group(2))
             elif line.startswith('"') and key:
                 fields[key] += json.loads(line)
-        out.append((fields["msgid"], fields.get("msgid_plural"), fields.get("msgstr", "")))
+        out.append((fields["msgid"], fields.get("msgid_plural"), fields.get("msgstr", ""), fields.get("msgctxt")))
     return out
 
 
@@ -66,13 +66,14 @@ def test_catalog_is_complete_and_compiled():
     text = po.read_text(encoding="utf-8")
     entries = _entries(text)
     assert len(entries) > 150
-    assert [msgid for msgid, _plural, msgstr in entries if not msgstr] == []
+    assert [msgid for msgid, _plural, msgstr, _ctx in entries if not msgstr] == []
     assert "#, fuzzy" not in text
     with open(po.with_suffix(".mo"), "rb") as f:
         mo = gettext.GNUTranslations(f)
-    stale = [
-        msgid
-        for msgid, plural, msgstr in entries
-        if (mo.ngettext(msgid, plural, 1) if plural else mo.gettext(msgid)) != msgstr
-    ]
+    def compiled(msgid, plural, ctx):
+        if ctx:
+            return mo.npgettext(ctx, msgid, plural, 1) if plural else mo.pgettext(ctx, msgid)
+        return mo.ngettext(msgid, plural, 1) if plural else mo.gettext(msgid)
+
+    stale = [msgid for msgid, plural, msgstr, ctx in entries if compiled(msgid, plural, ctx) != msgstr]
     assert stale == [], "run compilemessages"
