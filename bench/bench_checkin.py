@@ -103,7 +103,52 @@ async def burst(host: str, port: int, jobs: list, clients: int) -> tuple[list, f
     return results, time.perf_counter() - t0
 
 
-def summary(label: str, results: list, elapsed: float, ok=(200, 201)) -> dict:
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
+    with open("/proc/stat") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:]]
+    hz = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields) - idle) / hz, sum(fields) / hz
+
+
+SERVER_PIDS: list[int] = []  # the gunicorn master; its workers are found through /proc
+
+
+def server_cpu() -> float:
+    """CPU seconds used so far by the gunicorn master and its live workers (user + system)."""
+    hz = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in Path("/proc").iterdir():
+        if not pid.name.isdigit():
+            continue
+        try:
+            stat = (pid / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(pid.name) in SERVER_PIDS or int(fields[1]) in SERVER_PIDS:  # fields[1] = parent pid
+            total += int(fields[11]) + int(fields[12])
+    return total / hz
+
+
+def run_burst(host: str, port: int, jobs: list, clients: int) -> tuple[list, float, dict]:
+    """`burst`, plus where the CPU went meanwhile: the server's CPU per request (independent of other load
+    on the machine), the client's own share (this process) and how busy the whole machine was."""
+    c0, s0, (b0, t0) = time.process_time(), server_cpu(), machine_busy()
+    results, elapsed = asyncio.run(burst(host, port, jobs, clients))
+    c1, s1, (b1, t1) = time.process_time(), server_cpu(), machine_busy()
+    cores = os.cpu_count() or 1
+    cpu = {
+        "server_cpu_ms_per_request": round((s1 - s0) * 1000 / max(len(results), 1), 2),
+        "client_cpu_share": round((c1 - c0) / max(b1 - b0, 1e-9), 2),  # of all CPU used during the burst
+        "machine_busy": round((b1 - b0) / max(t1 - t0, 1e-9), 2),  # 1.0 = all cores busy
+        "cores": cores,
+    }
+    return results, elapsed, cpu
+
+
+def summary(label: str, results: list, elapsed: float, ok=(200, 201), cpu: dict | None = None) -> dict:
     lat = sorted(r[2] for r in results)
     accepted = sum(1 for r in results if r[1] in ok)
     row = {
@@ -126,14 +171,24 @@ def summary(label: str, results: list, elapsed: float, ok=(200, 201)) -> dict:
             errors[code] = errors.get(code, 0) + 1
     if errors:
         row["errors"] = errors
+    if cpu:
+        row.update(cpu)
     print(
         f"{label:28s} {row['per_second']:8.1f}/s  p50 {row['p50_ms']:6.1f} ms  p99 {row['p99_ms']:6.1f} ms  "
         f"{row['requests']} requests {row['statuses']} {errors or ''}"
+        + (
+            f"\n    server CPU {cpu['server_cpu_ms_per_request']} ms/request; machine busy {cpu['machine_busy']:.0%}, "
+            f"the client {cpu['client_cpu_share']:.0%} of it"
+            if cpu
+            else ""
+        )
     )
     return row
 
 
 # ---------------------------------------------------------------- data
+
+SPREAD_POSTS = 30
 
 
 def build(n: int):
@@ -214,22 +269,36 @@ def build(n: int):
         ],
         batch_size=2000,
     )
-    # a second activity, published, with one small post, for the sign-up burst
+    # a second activity, published, for the sign-up bursts: half of the people spread over SPREAD_POSTS
+    # posts (like the March 5 squads: many posts of a few dozen places), the other half all on one hot
+    # post whose quota is half of them (the contention case: the quota must hold, the rest waitlisted)
     signup_activity = Activity.objects.create(
         org=station, title="报名压测", category="other", address="广场", status="published", published_at=now
     )
+    half = n // 2
+    spread_posts = [
+        Post.objects.create(
+            activity=signup_activity,
+            title=f"分队{i + 1}",
+            starts_at=now + timedelta(days=2),
+            ends_at=now + timedelta(days=2, hours=2),
+            quota=max(1, half // SPREAD_POSTS),
+        )
+        for i in range(SPREAD_POSTS)
+    ]
     signup_post = Post.objects.create(
         activity=signup_activity,
         title="报名岗",
         starts_at=now + timedelta(days=2),
         ends_at=now + timedelta(days=2, hours=2),
-        quota=max(1, n // 2),
+        quota=max(1, (n - half) // 2),
     )
     return {
         "activity": activity,
         "organizer": organizer,
         "volunteers": volunteers,
         "tokens": raw,
+        "spread_posts": spread_posts,
         "signup_post": signup_post,
     }
 
@@ -265,7 +334,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
+def start_server(port: int, workers: int, threads: int, worker_class: str = "gthread") -> subprocess.Popen:
     # refused requests (400/404) are part of the burst: keep Django's request warnings out of the report
     env = dict(os.environ, DEBUG="False", ALLOWED_HOSTS="127.0.0.1", LOG_LEVEL="ERROR")
     cmd = [
@@ -276,9 +345,8 @@ def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
         "--workers",
         str(workers),
         "--worker-class",
-        "gthread",
-        "--threads",
-        str(threads),
+        worker_class,
+        *(["--threads", str(threads)] if worker_class == "gthread" else []),
         "--keep-alive",
         "75",
         "--backlog",
@@ -306,9 +374,10 @@ def main() -> None:
     ap.add_argument("--volunteers", type=int, default=5000)
     ap.add_argument("--clients", type=int, default=64)
     ap.add_argument("--workers", type=int, default=4)
-    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=4, help="per gthread worker")
+    ap.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
     ap.add_argument("--retry-share", type=float, default=0.10)
-    ap.add_argument("--roster-requests", type=int, default=500)
+    ap.add_argument("--roster-requests", type=int, default=500, help="0 skips the roster page")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "checkin.json"))
     args = ap.parse_args()
 
@@ -337,12 +406,17 @@ def main() -> None:
     connection.close()
 
     port = free_port()
-    server = start_server(port, args.workers, args.threads)
+    server = start_server(port, args.workers, args.threads, args.worker_class)
+    SERVER_PIDS.append(server.pid)
     report: dict = {
         "load_average_before": os.getloadavg()[0],
         "volunteers": args.volunteers,
         "clients": args.clients,
-        "server": f"gunicorn gthread {args.workers} workers × {args.threads} threads, DEBUG=False",
+        "server": f"gunicorn {args.worker_class} {args.workers} workers"
+        + (f" × {args.threads} threads" if args.worker_class == "gthread" else "")
+        + ", DEBUG=False, keep-alive 75 s, DB_CONN_MAX_AGE="
+        + os.environ["DB_CONN_MAX_AGE"],
+        "client": "Python asyncio (this script), keep-alive, on the same machine",
         "queries_per_checkin": len(queries),
         "results": [],
     }
@@ -351,8 +425,8 @@ def main() -> None:
         warm = [("GET", "/healthz", {}, b"", None) for _ in range(2000)]
         asyncio.run(burst("127.0.0.1", port, warm, args.clients))
         bare_jobs = [("GET", "/healthz", {}, b"", None) for _ in range(args.volunteers)]
-        res, el = asyncio.run(burst("127.0.0.1", port, bare_jobs, args.clients))
-        bare = summary("bare endpoint /healthz", res, el)
+        res, el, cpu = run_burst("127.0.0.1", port, bare_jobs, args.clients)
+        bare = summary("bare endpoint /healthz", res, el, cpu=cpu)
         report["results"].append(bare)
 
         shown = {"at": 0.0, "body": b""}
@@ -379,8 +453,8 @@ def main() -> None:
         retries = random.sample(jobs, int(len(jobs) * args.retry_share))
         for job in retries:  # the same request again, somewhere later in the burst (some at once)
             jobs.insert(random.randint(jobs.index(job), len(jobs)), job)
-        res, el = asyncio.run(burst("127.0.0.1", port, jobs, args.clients))
-        row = summary("check-in (API, token auth)", res, el)
+        res, el, cpu = run_burst("127.0.0.1", port, jobs, args.clients)
+        row = summary("check-in (API, token auth)", res, el, cpu=cpu)
         row["ratio_to_bare"] = round(bare["per_second"] / row["per_second"], 2)
         row["retries_sent"] = len(retries)
         first: dict = {}
@@ -423,27 +497,54 @@ def main() -> None:
         if has_signup:
             from leifeng.activities.models import Post, Signup
 
-            post = data["signup_post"]
-            jobs = [
+            half = len(data["tokens"]) // 2
+            spread = data["spread_posts"]
+            runs = [
                 (
-                    "POST",
-                    f"/api/v1/activities/posts/{post.pk}/signups",
-                    {"Authorization": f"Bearer {raw}", "Content-Type": "application/json"},
-                    b"",
-                    i,
-                )
-                for i, raw in enumerate(data["tokens"])
+                    f"sign-up ({len(spread)} posts)",
+                    spread,
+                    [(raw, spread[i % len(spread)]) for i, raw in enumerate(data["tokens"][:half])],
+                ),
+                (
+                    "sign-up (one hot post)",
+                    [data["signup_post"]],
+                    [(raw, data["signup_post"]) for raw in data["tokens"][half:]],
+                ),
             ]
-            res, el = asyncio.run(burst("127.0.0.1", port, jobs, args.clients))
-            row = summary("sign-up (API)", res, el)
-            post.refresh_from_db()
-            confirmed = Signup.objects.filter(post=post, status="confirmed").count()
-            row["quota"] = post.quota
-            row["confirmed"] = confirmed
-            row["waitlisted"] = Signup.objects.filter(post=post, status="waitlisted").count()
-            row["never_overfilled"] = confirmed <= post.quota and Post.objects.get(pk=post.pk).filled == confirmed
-            print(f"    quota {post.quota}, confirmed {confirmed}, waitlisted {row['waitlisted']}")
-            report["results"].append(row)
+            for label, posts, who in runs:
+                jobs = [
+                    (
+                        "POST",
+                        f"/api/v1/activities/posts/{post.pk}/signups",
+                        {"Authorization": f"Bearer {raw}", "Content-Type": "application/json"},
+                        b"",
+                        i,
+                    )
+                    for i, (raw, post) in enumerate(who)
+                ]
+                res, el, cpu = run_burst("127.0.0.1", port, jobs, args.clients)
+                row = summary(label, res, el, cpu=cpu)
+                quota = confirmed = waitlisted = 0
+                overfilled = []
+                for post in posts:
+                    post = Post.objects.get(pk=post.pk)
+                    c = Signup.objects.filter(post=post, status="confirmed").count()
+                    quota += post.quota
+                    confirmed += c
+                    waitlisted += Signup.objects.filter(post=post, status="waitlisted").count()
+                    if c > post.quota or post.filled != c:
+                        overfilled.append(post.pk)
+                row["posts"] = len(posts)
+                row["quota"] = quota
+                row["confirmed"] = confirmed
+                row["waitlisted"] = waitlisted
+                row["never_overfilled"] = not overfilled
+                row["nothing_lost"] = confirmed + waitlisted == row["accepted"]
+                print(
+                    f"    {len(posts)} posts, quota {quota}, confirmed {confirmed}, waitlisted {waitlisted}, "
+                    f"overfilled posts {overfilled or 'none'}"
+                )
+                report["results"].append(row)
         else:
             print("sign-up endpoint not there yet: skipped")
 
@@ -451,7 +552,7 @@ def main() -> None:
             roster = reverse("activities:roster", kwargs={"pk": data["activity"].pk})
         except NoReverseMatch:
             roster = None
-        if roster:
+        if roster and args.roster_requests > 0:
             from django.conf import settings
             from django.test import Client
 
@@ -460,11 +561,11 @@ def main() -> None:
             name = settings.SESSION_COOKIE_NAME
             cookie = {"Cookie": f"{name}={browser.cookies[name].value}"}
             jobs = [("GET", roster, cookie, b"", None) for _ in range(args.roster_requests)]
-            res, el = asyncio.run(burst("127.0.0.1", port, jobs, args.clients))
-            row = summary("roster page", res, el, ok=(200,))
+            res, el, cpu = run_burst("127.0.0.1", port, jobs, args.clients)
+            row = summary("roster page", res, el, ok=(200,), cpu=cpu)
             report["results"].append(row)
         else:
-            print("roster page not there yet: skipped")
+            print("roster page: skipped")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
