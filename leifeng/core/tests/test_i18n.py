@@ -70,6 +70,7 @@ def test_catalog_is_complete_and_compiled():
     assert "#, fuzzy" not in text
     with open(po.with_suffix(".mo"), "rb") as f:
         mo = gettext.GNUTranslations(f)
+
     def compiled(msgid, plural, ctx):
         if ctx:
             return mo.npgettext(ctx, msgid, plural, 1) if plural else mo.pgettext(ctx, msgid)
