@@ -255,6 +255,16 @@ _INSERT_SQL = (
     "INSERT INTO attendance_attendance (activity_id, post_id, volunteer_id, status, checked_in_at, method_in, "
     "method_out, late, auto_closed, created_at) VALUES (%s, %s, %s, 'open', %s, %s, '', %s, false, %s) RETURNING id"
 )
+# On PostgreSQL the key's claim and the locked read of the sign-ups go in one round trip too: the first
+# column is the claimed key's id (NULL: another request holds the key → replay); a person without a
+# confirmed sign-up gives one row of NULLs after it. The sign-ups are read from the statement's snapshot,
+# exactly as the separate SELECT did after an uncontended claim; when the key was contended the rows are
+# not used (the first request's answer is replayed).
+_CLAIM_AND_SLOTS_SQL = (
+    "WITH k AS (INSERT INTO attendance_checkrequest (key, user_id, action, created_at) VALUES (%s, %s, '', %s) "
+    f"ON CONFLICT (key) DO NOTHING RETURNING id), sl AS ({_SLOTS_SQL} FOR UPDATE OF s) "
+    "SELECT (SELECT id FROM k), sl.* FROM (SELECT 1) one LEFT JOIN sl ON true"
+)
 # On PostgreSQL the insert and the key's answer go in one round trip.
 _INSERT_AND_FINISH_SQL = (
     f"WITH a AS ({_INSERT_SQL}) UPDATE attendance_checkrequest SET attendance_id = (SELECT id FROM a), action = 'in' "
@@ -298,20 +308,34 @@ def _check(
 ) -> CheckResult:
     """One attempt of `check`.
 
-    A check-in is four statements on PostgreSQL (besides the API's token lookup): claim the key, load and
-    lock the sign-ups with any open presence, insert the presence and finish the key in one, commit.
+    A check-in is three statements on PostgreSQL (besides the API's token lookup): claim the key and load
+    and lock the sign-ups with any open presence in one, insert the presence and finish the key in one,
+    commit.
     """
     now = now or timezone.now()
     key = _clean_key(key)
     with transaction.atomic():
-        request_id = _claim_key(key, actor, now)
-        if request_id is None:
-            return _replay(key, actor)
-        activity_id = token_activity_id(token)
-        lock = " FOR UPDATE OF s" if connection.features.has_select_for_update_of else ""
-        with connection.cursor() as cur:
-            cur.execute(_SLOTS_SQL + lock, [activity_id, actor.pk])
-            rows = cur.fetchall()
+        if connection.vendor == "postgresql":
+            head = (token or "").split(":", 1)[0]
+            with connection.cursor() as cur:
+                stamp = connection.ops.adapt_datetimefield_value(now)
+                aid = int(head) if head.isdigit() and len(head) < 19 else 0  # 0: no sign-ups (a retry still replays)
+                cur.execute(_CLAIM_AND_SLOTS_SQL, [key, actor.pk, stamp, aid, actor.pk])
+                rows = cur.fetchall()
+            request_id = rows[0][0]
+            rows = [r[1:] for r in rows if r[1] is not None]
+            if request_id is None:
+                return _replay(key, actor)
+            activity_id = token_activity_id(token)
+        else:
+            request_id = _claim_key(key, actor, now)
+            if request_id is None:
+                return _replay(key, actor)
+            activity_id = token_activity_id(token)
+            lock = " FOR UPDATE OF s" if connection.features.has_select_for_update_of else ""
+            with connection.cursor() as cur:
+                cur.execute(_SLOTS_SQL + lock, [activity_id, actor.pk])
+                rows = cur.fetchall()
         if rows:
             first = rows[0]
             activity = Activity(
