@@ -269,6 +269,154 @@ def activity_roster(*, actor, activity: Activity) -> list[RosterPost]:
     return list(by_post.values())
 
 
+# ---------------------------------------------------------------- the roster page (capped, grouped)
+
+ROSTER_OVERVIEW = 40  # people of each status shown per post on the overview; the rest behind "show all"
+ROSTER_PAGE = 50
+ENDED_STATUSES = (SignupStatus.WITHDRAWN, SignupStatus.REMOVED)
+ROSTER_TABS = ("confirmed", "waitlisted", "ended")
+
+
+@dataclass
+class RosterSection:
+    post: Post  # annotated: n_confirmed, n_waitlisted, n_ended
+    people: list[dict]  # confirmed (or the tab's status on a post page), group by group; ROSTER_FIELDS
+    waitlisted: list[dict]
+    ended: list[dict]
+
+
+@dataclass
+class RosterView:
+    sections: list[RosterSection]
+    groups: dict[int, SignupGroup]  # of the posts shown, with leader and size
+    post: Post | None = None  # a single post's page
+    tab: str = "confirmed"
+    page: object = None  # django Page on a post's page
+
+
+ROSTER_FIELDS = (
+    "pk",
+    "post_id",
+    "status",
+    "assigned_by_id",
+    "note",
+    "guardian_consent",
+    "group_id",
+    "volunteer_id",
+    "volunteer__name",
+    "volunteer__number",
+    "volunteer__phone",
+)
+
+
+def _roster_signups(activity: Activity, q: str) -> QuerySet[Signup]:
+    qs = Signup.objects.filter(post__activity=activity)
+    if q:
+        qs = qs.filter(Q(volunteer__name__contains=q) | Q(volunteer__number__contains=q) | Q(volunteer__phone=q))
+    return qs
+
+
+def _mark_group_heads(people: list[dict], groups: dict[int, SignupGroup]) -> None:
+    """The first person of each group in the list carries its header (number, leader, size)."""
+    previous = -1
+    for s in people:
+        gid = s["group_id"]
+        s["group_head"] = gid != previous
+        s["group"] = groups.get(gid) if gid else None
+        s["is_leader"] = s["group"] is not None and s["group"].leader_id == s["volunteer_id"]
+        previous = gid
+
+
+def roster_view(
+    *, actor, activity: Activity, post_id: int | None = None, tab: str = "confirmed", q: str = "", page: str = "1"
+) -> RosterView:
+    """The organizer's roster in a constant number of queries whatever its size.
+
+    Overview (no post_id): every post with its first ROSTER_OVERVIEW confirmed people ordered group by
+    group, the first of its waitlist and of those who left, and the counts — three queries (posts with
+    counts, sign-ups cut per post and status by a window function, groups with leader and size).
+    A post's page: one status (tab), searchable, ROSTER_PAGE people a page — four queries.
+    """
+    from django.core.paginator import Paginator
+    from django.db.models import Window
+    from django.db.models.functions import RowNumber
+
+    if not scope.allows(actor, Perm.VIEW, activity.org):
+        raise Http404
+    posts_qs = Post.objects.filter(activity=activity)
+    if post_id is not None:
+        posts_qs = posts_qs.filter(pk=post_id)
+    posts = list(
+        posts_qs.annotate(
+            n_confirmed=Count("signups", filter=Q(signups__status=SignupStatus.CONFIRMED)),
+            n_waitlisted=Count("signups", filter=Q(signups__status=SignupStatus.WAITLISTED)),
+            n_ended=Count("signups", filter=Q(signups__status__in=ENDED_STATUSES)),
+        ).order_by("starts_at", "pk")
+    )
+    if post_id is not None and not posts:
+        raise Http404
+    order = [F("group__number").asc(nulls_last=True), F("created_at").asc(), F("pk").asc()]
+    view = RosterView(sections=[], groups={})
+    if post_id is None:
+        signups = list(
+            _roster_signups(activity, q)
+            .annotate(rank=Window(RowNumber(), partition_by=[F("post_id"), F("status")], order_by=order))
+            .filter(rank__lte=ROSTER_OVERVIEW)
+            .order_by("post_id", *order)
+            .values(*ROSTER_FIELDS)
+        )
+        groups_qs = SignupGroup.objects.filter(post__activity=activity)
+    else:
+        view.post = posts[0]
+        view.tab = tab if tab in ROSTER_TABS else "confirmed"
+        statuses = {"confirmed": [SignupStatus.CONFIRMED], "waitlisted": [SignupStatus.WAITLISTED]}.get(
+            view.tab, list(ENDED_STATUSES)
+        )
+        qs = (
+            _roster_signups(activity, q)
+            .filter(post_id=post_id, status__in=statuses)
+            .order_by(*order)
+            .values(*ROSTER_FIELDS)
+        )
+        view.page = Paginator(qs, ROSTER_PAGE).get_page(page)
+        signups = list(view.page.object_list)
+        groups_qs = SignupGroup.objects.filter(post_id=post_id)
+    view.groups = {
+        g.pk: g
+        for g in groups_qs.select_related("leader")
+        .only("pk", "post_id", "number", "name", "leader_id", "leader__name")
+        .annotate(size=Count("members", filter=Q(members__status=SignupStatus.CONFIRMED)))
+    }
+    by_post = {p.pk: RosterSection(p, [], [], []) for p in posts}
+    for s in signups:
+        entry = by_post[s["post_id"]]
+        if post_id is not None or s["status"] == SignupStatus.CONFIRMED:
+            entry.people.append(s)
+        elif s["status"] == SignupStatus.WAITLISTED:
+            entry.waitlisted.append(s)
+        else:
+            entry.ended.append(s)
+    for entry in by_post.values():
+        _mark_group_heads(entry.people, view.groups)
+        _mark_group_heads(entry.waitlisted, view.groups)
+    view.sections = list(by_post.values())
+    return view
+
+
+def roster_signup(*, actor, activity: Activity, signup_id: int) -> tuple[Signup, list[SignupGroup]]:
+    """One person of the roster and the groups of their post: what the "manage" panel needs."""
+    if not scope.allows(actor, Perm.VIEW, activity.org):
+        raise Http404
+    s = (
+        Signup.objects.filter(pk=signup_id, post__activity=activity)
+        .select_related("volunteer", "group", "post")
+        .first()
+    )
+    if s is None:
+        raise Http404
+    return s, list(SignupGroup.objects.filter(post_id=s.post_id).order_by("number"))
+
+
 # ---------------------------------------------------------------- campaigns
 
 

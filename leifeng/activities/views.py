@@ -1,15 +1,18 @@
 """Pages of campaigns and activities: parse → authorize → one service or selector → render."""
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -337,24 +340,108 @@ def activity_transition(request: HttpRequest, pk: int, action: str) -> HttpRespo
 # ---------------------------------------------------------------- roster, groups, assign
 
 
-def _roster_context(request: HttpRequest, pk: int) -> dict:
+def _roster_rows(rows: list[dict], *, can_change: bool) -> str:
+    """The people of a roster list as <li>s, group headers included. Built in Python, not with an {% include %}
+    per person: a roster of hundreds rendered by the template engine cost ~0.4 ms a person."""
+    statuses = dict(SignupStatus.choices)
+    word_leader = escape(_("leader"))
+    word_consent = escape(_("minor, consent on file"))
+    word_assigned = escape(_("assigned"))
+    word_manage = escape(_("Manage"))
+    word_nogroup = escape(_("Not in a group"))
+    out: list[str] = []
+    for s in rows:
+        status = s["status"]
+        g = s["group"]
+        if s["group_head"] and status == SignupStatus.CONFIRMED:
+            if g is not None:
+                leader = escape(g.leader.name) if g.leader_id else "—"
+                title = escape(_("Group %(n)s") % {"n": g.number})
+                out.append(
+                    f'<li class="group-head"><strong>{title}</strong> · {word_leader} {leader} '
+                    f'<small class="muted">({g.size})</small></li>'
+                )
+            else:
+                out.append(f'<li class="group-head"><strong>{word_nogroup}</strong></li>')
+        phone = escape(s["volunteer__phone"])
+        pk = s["pk"]
+        line = [f'<li class="person"><span class="who">{escape(s["volunteer__name"])}']
+        if s["is_leader"]:
+            line.append(f' <small class="badge leader">{word_leader}</small>')
+        if s["guardian_consent"]:
+            line.append(f' <small class="muted">{word_consent}</small>')
+        line.append(
+            f'</span> <small class="muted">{escape(s["volunteer__number"])}</small> <a href="tel:{phone}">{phone}</a>'
+            f' <span class="badge {status}">{escape(statuses.get(status, status))}</span>'
+        )
+        if s["assigned_by_id"]:
+            line.append(f' <small class="muted">{word_assigned}</small>')
+        if s["note"]:
+            line.append(f' <small class="muted">{escape(s["note"])}</small>')
+        if can_change and status in (SignupStatus.CONFIRMED, SignupStatus.WAITLISTED):
+            line.append(
+                f' <a class="linklike manage" href="?manage={pk}" hx-get="?manage={pk}" hx-target="#m{pk}"'
+                f' hx-swap="innerHTML">{word_manage}</a><div id="m{pk}"></div>'
+            )
+        line.append("</li>")
+        out.append("".join(line))
+    return mark_safe("\n".join(out))  # every value above is escaped
+
+
+def _roster_context(request: HttpRequest, pk: int, params=None) -> dict:
+    """The overview (every post, the first people of each, group by group) or one post's page (?post=…),
+    searchable (?q=…), one status a tab (?tab=waitlisted|ended), paginated (?page=…)."""
     a = _organizer_activity(request, pk)
+    params = request.GET if params is None else params
+    post_id = params.get("post", "")
+    q = params.get("q", "").strip()[:40]
+    view = selectors.roster_view(
+        actor=request.user,
+        activity=a,
+        post_id=int(post_id) if post_id.isdigit() else None,
+        tab=params.get("tab", "confirmed"),
+        q=q,
+        page=params.get("page", "1"),
+    )
+    can_change = scope.allows(request.user, Perm.CHANGE, a.org)
+    for entry in view.sections:
+        entry.people_html = _roster_rows(entry.people, can_change=can_change)
+        entry.waitlisted_html = _roster_rows(entry.waitlisted, can_change=can_change)
     return {
         "activity": a,
-        "roster": selectors.activity_roster(actor=request.user, activity=a),
-        "can_change": scope.allows(request.user, Perm.CHANGE, a.org),
+        "roster": view,
+        "q": q,
+        "shown": selectors.ROSTER_OVERVIEW,
+        "can_change": can_change,
     }
 
 
 @login_required
 def roster(request: HttpRequest, pk: int) -> HttpResponse:
-    """Every post with its groups, waitlist and those who left: a constant number of queries."""
+    """Every post with its groups, its waitlist and those who left, capped per post: constant queries.
+    ?manage=<sign-up> answers the small panel of one person (move, make leader, remove), loaded on demand."""
+    manage = request.GET.get("manage", "")
+    if manage.isdigit():
+        a = _organizer_activity(request, pk)
+        s, groups = selectors.roster_signup(actor=request.user, activity=a, signup_id=int(manage))
+        ctx = {
+            "activity": a,
+            "s": s,
+            "groups": groups,
+            "can_change": scope.allows(request.user, Perm.CHANGE, a.org),
+        }
+        if request.htmx:
+            return render(request, "activities/_roster_manage.html", ctx)
+        return render(request, "activities/roster_manage.html", ctx)
     return render(request, "activities/roster.html", _roster_context(request, pk))
 
 
 def _roster_response(request: HttpRequest, pk: int) -> HttpResponse:
+    """After a change: the roster again, as the organizer was looking at it (same post, tab, search, page)."""
     if request.htmx:
-        return render(request, "activities/roster.html#roster", _roster_context(request, pk))
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        params = QueryDict(current.query)
+        return render(request, "activities/roster.html#roster", _roster_context(request, pk, params))
     return redirect("activities:roster", pk=pk)
 
 
