@@ -870,7 +870,13 @@ def _take_place(post: Post) -> bool:
     and counted again, so a withdrawal committing in between never leaves a free place behind a
     waitlisted newcomer (the withdrawal waits for this transaction and then promotes them).
     """
-    if Post.objects.filter(pk=post.pk, filled__lt=F("quota")).update(filled=F("filled") + 1):
+    from django.db import connection
+
+    pt = Post._meta.db_table
+    with connection.cursor() as cur:  # plain SQL: the row stays locked from here to commit, keep the CPU out
+        cur.execute(f"UPDATE {pt} SET filled = filled + 1 WHERE id = %s AND filled < quota", [post.pk])
+        taken = cur.rowcount
+    if taken:
         post.filled += 1
         return True
     filled, quota = Post.objects.select_for_update().filter(pk=post.pk).values_list("filled", "quota").get()
@@ -885,7 +891,11 @@ def _take_place(post: Post) -> bool:
 def _still_open(post: Post) -> None:
     """Re-read the activity's status once the post row is locked: a cancellation that committed while we
     waited for the lock is seen here (a new statement sees it; the UPDATE's own re-check does not)."""
-    status = Activity.objects.filter(pk=post.activity_id).values_list("status", flat=True).get()
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT status FROM {Activity._meta.db_table} WHERE id = %s", [post.activity_id])
+        (status,) = cur.fetchone()
     if status not in (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS):
         raise Conflict(_("This activity is not open for sign-up."), code="not_published")
 
