@@ -4,8 +4,8 @@
     .venv/bin/python scripts/with_postgres.py -- .venv/bin/python bench/bench_checkin.py --volunteers 5000
 
 Migrates the throw-away database, creates an activity with posts running now and N volunteers with
-accounts, confirmed sign-ups and API tokens (bulk inserts), starts gunicorn (gthread workers, DEBUG=False,
-persistent DB connections) and drives it from 64 concurrent keep-alive clients (asyncio, standard library
+accounts, confirmed sign-ups and API tokens (bulk inserts), starts gunicorn (3 sync workers by default,
+DEBUG=False, persistent DB connections) and drives it from 64 concurrent keep-alive clients (asyncio, standard library
 only). Reported:
   * check-ins: accepted per second, p50 / p99 latency, the same for the bare endpoint /healthz on the
     same server (the ratio cancels most machine noise), and a final count proving that nothing was lost
@@ -373,9 +373,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--volunteers", type=int, default=5000)
     ap.add_argument("--clients", type=int, default=64)
-    ap.add_argument("--workers", type=int, default=4)
+    # 2 cores: sync workers (one request at a time each, no keep-alive) measured cheaper per request than
+    # gthread (healthz 1.2 vs 4.2 ms server CPU per request); 3 workers hide the database waits
+    ap.add_argument("--workers", type=int, default=3)
     ap.add_argument("--threads", type=int, default=4, help="per gthread worker")
-    ap.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
+    ap.add_argument("--worker-class", default="sync", choices=["gthread", "sync"])
     ap.add_argument("--retry-share", type=float, default=0.10)
     ap.add_argument("--roster-requests", type=int, default=500, help="0 skips the roster page")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "checkin.json"))
