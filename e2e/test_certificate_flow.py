@@ -2,11 +2,10 @@
 
 A volunteer asks their station for a certificate → the station head issues it → the volunteer downloads
 the PDF → an anonymous visitor opens the verification page and sees it is genuine.
-Screenshots: test-artifacts/screenshots/certificate-*.png. Skips without Chromium, fails under CI=true.
+Screenshots: test-artifacts/screenshots/certificate-*.png.
+Skips without Chromium, fails under CI=true (e2e/conftest.py).
 """
 
-import os
-import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -18,33 +17,23 @@ from leifeng.hours.models import Certificate, CertificateStatus, RecordKind
 from leifeng.hours.tests.test_certificate_services import add_record
 
 pytestmark = pytest.mark.browser
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop runs in the test thread
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 
 
 @pytest.fixture
-def phone():
-    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Chromium is missing: CI must run the browser tests")
-        pytest.skip("Chromium not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=path, args=["--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(
-            viewport={"width": 360, "height": 780},
-            is_mobile=True,
-            has_touch=True,
-            locale="zh-CN",
-            accept_downloads=True,
-        )
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        yield page
-        context.close()
-        browser.close()
+def phone(browser):
+    """A 360-px phone that accepts downloads (the PDF), from the session's Chromium (e2e/conftest.py)."""
+    context = browser.new_context(
+        viewport={"width": 360, "height": 780},
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        accept_downloads=True,
+    )
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
 
 
 def shot(page, name: str) -> None:
