@@ -3,7 +3,9 @@ from django.urls import include, path
 
 from leifeng.config.api import api
 
+# The API first: it takes the burst traffic (check-ins, sign-ups) and resolving it is then one prefix match.
 urlpatterns = [
+    path("api/v1/", api.urls),
     path("", include("leifeng.core.urls")),
     path("accounts/", include("leifeng.accounts.urls")),
     path("orgs/", include("leifeng.orgs.urls")),
@@ -14,7 +16,6 @@ urlpatterns = [
     path("hours/", include("leifeng.hours.urls")),
     path("orders/", include("leifeng.orders.urls")),
     path("notifications/", include("leifeng.notifications.urls")),
-    path("api/v1/", api.urls),
     path("open311/v2/", include("leifeng.orders.open311_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
