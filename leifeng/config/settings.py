@@ -249,4 +249,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
+    # One INFO line per task state change drowns the runserver console (every notification is a task).
+    "loggers": {"django.tasks": {"level": os.getenv("TASKS_LOG_LEVEL", "WARNING")}},
 }

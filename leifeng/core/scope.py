@@ -84,7 +84,9 @@ def q(actor, perm: Perm, field: str = "org") -> Q:
     """Filter for objects whose `field` (an Org FK, or '' for Org itself) lies in scope."""
     roots = paths(actor, perm)
     if roots is None:
-        return Q()
+        # Everywhere. Not an empty Q(): Django drops an empty Q from `a | b`, so "everything OR mine" would
+        # shrink to "mine" for a platform admin. A primary key is never NULL, so this is always true.
+        return Q(pk__isnull=False)
     if not roots:
         return Q(pk__in=[])
     prefix = f"{field}__path" if field else "path"

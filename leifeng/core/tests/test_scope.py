@@ -109,3 +109,19 @@ def test_scoped_filters_through_a_foreign_key(tree, owner, outsider):
     visible = scope.scoped(RoleAssignment.objects.all(), owner, Perm.MANAGE_ORG)
     assert {ra.user for ra in visible} == {owner}
     assert not scope.scoped(RoleAssignment.objects.all(), outsider, Perm.VIEW).filter(user=owner).exists()
+
+
+def test_everywhere_survives_being_ored_with_a_narrower_condition(tree, owner):
+    """`scope.q(...) | own` is how selectors add "and my own"; for the operator it must still mean everything
+    (Django drops an *empty* Q from an OR, which once hid other nodes' certificates and orders from the operator)."""
+    from django.db.models import Q
+
+    from leifeng.core.testing import make_platform_admin
+
+    operator = make_platform_admin(org=tree.st_b1)
+    mine_only = Q(pk=tree.st_a1.pk)
+    everything = Org.objects.filter(scope.q(operator, Perm.VIEW, field="") | mine_only)
+    assert set(everything) == set(Org.objects.all())
+    assert set(Org.objects.filter(scope.q(owner, Perm.VIEW, field="") | mine_only)) == set(
+        Org.objects.filter(path__startswith=tree.st_a1.path)
+    )
