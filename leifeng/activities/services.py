@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from leifeng.accounts.models import User
 from leifeng.activities.models import (
@@ -121,6 +122,41 @@ def _fmt(value: datetime | date) -> str:
     if isinstance(value, datetime):
         return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
     return date_format(value, "SHORT_DATE_FORMAT")
+
+
+# ---------------------------------------------------------------- the one way to a row for a change
+
+_REFUSALS = {
+    Campaign: gettext_lazy("Only staff of the organizing node may change this campaign."),
+    Activity: gettext_lazy("Only staff of the organizing node may change this activity."),
+}
+
+
+def _for_change[M: (Campaign, Activity, Post)](actor, model: type[M], pk) -> M:
+    """The row of `model` locked for this transaction, once the actor's scope at its node is checked:
+    NotFound when it is missing or out of sight (never a different answer), PermissionDenied when it is seen
+    but not changeable. A post is checked and locked through its activity (lock order: activity → post), and
+    comes back with that activity attached."""
+    if model is Post:
+        try:
+            activity_id = Post.objects.filter(pk=pk).values_list("activity_id", flat=True).first() if pk else None
+        except (ValueError, TypeError):
+            activity_id = None
+        if activity_id is None:
+            raise NotFound()
+        a = _for_change(actor, Activity, activity_id)
+        p = Post.objects.select_for_update().get(pk=pk)
+        p.activity = a
+        return p  # type: ignore[return-value]
+    try:
+        obj = model.objects.select_for_update(of=("self",)).select_related("org").get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+    if not scope.allows(actor, Perm.VIEW, obj.org):
+        raise NotFound()
+    if not scope.allows(actor, Perm.CHANGE, obj.org):
+        raise PermissionDenied(str(_REFUSALS[model]))
+    return obj
 
 
 # ---------------------------------------------------------------- campaigns
@@ -222,23 +258,11 @@ def campaign_create(*, actor, data: CampaignInput, phases: list[PhaseInput] | No
     return c
 
 
-def _campaign_for_change(actor, campaign_id) -> Campaign:
-    try:
-        c = Campaign.objects.select_for_update(of=("self",)).select_related("org").get(pk=campaign_id)
-    except (Campaign.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
-    if not scope.allows(actor, Perm.VIEW, c.org):
-        raise NotFound()
-    if not scope.allows(actor, Perm.CHANGE, c.org):
-        raise PermissionDenied(_("Only staff of the organizing node may change this campaign."))
-    return c
-
-
 @transaction.atomic
 def campaign_update(*, actor, campaign_id: int, unit_ids: list[int] | None = None, **changes) -> Campaign:
     """Change fields of a campaign (title, theme, starts_on, ends_on, guidance, requirements,
     leading_group_id, org_id) and, when given, its participating units."""
-    c = _campaign_for_change(actor, campaign_id)
+    c = _for_change(actor, Campaign, campaign_id)
     before = audit.snapshot(c, CAMPAIGN_FIELDS)
     allowed = {"title", "theme", "starts_on", "ends_on", "guidance", "requirements", "leading_group_id", "org_id"}
     unknown = set(changes) - allowed
@@ -260,7 +284,7 @@ def campaign_update(*, actor, campaign_id: int, unit_ids: list[int] | None = Non
 @transaction.atomic
 def campaign_set_phases(*, actor, campaign_id: int, phases: list[PhaseInput]) -> list[CampaignPhase]:
     """Replace the phases of a campaign (names, dates, order as given)."""
-    c = _campaign_for_change(actor, campaign_id)
+    c = _for_change(actor, Campaign, campaign_id)
     _check_phases(phases, c.starts_on, c.ends_on)
     old = list(c.phases.values_list("name", "starts_on", "ends_on"))
     c.phases.all().delete()
@@ -287,7 +311,7 @@ def campaign_set_phases(*, actor, campaign_id: int, phases: list[PhaseInput]) ->
 @transaction.atomic
 def campaign_delete(*, actor, campaign_id: int) -> None:
     """Delete a campaign that no activity belongs to (activities keep their history; detach them first)."""
-    c = _campaign_for_change(actor, campaign_id)
+    c = _for_change(actor, Campaign, campaign_id)
     if c.activities.exists():
         raise Conflict(_("Activities belong to this campaign; it cannot be deleted."), code="has_activities")
     audit.record(actor=actor, action="campaign.delete", obj=c, changes=audit.snapshot(c, CAMPAIGN_FIELDS))
@@ -317,7 +341,7 @@ def campaign_copy(*, actor, campaign_id: int, year: int, with_activities: bool =
     published): the March 5 squads recur every year with the same places and quotas, and a draft is
     invisible to volunteers until someone checks it and publishes it.
     """
-    src = _campaign_for_change(actor, campaign_id)
+    src = _for_change(actor, Campaign, campaign_id)
     years = int(year) - src.starts_on.year
     if years == 0:
         raise ValidationError({"year": [_("Choose a year other than the campaign's own.")]})
@@ -448,23 +472,10 @@ def activity_create(*, actor, org_id: int, team_ids: list[int] | None = None, **
     return a
 
 
-def _activity_for_change(actor, activity_id) -> Activity:
-    """The activity row locked for this transaction; 404 out of sight, 403 when seen but not changeable."""
-    try:
-        a = Activity.objects.select_for_update(of=("self",)).select_related("org").get(pk=activity_id)
-    except (Activity.DoesNotExist, ValueError, TypeError):
-        raise NotFound() from None
-    if not scope.allows(actor, Perm.VIEW, a.org):
-        raise NotFound()
-    if not scope.allows(actor, Perm.CHANGE, a.org):
-        raise PermissionDenied(_("Only staff of the organizing node may change this activity."))
-    return a
-
-
 @transaction.atomic
 def activity_update(*, actor, activity_id: int, team_ids: list[int] | None = None, **changes) -> Activity:
     """Change fields of an activity that is not finished or cancelled."""
-    a = _activity_for_change(actor, activity_id)
+    a = _for_change(actor, Activity, activity_id)
     if a.status in (ActivityStatus.FINISHED, ActivityStatus.CANCELLED):
         raise Conflict(_("A finished or cancelled activity can no longer be changed."), code="closed")
     before = audit.snapshot(a, ACTIVITY_FIELDS)
@@ -489,7 +500,7 @@ def activity_update(*, actor, activity_id: int, team_ids: list[int] | None = Non
 @transaction.atomic
 def activity_delete(*, actor, activity_id: int) -> None:
     """Delete a draft nobody ever signed up for; anything else is cancelled instead, so its history stays."""
-    a = _activity_for_change(actor, activity_id)
+    a = _for_change(actor, Activity, activity_id)
     if a.status != ActivityStatus.DRAFT or Signup.objects.filter(post__activity=a).exists():
         raise Conflict(_("Only a draft nobody signed up for can be deleted; cancel it instead."), code="not_deletable")
     audit.record(actor=actor, action="activity.delete", obj=a, changes=audit.snapshot(a, ["title", "status"]))
@@ -522,7 +533,7 @@ def insurance_gap(a: Activity) -> tuple[date, date] | None:
 @transaction.atomic
 def activity_publish(*, actor, activity_id: int, now: datetime | None = None) -> Activity:
     """Draft → published. Needs at least one post; a risky activity needs insurance for all its days."""
-    a = _activity_for_change(actor, activity_id)
+    a = _for_change(actor, Activity, activity_id)
     before = audit.snapshot(a, ["status"])
     _move(a, ActivityStatus.PUBLISHED)
     if not a.posts.exists():
@@ -545,7 +556,7 @@ def activity_publish(*, actor, activity_id: int, now: datetime | None = None) ->
 
 
 def _simple_move(actor, activity_id: int, to: str, action: str) -> Activity:
-    a = _activity_for_change(actor, activity_id)
+    a = _for_change(actor, Activity, activity_id)
     before = audit.snapshot(a, ["status"])
     _move(a, to)
     a.save(update_fields=["status", "updated_at"])
@@ -568,7 +579,7 @@ def activity_finish(*, actor, activity_id: int) -> Activity:
 @transaction.atomic
 def activity_unpublish(*, actor, activity_id: int) -> Activity:
     """Published → draft, only while nobody holds a sign-up."""
-    a = _activity_for_change(actor, activity_id)
+    a = _for_change(actor, Activity, activity_id)
     if Signup.objects.filter(post__activity=a, status__in=ACTIVE_SIGNUP).exists():
         raise Conflict(
             _("People have signed up already: cancel the activity instead of taking it back to draft."),
@@ -588,7 +599,7 @@ def activity_cancel(*, actor, activity_id: int, reason: str, now: datetime | Non
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("Say why the activity is cancelled.")]})
-    a = _activity_for_change(actor, activity_id)
+    a = _for_change(actor, Activity, activity_id)
     before = audit.snapshot(a, ["status", "cancel_reason"])
     _move(a, ActivityStatus.CANCELLED)
     a.cancel_reason = reason[:200]
@@ -647,7 +658,7 @@ def activity_add_insurance(
     insured_count: int | None = None,
 ) -> Insurance:
     """Record the insurance policy of an activity (条例 Art. 17)."""
-    a = _activity_for_change(actor, activity_id)
+    a = _for_change(actor, Activity, activity_id)
     errors: dict[str, list[str]] = {}
     if not (insurer or "").strip():
         errors["insurer"] = [_("Name the insurer.")]
@@ -713,7 +724,7 @@ def post_create(
     description: str = "",
     skill_ids: list[int] | None = None,
 ) -> Post:
-    a = _activity_for_change(actor, activity_id)
+    a = _for_change(actor, Activity, activity_id)
     if a.status in (ActivityStatus.FINISHED, ActivityStatus.CANCELLED):
         raise Conflict(_("A finished or cancelled activity can no longer be changed."), code="closed")
     p = Post(activity=a, title=title, starts_at=starts_at, ends_at=ends_at, quota=quota, description=description)
@@ -724,22 +735,11 @@ def post_create(
     return p
 
 
-def _post_for_change(actor, post_id) -> Post:
-    """The post row locked (after its activity's scope is checked)."""
-    row = Post.objects.filter(pk=post_id).values_list("activity_id", flat=True).first() if post_id else None
-    if row is None:
-        raise NotFound()
-    a = _activity_for_change(actor, row)
-    p = Post.objects.select_for_update().get(pk=post_id)
-    p.activity = a
-    return p
-
-
 @transaction.atomic
 def post_update(*, actor, post_id: int, skill_ids: list[int] | None = None, **changes) -> Post:
     """Change a post. A lower quota may not drop below those confirmed; a higher one promotes the waitlist.
     A new time window is copied onto the sign-ups."""
-    p = _post_for_change(actor, post_id)
+    p = _for_change(actor, Post, post_id)
     if p.activity.status in (ActivityStatus.FINISHED, ActivityStatus.CANCELLED):
         raise Conflict(_("A finished or cancelled activity can no longer be changed."), code="closed")
     unknown = set(changes) - set(POST_FIELDS)
@@ -765,7 +765,7 @@ def post_update(*, actor, post_id: int, skill_ids: list[int] | None = None, **ch
 @transaction.atomic
 def post_delete(*, actor, post_id: int) -> None:
     """Delete a post nobody has signed up for."""
-    p = _post_for_change(actor, post_id)
+    p = _for_change(actor, Post, post_id)
     if Signup.objects.filter(post=p).exists():
         raise Conflict(_("People have signed up for this post; it cannot be deleted."), code="has_signups")
     audit.record(actor=actor, action="post.delete", obj=p, org=p.activity.org, changes=audit.snapshot(p, POST_FIELDS))
@@ -1281,7 +1281,7 @@ def groups_build(*, actor, post_id: int) -> list[SignupGroup]:
     Re-run safe: existing groups and moves made by hand stay; people no longer confirmed leave their
     group; newcomers fill groups with room first, then new groups; a group without a leader gets one.
     """
-    p = _post_for_change(actor, post_id)
+    p = _for_change(actor, Post, post_id)
     size = p.activity.group_size or 8
     Signup.objects.filter(post=p, group__isnull=False).exclude(status=SignupStatus.CONFIRMED).update(group=None)
     groups = list(SignupGroup.objects.select_for_update().filter(post=p).order_by("number"))
@@ -1328,7 +1328,7 @@ def _group_for_change(actor, group_id) -> SignupGroup:
     row = SignupGroup.objects.filter(pk=group_id).values_list("post_id", flat=True).first() if group_id else None
     if row is None:
         raise NotFound()
-    p = _post_for_change(actor, row)
+    p = _for_change(actor, Post, row)
     g = SignupGroup.objects.select_for_update().get(pk=group_id)
     g.post = p
     return g
@@ -1388,7 +1388,7 @@ def group_set_leader(*, actor, group_id: int, volunteer_id: int) -> SignupGroup:
 @transaction.atomic
 def report_file(*, actor, activity_id: int, summary: str) -> ActivityReport:
     """File (or rewrite) the summary of an activity that is in progress or finished."""
-    a = _activity_for_change(actor, activity_id)
+    a = _for_change(actor, Activity, activity_id)
     if a.status not in (ActivityStatus.IN_PROGRESS, ActivityStatus.FINISHED):
         raise Conflict(_("A report is filed once the activity has taken place."), code="not_held")
     summary = (summary or "").strip()
@@ -1451,7 +1451,7 @@ def process_photo(upload) -> tuple[ContentFile, int, int]:
 @transaction.atomic
 def report_add_photo(*, actor, activity_id: int, upload, caption: str = "") -> ReportPhoto:
     """Add a photo to the activity's report (the report must be filed first)."""
-    a = _activity_for_change(actor, activity_id)
+    a = _for_change(actor, Activity, activity_id)
     report = ActivityReport.objects.filter(activity=a).first()
     if report is None:
         raise Conflict(_("File the summary first, then add photos."), code="no_report")
@@ -1468,7 +1468,7 @@ def report_delete_photo(*, actor, photo_id: int) -> None:
     photo = ReportPhoto.objects.select_related("report").filter(pk=photo_id).first()
     if photo is None:
         raise NotFound()
-    a = _activity_for_change(actor, photo.report.activity_id)
+    a = _for_change(actor, Activity, photo.report.activity_id)
     name = photo.image.name
     photo.delete()
     transaction.on_commit(lambda: photo.image.storage.delete(name))
