@@ -9,9 +9,13 @@ Personas:  owner      org_admin at st_a1   — owns the objects under test
            outsider   org_admin at st_b1   — another subtree: must get 404 on everything
 """
 
+import gettext
 import itertools
+import json
+import re
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import factory
 from django.contrib.auth import get_user_model
@@ -121,3 +125,90 @@ def make_platform_admin(username: str = "operator", *, org: Org):
     from leifeng.accounts.models import Role
 
     return make_user(username, role=Role.PLATFORM_ADMIN, org=org, display_name="平台管理员")
+
+
+def po_entries(text: str, *, refs_containing: str | None = None) -> list[dict]:
+    """The entries of a .po file but its header: msgctxt, msgid, msgid_plural, msgstr (msgstr[0] for plurals),
+    and `fuzzy` (the entry carries `#, fuzzy`). With `refs_containing`, only the entries whose `#:` source
+    references contain that text (e.g. "certificate").
+
+    Read line by line as gettext does (a blank line between msgid and msgstr does not end an entry)."""
+    entries: list[dict] = []
+    current: dict = {"comments": []}
+    key = None
+
+    def close():
+        if "msgid" in current and current["msgid"] != "":
+            entries.append(current)
+
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        starts_entry = line.startswith("#") or re.match(r"^(msgctxt|msgid) ", line)
+        if starts_entry and "msgstr" in current:
+            close()
+            current, key = {"comments": []}, None
+        if line.startswith("#"):
+            current["comments"].append(line)
+            continue
+        m = re.match(r'^(msgctxt|msgid|msgid_plural|msgstr|msgstr\[\d+\]) (".*")$', line)
+        if m:
+            key = m.group(1)
+            if key.startswith("msgstr["):
+                key = "msgstr" if key == "msgstr[0]" else None
+                if key is None:
+                    continue
+            current[key] = json.loads(m.group(2))
+        elif line.startswith('"') and key:
+            current[key] += json.loads(line)
+    close()
+    out = []
+    for e in entries:
+        comments = e.pop("comments")
+        if refs_containing is not None:
+            refs = " ".join(c for c in comments if c.startswith("#:"))
+            if refs_containing not in refs:
+                continue
+        e["fuzzy"] = any(c.startswith("#,") and "fuzzy" in c for c in comments)
+        out.append(e)
+    return out
+
+
+def catalog_path(app) -> Path:
+    """The zh_Hans catalog (.po) of an app package (`leifeng.orders`), or the path itself."""
+    if isinstance(app, (str, Path)):
+        return Path(app)
+    return Path(app.__file__).parent / "locale/zh_Hans/LC_MESSAGES/django.po"
+
+
+def assert_catalog_complete(app, *, min_entries: int, refs_containing: str | None = None) -> list[dict]:
+    """The check every app's locale test makes of its catalog: more than `min_entries` entries, every msgid
+    translated, nothing fuzzy, and the committed .mo says what the .po says (compile it after every edit).
+
+    With `refs_containing`, only the entries whose source references contain that text are checked (a catalog
+    shared by several features) and only those must not be fuzzy; otherwise the whole file must hold no
+    `#, fuzzy` at all. Returns the entries checked.
+    """
+    po = catalog_path(app)
+    text = po.read_text(encoding="utf-8")
+    rows = po_entries(text, refs_containing=refs_containing)
+    assert len(rows) > min_entries, f"{po}: only {len(rows)} entries"
+    assert [r["msgid"] for r in rows if not r.get("msgstr")] == [], f"{po}: untranslated entries"
+    if refs_containing is None:
+        assert "#, fuzzy" not in text, f"{po}: drop the fuzzy marks"
+    assert [r["msgid"] for r in rows if r["fuzzy"]] == [], f"{po}: fuzzy entries"
+    with open(po.with_suffix(".mo"), "rb") as f:
+        mo = gettext.GNUTranslations(f)
+    stale = []
+    for r in rows:
+        if "msgid_plural" in r:
+            got = mo.ngettext(r["msgid"], r["msgid_plural"], 1)
+        elif "msgctxt" in r:
+            got = mo.pgettext(r["msgctxt"], r["msgid"])
+        else:
+            got = mo.gettext(r["msgid"])
+        if got != r["msgstr"]:
+            stale.append(r["msgid"])
+    assert stale == [], f"{po}: compile the catalog (msgfmt or compilemessages)"
+    return rows
