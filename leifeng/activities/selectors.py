@@ -166,6 +166,21 @@ def activity_access(*, actor, activity: Activity) -> ActivityAccess:
     )
 
 
+def signup_for_organizer(*, actor, signup_id) -> Signup:
+    """A sign-up at an activity of the actor's subtree (Perm.VIEW at its node), with its post; 404 otherwise,
+    exactly like a sign-up that does not exist. The services check Perm.CHANGE themselves."""
+    return scope.get_or_404(
+        Signup.objects.select_related("post"), actor, Perm.VIEW, field="post__activity__org", pk=signup_id
+    )
+
+
+def group_for_organizer(*, actor, group_id) -> SignupGroup:
+    """A group of a post at an activity of the actor's subtree, with its post; 404 otherwise."""
+    return scope.get_or_404(
+        SignupGroup.objects.select_related("post"), actor, Perm.VIEW, field="post__activity__org", pk=group_id
+    )
+
+
 def _waitlist_count():
     rows = (
         Signup.objects.filter(post=OuterRef("pk"), status=SignupStatus.WAITLISTED)

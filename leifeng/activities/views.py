@@ -456,52 +456,62 @@ def groups_build(request: HttpRequest, post_id: int) -> HttpResponse:
     return _roster_response(request, activity_id)
 
 
+def _roster_action(
+    request: HttpRequest,
+    call: Callable[[Signup | SignupGroup], object],
+    success: str,
+    *,
+    signup_id: int | None = None,
+    group_id: int | None = None,
+) -> HttpResponse:
+    """Every change made from the roster: load the sign-up or group through the actor's scope (out of scope:
+    a plain 404, nothing runs), run the service on it, say how it went, show the roster again."""
+    if signup_id is not None:
+        target: Signup | SignupGroup = selectors.signup_for_organizer(actor=request.user, signup_id=signup_id)
+    else:
+        target = selectors.group_for_organizer(actor=request.user, group_id=group_id)
+    _attempt(request, lambda: call(target), success)
+    return _roster_response(request, target.post.activity_id)
+
+
+def _int_or_none(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() else None
+
+
 @login_required
 @require_POST
 def group_move(request: HttpRequest, signup_id: int) -> HttpResponse:
-    s = Signup.objects.filter(pk=signup_id).select_related("post").first()
-    if s is None:
-        raise Http404
-    group_id = request.POST.get("group", "")
-    _attempt(
+    group_id = _int_or_none(request.POST.get("group", ""))
+    return _roster_action(
         request,
-        lambda: services.group_move(
-            actor=request.user, signup_id=signup_id, group_id=int(group_id) if group_id.isdigit() else None
-        ),
+        lambda s: services.group_move(actor=request.user, signup_id=s.pk, group_id=group_id),
         _("Moved."),
+        signup_id=signup_id,
     )
-    return _roster_response(request, s.post.activity_id)
 
 
 @login_required
 @require_POST
 def group_leader(request: HttpRequest, group_id: int) -> HttpResponse:
-    g = SignupGroup.objects.filter(pk=group_id).select_related("post").first()
-    if g is None:
-        raise Http404
-    vid = request.POST.get("volunteer", "")
-    _attempt(
+    volunteer_id = _int_or_none(request.POST.get("volunteer", ""))
+    return _roster_action(
         request,
-        lambda: services.group_set_leader(
-            actor=request.user, group_id=group_id, volunteer_id=int(vid) if vid.isdigit() else None
-        ),
+        lambda g: services.group_set_leader(actor=request.user, group_id=g.pk, volunteer_id=volunteer_id),
         _("Group leader changed."),
+        group_id=group_id,
     )
-    return _roster_response(request, g.post.activity_id)
 
 
 @login_required
 @require_POST
 def signup_remove(request: HttpRequest, signup_id: int) -> HttpResponse:
-    s = Signup.objects.filter(pk=signup_id).select_related("post").first()
-    if s is None:
-        raise Http404
-    _attempt(
+    reason = request.POST.get("reason", "")
+    return _roster_action(
         request,
-        lambda: services.signup_remove(actor=request.user, signup_id=signup_id, reason=request.POST.get("reason", "")),
+        lambda s: services.signup_remove(actor=request.user, signup_id=s.pk, reason=reason),
         _("Removed from the post."),
+        signup_id=signup_id,
     )
-    return _roster_response(request, s.post.activity_id)
 
 
 def _assignable_teams(actor):
