@@ -9,13 +9,19 @@ Two activities:
 For each: the page in process (median ms, SQL queries, bytes) and, unless --no-http, requests per second
 from 64 keep-alive clients against gunicorn (the HTTP client of bench_checkin.py, imported, not copied).
 Target (issue #4): roster ≥ 116 req/s.
+
+gunicorn runs in a session of its own; it is stopped (its whole process group, SIGKILL after 10 s) however the
+run ends: normally, on an exception, on SIGTERM / SIGHUP / Ctrl-C, or when --timeout seconds have passed.
 """
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -122,6 +128,49 @@ def in_process(client, url: str, repeat: int) -> dict:
     }
 
 
+def stop_on_signals(timeout: float) -> None:
+    """SIGTERM / SIGHUP end the run like Ctrl-C does (cleanup blocks run); so does the --timeout alarm."""
+
+    def leave(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    def too_long(_signum, _frame):
+        raise TimeoutError(f"bench_roster: still running after {timeout:g} s")
+
+    signal.signal(signal.SIGTERM, leave)
+    signal.signal(signal.SIGHUP, leave)
+    signal.signal(signal.SIGALRM, too_long)
+    if timeout > 0:
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+
+
+def stop_server(server: subprocess.Popen, grace: float = 10.0) -> None:
+    """Stop gunicorn's process group (master and workers): SIGTERM, then SIGKILL after `grace` seconds."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(server.pid, sig)
+        except ProcessLookupError:
+            return  # nothing left in the group
+        try:
+            server.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            continue
+    # the master is gone; a worker it did not reap would still hold the group
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def gunicorn(port: int, workers: int, threads: int):
+    from bench_checkin import start_server
+
+    server = start_server(port, workers, threads)
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=30)
@@ -132,7 +181,9 @@ def main() -> None:
     ap.add_argument("--no-http", action="store_true")
     ap.add_argument("--profile", action="store_true", help="cProfile the realistic page in process, then stop")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "roster.json"))
+    ap.add_argument("--timeout", type=float, default=1800, help="give up (and stop gunicorn) after this many s")
     args = ap.parse_args()
+    stop_on_signals(args.timeout)
 
     import django
 
@@ -198,11 +249,10 @@ def main() -> None:
     connection.close()
 
     if not args.no_http:
-        from bench_checkin import burst, free_port, start_server, summary
+        from bench_checkin import burst, free_port, summary
 
         port = free_port()
-        server = start_server(port, args.workers, args.threads)
-        try:
+        with gunicorn(port, args.workers, args.threads):
             cookie = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"}
             for row in report["results"]:
                 jobs = [("GET", row["url"], cookie, b"", None) for _ in range(10)]
@@ -210,11 +260,7 @@ def main() -> None:
                 jobs = [("GET", row["url"], cookie, b"", None) for _ in range(args.requests)]
                 res, el = asyncio.run(burst("127.0.0.1", port, jobs, args.clients))
                 row["http"] = summary(row["case"][:28], res, el, ok=(200,))
-        finally:
-            import signal
-
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+    signal.setitimer(signal.ITIMER_REAL, 0)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, ensure_ascii=False, indent=2))
     print(f"results in {args.out}")
