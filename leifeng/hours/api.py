@@ -34,6 +34,11 @@ class RecordOut(Schema):
     started_at: datetime | None
     ended_at: datetime | None
     minutes: int = Field(..., description="negative for a reversing entry")
+    day_minutes: dict[str, int] | None = Field(
+        None,
+        description="only when the interval crosses local midnight: the minutes per local day (YYYY-MM-DD), "
+        "each counted toward that day's cap; null = all on service_date",
+    )
     reverses_id: int | None
     reversed: bool = Field(False, description="true when a later entry reverses this one")
     reason: str

@@ -61,6 +61,10 @@ class ServiceRecord(models.Model):
     started_at = models.DateTimeField(_("from"), null=True, blank=True)
     ended_at = models.DateTimeField(_("to"), null=True, blank=True)
     minutes = models.IntegerField(_("minutes"))
+    # Only for an entry whose interval crosses local midnight: its minutes per local calendar day
+    # ({"2026-11-21": 120, "2026-11-22": 120}), so the per-day cap of either day counts its own part.
+    # NULL means "all on service_date". A reversal carries the negated split.
+    day_minutes = models.JSONField(_("minutes per day"), null=True, blank=True)
     reverses = models.OneToOneField(
         "self",
         verbose_name=_("reverses"),

@@ -3,10 +3,13 @@
 * `record_presence(attendance=...)` turns a closed presence into a VERIFIED record: the overlap of the
   presence with the post's window;
 * `service_record_add(...)` is the one way any app adds an entry (orders call it with source=ORDER);
-* every entry passes through `_credit`, which holds a row lock on the volunteer and
+* every entry passes through `_allot`, which holds a row lock on the volunteer and
     - never counts the same person's time twice: an entry with a time interval only credits the part
       not already covered by another live (not reversed) entry of that person;
-    - caps each day at `rules.rule(org, "daily_hours_cap")` hours across ALL the person's entries;
+    - caps each local calendar day (settings.TIME_ZONE) at `rules.rule(org, "daily_hours_cap")` hours
+      across ALL the person's entries; an interval crossing midnight is split there, each part meeting
+      its own day's cap. The entry stays ONE ledger row holding the capped total (`service_date` = the
+      day it started); its per-day split is kept in `day_minutes` so later entries see each day's use;
 * back-fill claims (补录) are capped at the post's window and approved by someone who is neither the
   volunteer nor the person who entered the claim (four eyes);
 * a correction is a reversing entry (negative minutes, `reverses` set) plus a new entry, with actor
@@ -36,7 +39,18 @@ from leifeng.hours.models import (
 )
 from leifeng.people.models import Volunteer
 
-RECORD_FIELDS = ["volunteer", "org", "kind", "source", "source_id", "minutes", "service_date", "reverses", "reason"]
+RECORD_FIELDS = [
+    "volunteer",
+    "org",
+    "kind",
+    "source",
+    "source_id",
+    "minutes",
+    "day_minutes",
+    "service_date",
+    "reverses",
+    "reason",
+]
 
 
 # ---------------------------------------------------------------- interval arithmetic
@@ -66,7 +80,34 @@ def cap_minutes(org) -> int:
     return int(rules.rule(org, "daily_hours_cap")) * 60
 
 
-def _credit(
+def day_segments(start: datetime, end: datetime) -> list[tuple[date, datetime, datetime]]:
+    """[start, end) cut at local midnights (settings.TIME_ZONE): one (day, from, to) per local calendar day."""
+    out: list[tuple[date, datetime, datetime]] = []
+    cursor = start
+    while cursor < end:
+        day = local_date(cursor)
+        midnight = day_bounds(day)[1]
+        out.append((day, cursor, min(end, midnight)))
+        cursor = midnight
+    return out
+
+
+def _shares(service_date: date, minutes: int, day_minutes: dict | None) -> dict[date, int]:
+    """How an existing entry counts toward each day's cap."""
+    if day_minutes:
+        return {date.fromisoformat(k): int(v) for k, v in day_minutes.items()}
+    return {service_date: minutes}
+
+
+def _split_for_storage(service_date: date, split: dict[date, int]) -> dict[str, int] | None:
+    """The JSON kept on the entry: None when everything counts on its service date (the usual case)."""
+    kept = {d: m for d, m in split.items() if m}
+    if not kept or set(kept) == {service_date}:
+        return None
+    return {d.isoformat(): m for d, m in sorted(kept.items())}
+
+
+def _allot(
     *,
     volunteer_id: int,
     org,
@@ -74,8 +115,14 @@ def _credit(
     minutes: int | None,
     started_at: datetime | None,
     ended_at: datetime | None,
-) -> int:
-    """How many minutes this new entry may add, after removing overlap and applying the day's cap.
+    overlap: bool = True,
+) -> tuple[int, dict[date, int]]:
+    """Minutes this new entry may add, per local day, after removing overlap and applying each day's cap.
+
+    With an interval, it is cut at local midnight and each day's part meets that day's cap (a post
+    22:00–02:00 counts 2 h toward each day). `minutes` (None = all that is free) is taken day by day in
+    order. `overlap=False` (a correction re-entering a reversed entry) spreads the minutes over the
+    interval's days without looking for overlap, the last day taking any excess.
 
     Must run inside the transaction that writes the entry: the volunteer row lock serializes every
     entry of one person, so two check-outs at once cannot both count the same hour.
@@ -83,21 +130,45 @@ def _credit(
     Volunteer.objects.select_for_update().filter(pk=volunteer_id).values_list("pk", flat=True).first()
     from django.db.models import Q
 
-    near = Q(service_date=service_date)
-    if started_at and ended_at:
+    segments = day_segments(started_at, ended_at) if started_at and ended_at else []
+    days = {service_date} | {d for d, _s, _e in segments}
+    near = Q(service_date__in=days) | Q(day_minutes__has_any_keys=[d.isoformat() for d in days])
+    if segments:
         near |= Q(started_at__lt=ended_at, ended_at__gt=started_at)
     rows = list(
         ServiceRecord.objects.filter(near, volunteer_id=volunteer_id).values_list(
-            "id", "service_date", "minutes", "started_at", "ended_at", "reverses_id"
+            "id", "service_date", "minutes", "started_at", "ended_at", "reverses_id", "day_minutes"
         )
     )
-    reversed_ids = {r[5] for r in rows if r[5]}
-    used = sum(r[2] for r in rows if r[1] == service_date)
-    if started_at and ended_at:
-        covered = [(r[3], r[4]) for r in rows if r[2] > 0 and r[0] not in reversed_ids and r[3] and r[4]]
-        free = _uncovered_seconds(started_at, ended_at, covered) // 60
-        minutes = free if minutes is None else min(minutes, free)
-    return max(0, min(int(minutes or 0), cap_minutes(org) - used))
+    used: dict[date, int] = dict.fromkeys(days, 0)
+    for r in rows:
+        for d, m in _shares(r[1], r[2], r[6]).items():
+            if d in used:
+                used[d] += m
+    cap = cap_minutes(org)
+    if segments:
+        wants: list[tuple[date, float]] = []
+        if overlap:
+            reversed_ids = {r[5] for r in rows if r[5]}
+            covered = [(r[3], r[4]) for r in rows if r[2] > 0 and r[0] not in reversed_ids and r[3] and r[4]]
+            seconds = 0
+            for d, s, e in segments:  # cumulative rounding: the parts add up to the whole interval's minutes
+                before = seconds // 60
+                seconds += _uncovered_seconds(s, e, covered)
+                wants.append((d, seconds // 60 - before))
+        else:
+            wants = [(d, (e - s).total_seconds() // 60) for d, s, e in segments]
+            wants[-1] = (wants[-1][0], float("inf"))
+    else:
+        wants = [(service_date, float("inf"))]
+    remaining = float("inf") if minutes is None else int(minutes)
+    split: dict[date, int] = {}
+    for d, want in wants:
+        take = int(max(0, min(want, remaining, cap - used[d])))
+        if take:
+            split[d] = split.get(d, 0) + take
+            remaining -= take
+    return sum(split.values()), split
 
 
 def _write(
@@ -120,6 +191,7 @@ def _write(
     approved_by=None,
     reverses=None,
     reason: str = "",
+    day_minutes: dict | None = None,
 ) -> ServiceRecord:
     actor_ok = actor is not None and getattr(actor, "is_authenticated", False)
     record = ServiceRecord.objects.create(
@@ -137,6 +209,7 @@ def _write(
         started_at=started_at,
         ended_at=ended_at,
         minutes=minutes,
+        day_minutes=day_minutes,
         reverses=reverses,
         reason=(reason or "")[:200],
         recorded_by=actor if actor_ok else None,
@@ -178,7 +251,7 @@ def service_record_add(
     if minutes is None or int(minutes) <= 0:
         raise ValidationError({"minutes": [_("Minutes must be more than zero.")]})
     volunteer_id = volunteer.pk if hasattr(volunteer, "pk") else int(volunteer)
-    credited = _credit(
+    credited, split = _allot(
         volunteer_id=volunteer_id,
         org=org,
         service_date=service_date,
@@ -205,6 +278,7 @@ def service_record_add(
         started_at=started_at,
         ended_at=ended_at,
         approved_by=approved_by,
+        day_minutes=_split_for_storage(service_date, split),
     )
 
 
@@ -237,7 +311,7 @@ def record_presence(*, attendance, actor=None) -> ServiceRecord | None:
         return None
     source = RecordSource.DURATION_CODE if attendance.method_out == "duration_code" else RecordSource.ATTENDANCE
     with transaction.atomic():
-        credited = _credit(
+        credited, split = _allot(
             volunteer_id=attendance.volunteer_id,
             org=activity.org,
             service_date=local_date(start),
@@ -263,6 +337,7 @@ def record_presence(*, attendance, actor=None) -> ServiceRecord | None:
             team=_team_for(attendance.volunteer_id, activity),
             started_at=start,
             ended_at=end,
+            day_minutes=_split_for_storage(local_date(start), split),
         )
     attendance.record = record
     return record
@@ -322,16 +397,20 @@ def _correct(*, actor, record: ServiceRecord, minutes: int, reason: str) -> tupl
         team=record.team,
         reverses=record,
         reason=reason,
+        day_minutes={k: -v for k, v in record.day_minutes.items()} if record.day_minutes else None,
     )
     new = None
     if minutes > 0:
-        credited = _credit(
+        # an entry split across days is re-entered over the same days; any other on its service date
+        spread = bool(record.day_minutes) and record.started_at is not None and record.ended_at is not None
+        credited, split = _allot(
             volunteer_id=record.volunteer_id,
             org=record.org,
             service_date=record.service_date,
             minutes=minutes,
-            started_at=None,
-            ended_at=None,
+            started_at=record.started_at if spread else None,
+            ended_at=record.ended_at if spread else None,
+            overlap=False,
         )
         if credited < minutes:
             raise ValidationError(
@@ -355,6 +434,7 @@ def _correct(*, actor, record: ServiceRecord, minutes: int, reason: str) -> tupl
             ended_at=record.ended_at,
             reason=reason,
             approved_by=actor,
+            day_minutes=_split_for_storage(record.service_date, split),
         )
     return reversal, new
 
@@ -516,7 +596,7 @@ def claim_decide(*, actor, claim_id: int, approve: bool, note: str = "", now=Non
         raise ValidationError({"note": [_("Say why the claim is rejected.")]})
     if approve:
         post = claim.post
-        credited = _credit(
+        credited, split = _allot(
             volunteer_id=claim.volunteer_id,
             org=org,
             service_date=local_date(claim.started_at),
@@ -545,6 +625,7 @@ def claim_decide(*, actor, claim_id: int, approve: bool, note: str = "", now=Non
             ended_at=claim.ended_at,
             approved_by=actor,
             reason=claim.note,
+            day_minutes=_split_for_storage(local_date(claim.started_at), split),
         )
     claim.status = target
     claim.decided_by = actor
