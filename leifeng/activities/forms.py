@@ -4,10 +4,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from leifeng.activities.models import Activity, ActivityCategory, Campaign, Visibility
+from leifeng.activities.models import Activity, ActivityCategory, Campaign, Post, Visibility
 from leifeng.core import scope
 from leifeng.core.scope import Perm
 from leifeng.orgs.models import LeadingGroup, Org, Unit
+from leifeng.people.models import Skill
+from leifeng.people.selectors import skill_list
 from leifeng.teams.models import Team
 from leifeng.teams.selectors import ancestor_paths
 
@@ -182,12 +184,47 @@ class ActivityForm(forms.Form):
         return out
 
 
+# Up to this many skills in the vocabulary: tick boxes; more: the phone's own multi-select list.
+SKILL_CHECKBOXES_UP_TO = 24
+
+
 class PostForm(forms.Form):
     title = forms.CharField(label=_("Post"), max_length=80)
     starts_at = forms.DateTimeField(label=_("Starts at"), widget=DATETIME)
     ends_at = forms.DateTimeField(label=_("Ends at"), widget=DATETIME)
     quota = forms.IntegerField(label=_("Quota"), min_value=1)
     description = forms.CharField(label=_("Description"), max_length=500, required=False)
+    skills = forms.ModelMultipleChoiceField(
+        label=_("Required skills"),
+        queryset=Skill.objects.none(),
+        required=False,
+        help_text=_("Only volunteers whose profile lists every skill chosen here can sign up."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        vocabulary = skill_list()
+        field = self.fields["skills"]
+        field.queryset = vocabulary
+        names = list(vocabulary.values_list("pk", "name"))  # one query, reused as the choices
+        field.choices = names
+        if len(names) <= SKILL_CHECKBOXES_UP_TO:
+            field.widget = forms.CheckboxSelectMultiple(attrs={"class": "checks"})
+        else:
+            field.widget = forms.SelectMultiple(attrs={"size": 8})
+        field.widget.choices = names
+
+    def service_fields(self) -> dict:
+        """What post_create / post_update take: the skills as ids (an empty list clears them)."""
+        d = dict(self.cleaned_data)
+        d["skill_ids"] = [s.pk for s in d.pop("skills", None) or []]
+        return d
+
+    @staticmethod
+    def initial_for(post: Post) -> dict:
+        out = {k: getattr(post, k) for k in ("title", "starts_at", "ends_at", "quota", "description")}
+        out["skills"] = list(post.skills.values_list("pk", flat=True))
+        return out
 
 
 class InsuranceForm(forms.Form):

@@ -166,6 +166,11 @@ def activity_access(*, actor, activity: Activity) -> ActivityAccess:
     )
 
 
+def my_skill_ids(*, volunteer: Volunteer) -> set[int]:
+    """The skills on a volunteer's profile, to say on the activity page which required ones they lack."""
+    return set(Volunteer.skills.through.objects.filter(volunteer_id=volunteer.pk).values_list("skill_id", flat=True))
+
+
 def signup_for_organizer(*, actor, signup_id) -> Signup:
     """A sign-up at an activity of the actor's subtree (Perm.VIEW at its node), with its post; 404 otherwise,
     exactly like a sign-up that does not exist. The services check Perm.CHANGE themselves."""

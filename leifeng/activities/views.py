@@ -99,11 +99,14 @@ def _detail_context(request: HttpRequest, pk: int) -> dict:
         raise Http404
     posts = selectors.activity_posts(activity=a)
     mine = selectors.my_signups_by_post(actor=request.user, activity=a)
+    my_skills = selectors.my_skill_ids(volunteer=access.volunteer) if access.volunteer else set()
     now = timezone.now()
     for p in posts:
         p.mine = mine.get(p.pk)
         p.left = max(p.quota - p.filled, 0)
         p.open = a.status in (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS) and p.starts_at > now
+        # what the sign-up service would refuse for: said up front, instead of a button that can only fail
+        p.missing_skills = [s.name for s in p.skills.all() if s.pk not in my_skills] if access.volunteer else []
     return {
         "activity": a,
         "access": access,
@@ -258,7 +261,7 @@ def post_add(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         _attempt(
             request,
-            lambda: services.post_create(actor=request.user, activity_id=a.pk, **form.cleaned_data),
+            lambda: services.post_create(actor=request.user, activity_id=a.pk, **form.service_fields()),
             _("Post added."),
         )
     return redirect("activities:activity_edit", pk=a.pk)
@@ -270,11 +273,10 @@ def post_edit(request: HttpRequest, post_id: int) -> HttpResponse:
     if post is None:
         raise Http404
     a = _organizer_activity(request, post.activity_id, change=True)
-    initial = {k: getattr(post, k) for k in ("title", "starts_at", "ends_at", "quota", "description")}
-    form = forms.PostForm(request.POST or None, initial=initial)
+    form = forms.PostForm(request.POST or None, initial=forms.PostForm.initial_for(post))
     if request.method == "POST" and form.is_valid():
         try:
-            services.post_update(actor=request.user, post_id=post.pk, **form.cleaned_data)
+            services.post_update(actor=request.user, post_id=post.pk, **form.service_fields())
         except (ServiceError, ValidationError) as exc:
             _raise_for_scope(exc)
             apply_errors(form, exc)
