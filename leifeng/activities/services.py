@@ -576,6 +576,60 @@ def activity_finish(*, actor, activity_id: int) -> Activity:
     return _simple_move(actor, activity_id, ActivityStatus.FINISHED, "activity.finish")
 
 
+def _due_q(now: datetime) -> Q:
+    """Activities the clock has moved on: published with a post that has started, or in progress with every
+    post ended (an activity without posts never moves by itself)."""
+
+    def posts(**lookups) -> Exists:
+        return Exists(Post.objects.filter(activity=OuterRef("pk"), **lookups))
+
+    return (Q(status=ActivityStatus.PUBLISHED) & posts(starts_at__lte=now)) | (
+        Q(status=ActivityStatus.IN_PROGRESS) & posts() & ~posts(ends_at__gt=now)
+    )
+
+
+def _auto_move(a: Activity, to: str, action: str, note: str) -> None:
+    """A move made by the clock: the same transition check and audit action as by hand, with no actor."""
+    before = audit.snapshot(a, ["status"])
+    _move(a, to)
+    a.save(update_fields=["status", "updated_at"])
+    audit.record(actor=None, action=action, obj=a, changes=audit.diff(before, a), note=note)
+
+
+def activities_advance(*, now: datetime | None = None) -> dict[str, int]:
+    """Start and finish activities by the clock, as the organizer would by hand (the system is the actor):
+    published → in progress once its first post has started; in progress → finished once its last post has
+    ended (both in one run when it comes after the end). Same transition table, same audit actions as
+    activity_start / activity_finish. One activity per transaction, its row locked and its status read again,
+    so a move made by hand in between wins; a second run changes nothing."""
+    now = _now(now)
+    done = {"started": 0, "finished": 0}
+    due = sorted(Activity.objects.filter(_due_q(now)).values_list("pk", flat=True))
+    for activity_id in due:
+        with transaction.atomic():
+            a = Activity.objects.select_for_update(of=("self",)).select_related("org").get(pk=activity_id)
+            window = a.posts.aggregate(first=Min("starts_at"), last=Max("ends_at"))
+            if window["first"] is None:
+                continue
+            if a.status == ActivityStatus.PUBLISHED and window["first"] <= now:
+                _auto_move(
+                    a,
+                    ActivityStatus.IN_PROGRESS,
+                    "activity.start",
+                    f"automatic: first post started at {timezone.localtime(window['first']):%Y-%m-%d %H:%M}",
+                )
+                done["started"] += 1
+            if a.status == ActivityStatus.IN_PROGRESS and window["last"] <= now:
+                _auto_move(
+                    a,
+                    ActivityStatus.FINISHED,
+                    "activity.finish",
+                    f"automatic: last post ended at {timezone.localtime(window['last']):%Y-%m-%d %H:%M}",
+                )
+                done["finished"] += 1
+    return done
+
+
 @transaction.atomic
 def activity_unpublish(*, actor, activity_id: int) -> Activity:
     """Published → draft, only while nobody holds a sign-up."""

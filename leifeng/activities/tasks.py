@@ -135,3 +135,12 @@ def remind_due() -> dict:
 
     run = send_due_reminders()
     return {"sent": run.sent, "already": run.already, "no_account": run.no_account, "retried": retry_due()}
+
+
+@task()
+def advance_activities() -> dict[str, int]:
+    """Start and finish activities by the clock (`services.activities_advance`); schedule it every few minutes,
+    or run `manage.py advance_activities` from cron instead."""
+    from leifeng.activities.services import activities_advance
+
+    return activities_advance()
