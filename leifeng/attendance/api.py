@@ -89,6 +89,13 @@ class RollCallIn(Schema):
     at: datetime | None = Field(None, description="arrival time; default now")
 
 
+class StaffCheckIn(Schema):
+    volunteer_number: str
+    at: datetime | None = Field(None, description="when the person really arrived or left; default now")
+    reason: str = Field("", description="required when `at` is more than 5 minutes ago")
+    key: str | None = Field(None, description="Idempotency key; or send the Idempotency-Key header")
+
+
 class RosterRow(Schema):
     volunteer_id: int
     volunteer_number: str
@@ -194,3 +201,36 @@ def mark(request, post_id: int, payload: RollCallIn):
         "mark": payload.mark,
         "presence": presence.status if presence else None,
     }
+
+
+def _staff_check(request, post_id: int, payload: StaffCheckIn, key: str | None, action: str) -> dict:
+    volunteer = Volunteer.objects.filter(number=payload.volunteer_number).first()
+    if volunteer is None:
+        raise NotFound()
+    result = services.staff_check(
+        actor=request.user,
+        post_id=post_id,
+        volunteer_id=volunteer.pk,
+        action=action,
+        key=payload.key or key,
+        at=payload.at,
+        reason=payload.reason,
+    )
+    return _result(result)
+
+
+@router.post("/posts/{post_id}/staff-check-in", response=CheckOut, summary="Check a person in for them (代签到)")
+def staff_check_in(
+    request, post_id: int, payload: StaffCheckIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")
+):
+    """For someone without a phone: the organizer records their arrival time. A retry with the same key answers
+    with the first result."""
+    return _staff_check(request, post_id, payload, idempotency_key, "in")
+
+
+@router.post("/posts/{post_id}/staff-check-out", response=CheckOut, summary="Check a person out for them (代签退)")
+def staff_check_out(
+    request, post_id: int, payload: StaffCheckIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")
+):
+    """Closes the person's presence at `at` and writes the verified service record, as a kiosk check-out does."""
+    return _staff_check(request, post_id, payload, idempotency_key, "out")

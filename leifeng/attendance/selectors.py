@@ -45,7 +45,7 @@ def post_for_roll_call(*, actor, post_id) -> tuple[Post, set[int] | None]:
 
 
 def roll_call_roster(*, post: Post, only: set[int] | None = None) -> QuerySet[Signup]:
-    """Confirmed members of the post with their latest mark and presence status, in one query."""
+    """Confirmed members of the post with their latest mark, presence status and open check-in time, in one query."""
     marks = RollCallMark.objects.filter(post=post, volunteer=OuterRef("volunteer")).values("mark")[:1]
     presence = (
         Attendance.objects.filter(post=post, volunteer=OuterRef("volunteer")).order_by("-id").values("status")[:1]
@@ -53,12 +53,22 @@ def roll_call_roster(*, post: Post, only: set[int] | None = None) -> QuerySet[Si
     method = (
         Attendance.objects.filter(post=post, volunteer=OuterRef("volunteer")).order_by("-id").values("method_in")[:1]
     )
+    since = (
+        Attendance.objects.filter(post=post, volunteer=OuterRef("volunteer"), status=AttendanceStatus.OPEN)
+        .order_by("-id")
+        .values("checked_in_at")[:1]
+    )
     qs = Signup.objects.filter(post=post, status=SignupStatus.CONFIRMED)
     if only is not None:
         qs = qs.filter(volunteer_id__in=only)
     return (
         qs.select_related("volunteer", "group")
-        .annotate(mark=Subquery(marks), presence=Subquery(presence), presence_method=Subquery(method))
+        .annotate(
+            mark=Subquery(marks),
+            presence=Subquery(presence),
+            presence_method=Subquery(method),
+            checked_in_at=Subquery(since),
+        )
         .order_by("group__number", "volunteer__name", "id")
     )
 

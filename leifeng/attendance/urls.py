@@ -10,6 +10,7 @@ urlpatterns = [
     path("scan/", views.scan, name="scan"),
     path("posts/<int:pk>/roll-call/", views.roll_call, name="roll_call"),
     path("posts/<int:pk>/roll-call/<int:volunteer_id>/", views.roll_call_mark, name="roll_call_mark"),
+    path("posts/<int:pk>/staff-check/<int:volunteer_id>/", views.staff_check, name="staff_check"),
     path("posts/<int:pk>/code/", views.code_create, name="code_create"),
     path("code/", views.code_enter, name="code_enter"),
 ]

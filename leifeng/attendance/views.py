@@ -127,7 +127,18 @@ def _roll_context(request: HttpRequest, pk: int) -> dict:
         post, only = selectors.post_for_roll_call(actor=request.user, post_id=pk)
     except NotFound:
         raise Http404 from None
-    return {"post": post, "roster": list(selectors.roll_call_roster(post=post, only=only)), "marks": RollMark.choices}
+    roster = list(selectors.roll_call_roster(post=post, only=only))
+    can_check = services.may_run(request.user, post.activity.org)
+    for row in roster:  # one idempotency key per person's form: a double tap or a resent form is one request
+        row.key = uuid.uuid4().hex
+    return {
+        "post": post,
+        "roster": roster,
+        "marks": RollMark.choices,
+        "can_check": can_check,
+        "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "backdate_minutes": services.STAFF_BACKDATE_FREE.seconds // 60,
+    }
 
 
 @login_required
@@ -154,6 +165,46 @@ def roll_call_mark(request: HttpRequest, pk: int, volunteer_id: int) -> HttpResp
         raise Http404 from None
     except (ServiceError, ValidationError) as exc:
         messages.error(request, _message(exc))
+    context = _roll_context(request, pk)
+    if request.htmx:
+        return render(request, "attendance/roll_call.html#roster", context)
+    return redirect("attendance:roll_call", pk=pk)
+
+
+@login_required
+@require_POST
+def staff_check(request: HttpRequest, pk: int, volunteer_id: int) -> HttpResponse:
+    """代签到 / 代签退: the organizer records that a person without a phone arrived or left, at a given time."""
+    raw = request.POST.get("at", "").strip()
+    at = None
+    try:
+        if raw:
+            at = datetime.fromisoformat(raw)
+            at = timezone.make_aware(at) if timezone.is_naive(at) else at
+        result = services.staff_check(
+            actor=request.user,
+            post_id=pk,
+            volunteer_id=volunteer_id,
+            action=request.POST.get("action", ""),
+            key=request.POST.get("key"),
+            at=at,
+            reason=request.POST.get("reason", ""),
+        )
+    except NotFound:
+        raise Http404 from None
+    except ValueError:
+        messages.error(request, _("The time is not a date and time (YYYY-MM-DD HH:MM)."))
+    except (ServiceError, ValidationError) as exc:
+        messages.error(request, _message(exc))
+    else:
+        att = result.attendance
+        moment = att.checked_in_at if result.action == "in" else att.checked_out_at
+        text = (
+            _("%(name)s checked in at %(time)s.") if result.action == "in" else _("%(name)s checked out at %(time)s.")
+        )
+        messages.success(
+            request, text % {"name": att.volunteer.name, "time": timezone.localtime(moment).strftime("%m-%d %H:%M")}
+        )
     context = _roll_context(request, pk)
     if request.htmx:
         return render(request, "attendance/roll_call.html#roster", context)
