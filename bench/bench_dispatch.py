@@ -22,14 +22,15 @@ On that county the optimum equals greedy: every order has ~110 equivalent candid
 
 8 sub-centers × 10 stations with coordinates (stations within ~6 km of their sub-center, so the 10-km
 distance scale separates them); 6 service categories; per sub-center and category only a few teams (one at
-the sub-center for half of the categories, 1–4 at stations), one county team per category; teams already
+the sub-center, 1–4 at its stations), one county team per category; teams already
 hold 0–2 open orders (capacity 3, so 1–3 places left) and carry past ratings from 2.0 to 5.0; 400 orders
 awaiting dispatch, 75 % at stations (a station's order may go to its station's teams, its sub-center's or
 the county's — never a sibling station's), 25 % at sub-centers (any team of their stations). Greedy takes
 the orders oldest first and gives each the cheapest free team; a sub-center order near a busy station takes
 the team that station's own orders needed. Reported: assigned orders and total cost of the optimum (sparse,
 top-32, as the service runs it; and the dense solver on the same orders as a check) and of greedy, the
-timings of `batch_assign`, and the machine's load average.
+timings of `batch_assign`, order by order where the two differ (served by one only; both served, who is
+cheaper) with the mean km / rating / load of the teams chosen, and the machine's load average.
 """
 
 import argparse
@@ -272,12 +273,11 @@ def setup_scarce(n_orders: int, n_sub: int = 8, n_st: int = 10, seed: int = 11):
             Team(org=org, name=name, level=TeamLevel.SQUADRON, category=cat, kind=TeamKind.FIXED, is_active=True)
         )
 
-    for c, cat in enumerate(SCARCE_CATEGORIES):
+    for cat in SCARCE_CATEGORIES:
         label = SCARCE_CATEGORIES[cat]
         team(center, cat, f"县{label}志愿服务队")
-        for s, sub in enumerate(subs):
-            if (s + c) % 2 == 0:
-                team(sub, cat, f"{sub.name}{label}服务队")
+        for sub in subs:
+            team(sub, cat, f"{sub.name}{label}服务队")
             for k, st in enumerate(rng.choice(stations[sub.pk], size=int(rng.integers(1, 5)), replace=False)):
                 team(st, cat, f"{st.name}{label}小分队{k + 1}")
     Team.objects.bulk_create(teams)
@@ -343,6 +343,8 @@ def setup_scarce(n_orders: int, n_sub: int = 8, n_st: int = 10, seed: int = 11):
     RoleAssignment.objects.create(user=admin, role=Role.ORG_ADMIN, org=center)
     at_sub = sum(1 for o in rows if o.org.level == OrgLevel.SUBCENTER)
     county = {
+        "center_id": center.pk,
+        "seed": seed,
         "sub_centers": n_sub,
         "stations": n_sub * n_st,
         "categories": len(SCARCE_CATEGORIES),
@@ -356,14 +358,14 @@ def setup_scarce(n_orders: int, n_sub: int = 8, n_st: int = 10, seed: int = 11):
     return admin, county
 
 
-def run_scarce(n_orders: int) -> dict:
+def run_scarce(n_orders: int, seed: int) -> dict:
     from django.db import connection
 
     from leifeng.accounts.models import User
     from leifeng.orders import dispatching as D
 
     t = time.perf_counter()
-    admin, county = setup_scarce(n_orders)
+    admin, county = setup_scarce(n_orders, seed=seed)
     out: dict = {
         "vendor": connection.vendor,
         "setup_s": round(time.perf_counter() - t, 1),
@@ -402,13 +404,54 @@ def run_scarce(n_orders: int) -> dict:
                     "saving_vs_greedy_percent": round(plan.saving, 2),
                 }
         out[solver] = best
+    out["order_by_order"] = compare_orders(User.objects.get(pk=admin.pk), county["center_id"])
     out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     return out
+
+
+def compare_orders(actor, county_pk: int) -> dict:
+    """The same prices as `batch_assign` (teams, default capacities), optimum vs greedy order by order."""
+    from leifeng.orders import dispatching as D
+    from leifeng.orders import matching as M
+
+    orders = D._plan_orders(D.dispatchable(actor))
+    p = M.build_problem(orders, teams=True, volunteers=False)
+    n = len(orders)
+    cap = D.capacities(p.cf)
+    pairs = D.price_pairs(p.of, p.cf, p.geo)
+    best = D.solve_sparse(D.top_k(pairs, 32), n, cap)
+    base = D.greedy(pairs, n, cap)
+    opt_in, greedy_in = best.col >= 0, base.col >= 0
+    both = opt_in & greedy_in
+    differ = both & (best.col != base.col)
+
+    def chosen(res: D.Result) -> dict:
+        i = np.nonzero(res.col >= 0)[0]
+        j = res.col[i]
+        comp = M.components(p.of, p.cf, p.geo, i, j)
+        return {
+            "mean_km": round(float(np.nanmean(comp["km"])), 2),
+            "mean_team_rating": round(float(np.nanmean(p.cf.rating[j])), 2),
+            "mean_team_load_before": round(float(p.cf.load[j].mean()), 2),
+            "to_county_teams": int((p.geo.ids[p.cf.org[j]] == county_pk).sum()),
+        }
+
+    return {
+        "orders_with_an_eligible_team": int(np.isin(np.arange(n), pairs.rows).sum()),
+        "served_by_optimum_only": int((opt_in & ~greedy_in).sum()),
+        "served_by_greedy_only": int((greedy_in & ~opt_in).sum()),
+        "served_by_both_other_team": int(differ.sum()),
+        "of_which_optimum_cheaper": int((differ & (best.cost < base.cost - 1e-6)).sum()),
+        "of_which_greedy_cheaper": int((differ & (base.cost < best.cost - 1e-6)).sum()),
+        "optimum_teams": chosen(best),
+        "greedy_teams": chosen(base),
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scenario", choices=("default", "scarce"), default="default")
+    ap.add_argument("--seed", type=int, default=11, help="scarce scenario: the county's random seed")
     ap.add_argument("--orders", type=int, default=2000)
     ap.add_argument("--volunteers", type=int, default=20000)
     ap.add_argument("--synthetic-only", action="store_true")
@@ -420,7 +463,7 @@ def main() -> None:
     django.setup()
     if args.scenario == "scarce":
         n = args.orders if args.orders != 2000 else 400
-        results = {"scarce": run_scarce(n)}
+        results = {"scarce": run_scarce(n, args.seed)}
         print(json.dumps(results["scarce"], indent=2, ensure_ascii=False))
         out = Path(args.out).with_name("dispatch_scarce.json") if args.out == ap.get_default("out") else Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
