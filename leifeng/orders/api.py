@@ -76,6 +76,8 @@ class OrderIn(Schema):
     longitude: Decimal | None = None
     description: str = ""
     menu_item_id: int | None = None
+    wanted_from: datetime | None = Field(None, description="期望服务时间 from (optional; not in the past)")
+    wanted_until: datetime | None = Field(None, description="期望服务时间 until (optional; after wanted_from)")
     channel: OrderChannel = Field(OrderChannel.WEB, description="staff only; residents are always 'web'")
 
 
@@ -104,6 +106,8 @@ class TrackOut(Schema):
     reason: str
     team_name: str | None = None
     promised_by: datetime | None
+    wanted_from: datetime | None
+    wanted_until: datetime | None
     completion_notes: str
     rating: int | None
     rating_comment: str
@@ -129,6 +133,8 @@ class OrderOut(Schema):
     address: str
     latitude: Decimal | None
     longitude: Decimal | None
+    wanted_from: datetime | None
+    wanted_until: datetime | None
     channel: OrderChannel
     duplicate_of_id: int | None
     merged_into_id: int | None

@@ -59,6 +59,9 @@ PLAN_ORDER_FIELDS = (
     "latitude",
     "longitude",
     "promised_by",
+    "wanted_from",
+    "wanted_until",
+    "submitted_at",
     "menu_item_id",
     "description",
     "created_at",
@@ -400,7 +403,8 @@ def _plan_orders(qs) -> list[Order]:
     2,000 orders sits on a few hundred nodes and a few dozen menu items)."""
     rows = list(qs.select_related(None).only(*PLAN_ORDER_FIELDS)[:MAX_BATCH])
     orgs = Org.objects.only("id", "path", "name", "depth").in_bulk({o.org_id for o in rows})
-    items = MenuItem.objects.only("id", "title").in_bulk({o.menu_item_id for o in rows if o.menu_item_id})
+    item_ids = {o.menu_item_id for o in rows if o.menu_item_id}
+    items = MenuItem.objects.only("id", "title", "expected_minutes").in_bulk(item_ids)
     org_field, item_field = Order.org.field, Order.menu_item.field
     for o in rows:
         org_field.set_cached_value(o, orgs[o.org_id])

@@ -134,6 +134,8 @@ def orders_export(*, actor, filters: selectors.OrderFilters) -> ExportResult:
         _("Mobile phone"),
         _("Address"),
         _("Need"),
+        _("Wanted from"),
+        _("Wanted until"),
         _("Node"),
         _("Serving team"),
         _("Ordered at"),
@@ -143,7 +145,7 @@ def orders_export(*, actor, filters: selectors.OrderFilters) -> ExportResult:
         _("Rating"),
         _("Comment"),
     ]
-    ws = _sheet(wb, _("Orders"), headers, [12, 16, 10, 8, 10, 13, 24, 36, 16, 18, 17, 17, 17, 10, 6, 24])
+    ws = _sheet(wb, _("Orders"), headers, [12, 16, 10, 8, 10, 13, 24, 36, 17, 17, 16, 18, 17, 17, 17, 10, 6, 24])
     count = 0
     for o in qs.iterator(chunk_size=FETCH):
         count += 1
@@ -159,6 +161,8 @@ def orders_export(*, actor, filters: selectors.OrderFilters) -> ExportResult:
                     o.resident_phone,
                     o.address or None,
                     o.description or None,
+                    local(o.wanted_from),
+                    local(o.wanted_until),
                     o.org.name,
                     o.team.name if o.team else None,
                     local(o.submitted_at),

@@ -28,6 +28,16 @@ class OrderForm(forms.Form):
     address = forms.CharField(label=_("Address"), required=False, max_length=200)
     latitude = forms.CharField(required=False, widget=forms.HiddenInput(attrs={"id": "id_latitude"}))
     longitude = forms.CharField(required=False, widget=forms.HiddenInput(attrs={"id": "id_longitude"}))
+    wanted_from = forms.DateTimeField(
+        label=_("Wanted time: from (optional)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    wanted_until = forms.DateTimeField(
+        label=_("Wanted time: until (optional)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
     photo = forms.FileField(
         label=_("Photo (optional)"), required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*"})
     )

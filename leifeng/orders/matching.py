@@ -11,8 +11,11 @@ distance       0.30   haversine km from the order's point to the candidate's sta
                       child 1, sibling station 2, …) capped at 4 hops
 load           0.20   open orders the candidate holds now (offered or accepted), capped at 5
 rating         0.15   (5 − average past rating) / 4; no rating yet counts as 0.5
-availability   0.10   volunteers' available time vs the order's wanted time (`promised_by`): 0 when it
-                      fits, 1 when it does not, 0.5 when either side is unknown; teams count 0
+availability   0.10   available time vs the order's wanted window (期望服务时间 `wanted_from`–`wanted_until`;
+                      without one, `promised_by`): 0 when the candidate is usually available in one of the
+                      window's slots, 1 when not, 0.5 when the candidate gave no time; a team is available
+                      when one of its active members is; with no wanted time at all, volunteers count 0.5
+                      and teams 0
 skill          0.10   skills named in the order's text (e.g. 电工 in "需要电工修灯"): 0 when the candidate
                       has one of them (or the order names none), 1 otherwise
 provider       0.15   0 for a team the menu item lists as a provider (or when it lists none), else 1
@@ -39,7 +42,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 from django.db.models import Avg, BitOr, Case, Count, IntegerField, Q, TextField, Value, When
@@ -48,7 +51,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from leifeng.orders.models import OPEN_STATUSES, Assignment, AssignmentStatus, MenuItem, Order
+from leifeng.orders.models import OPEN_STATUSES, Assignment, AssignmentStatus, MenuItem, Order, wanted_text
 from leifeng.orgs.models import Org
 from leifeng.people.models import AvailableTime, Skill, Volunteer, VolunteerStatus
 from leifeng.teams.models import MembershipStatus, Team, TeamCategory, TeamMembership
@@ -92,6 +95,44 @@ def slot_of(when: datetime | None) -> int:
     if 8 <= local.hour < 18:
         return SLOT_BITS[AvailableTime.WEEKDAY_DAYTIME]
     return SLOT_BITS[AvailableTime.WEEKDAY_EVENING]
+
+
+DEFAULT_WANTED_MINUTES = 60  # a wanted start without an end and without a menu item's expected duration
+MAX_WINDOW = timedelta(days=7)  # a longer window covers every slot anyway
+
+
+def slots_between(start: datetime, end: datetime) -> int:
+    """The time-slot bits a window touches (local time): its start and every full hour inside it."""
+    if end - start >= MAX_WINDOW:
+        return slot_of(start) | 7
+    bits = slot_of(start)
+    t = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    while t < end:
+        bits |= slot_of(t)
+        t += timedelta(hours=1)
+    return bits
+
+
+def wanted_window(order: Order) -> tuple[datetime, datetime] | None:
+    """The order's wanted window (期望服务时间) with its open end filled in: a start alone lasts the menu item's
+    expected duration (else an hour); an end alone starts when the order was placed. None without one."""
+    start, end = order.wanted_from, order.wanted_until
+    if start is None and end is None:
+        return None
+    if end is None:
+        minutes = order.menu_item.expected_minutes if order.menu_item_id else DEFAULT_WANTED_MINUTES
+        end = start + timedelta(minutes=minutes or DEFAULT_WANTED_MINUTES)
+    if start is None:
+        start = min(max(order.submitted_at, end - MAX_WINDOW), end - timedelta(minutes=1))
+    return start, end
+
+
+def order_slot(order: Order) -> int:
+    """The slot bits the engine compares with available times: the wanted window's, else `promised_by`'s."""
+    window = wanted_window(order)
+    if window is not None:
+        return slots_between(*window)
+    return slot_of(order.promised_by)
 
 
 def slot_mask(times: list[str] | None) -> int:
@@ -232,7 +273,7 @@ def components(
     slot, avail = of.slot[rows], cf.available[cols]
     is_team = cf.kind[cols] == TEAM
     availability = np.where(
-        is_team,
+        is_team & (slot == 0),
         0.0,
         np.where((slot == 0) | (avail == 0), UNKNOWN_AVAILABILITY, np.where((slot & avail) != 0, 0.0, 1.0)),
     ).astype(np.float32)
@@ -322,6 +363,7 @@ class Problem:
     geo: OrgGeometry
     skill_names: list[str]
     org_names: dict[int, str]
+    wanted: list[str] = field(default_factory=list)  # each order's wanted window as people read it ("" if none)
 
     def assignees(self, cols) -> dict[int, Team | Volunteer]:
         """The Team / Volunteer rows of candidate columns `cols` (two queries, however many columns)."""
@@ -459,6 +501,18 @@ def build_problem(orders: list[Order], *, teams: bool = True, volunteers: bool =
             [cats],
         )
 
+    order_slots = [order_slot(o) for o in orders]
+    if n_teams and any(order_slots):
+        # a team is available when one of its active members is: OR of the members' time slots
+        team_at = {int(pk): j for j, pk in enumerate(team_pk)}
+        for team_id, text in (
+            TeamMembership.objects.filter(team__org__in=nodes, team__is_active=True, status=MembershipStatus.ACTIVE)
+            .exclude(volunteer__available_times=[])
+            .values_list("team_id", Cast("volunteer__available_times", TextField()))
+        ):
+            if team_id in team_at:
+                avail[team_at[team_id]] |= mask_of(text)
+
     skills = np.zeros(m, dtype=np.uint64)
     if used and n_vols:
         _or_bits(
@@ -552,7 +606,7 @@ def build_problem(orders: list[Order], *, teams: bool = True, volunteers: bool =
         lat=np.array([_num(o.latitude) for o in orders], dtype=np.float64),
         lng=np.array([_num(o.longitude) for o in orders], dtype=np.float64),
         org=np.array([gi[o.org_id] for o in orders], dtype=np.int32),
-        slot=np.array([slot_of(o.promised_by) for o in orders], dtype=np.uint8),
+        slot=np.array(order_slots, dtype=np.uint8),
         skills=np.array([sum(bit[n] for n in s if n in bit) for s in named], dtype=np.uint64),
         providers=providers,
     )
@@ -574,6 +628,7 @@ def build_problem(orders: list[Order], *, teams: bool = True, volunteers: bool =
         geo=geo,
         skill_names=used,
         org_names={int(pk): n for pk, n in zip(geo.ids, geo.names, strict=True)},
+        wanted=[wanted_text(o.wanted_from, o.wanted_until) for o in orders],
     )
 
 
@@ -620,6 +675,13 @@ def _reason_texts(language: str | None) -> dict:
         "no_time": _("Available time not given"),
         "fits": _("Available at the wanted time"),
         "misfits": _("Usually not available at the wanted time"),
+        "fits_at": _("Available at the wanted time %(window)s"),
+        "misfits_at": _("Usually not available at the wanted time %(window)s"),
+        "team_no_time": _("Members' available time not given"),
+        "team_fits": _("Members available at the wanted time"),
+        "team_misfits": _("Members usually not available at the wanted time"),
+        "team_fits_at": _("Members available at the wanted time %(window)s"),
+        "team_misfits_at": _("Members usually not available at the wanted time %(window)s"),
     }
 
 
@@ -651,13 +713,14 @@ def reasons_for(p: Problem, comp: dict[str, np.ndarray], i: int, j: int, at=None
         out.append(t["rating"] % {"rating": float(p.cf.rating[j]), "count": p.cf.rated[j]})
     else:
         out.append(t["unrated"])
-    if p.cf.kind[j] == VOLUNTEER and p.of.slot[i]:
+    if p.of.slot[i]:
+        prefix = "team_" if p.cf.kind[j] == TEAM else ""
+        window = p.wanted[i] if i < len(p.wanted) else ""
         if not p.cf.available[j]:
-            out.append(t["no_time"])
-        elif p.of.slot[i] & p.cf.available[j]:
-            out.append(t["fits"])
+            out.append(t[f"{prefix}no_time"])
         else:
-            out.append(t["misfits"])
+            key = f"{prefix}fits" if p.of.slot[i] & p.cf.available[j] else f"{prefix}misfits"
+            out.append(t[f"{key}_at"] % {"window": window} if window else t[key])
     return out
 
 

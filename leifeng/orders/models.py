@@ -102,6 +102,22 @@ class DispatchMode(models.TextChoices):
     GRAB = "grab", _("Open for grabbing")  # 抢单
 
 
+def wanted_text(start, end) -> str:
+    """A wanted window in local time: both ends, one end ("from …" / "by …"), or "" when neither is set."""
+
+    def fmt(dt, with_day: bool = True) -> str:
+        return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M" if with_day else "%H:%M")
+
+    if start and end:
+        same_day = timezone.localtime(start).date() == timezone.localtime(end).date()
+        return f"{fmt(start)}–{fmt(end, with_day=not same_day)}"
+    if start:
+        return str(_("from %(time)s")) % {"time": fmt(start)}
+    if end:
+        return str(_("by %(time)s")) % {"time": fmt(end)}
+    return ""
+
+
 def new_token() -> str:
     """Unguessable key of the resident's private tracking link (192 bits)."""
     return secrets.token_urlsafe(24)
@@ -129,6 +145,9 @@ class Order(TimeStampedModel):
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     photo = models.ImageField(_("photo"), upload_to="orders/%Y/%m/", blank=True)
+    # 期望服务时间: when the resident would like the service; either end may be left open
+    wanted_from = models.DateTimeField(_("wanted from"), null=True, blank=True)
+    wanted_until = models.DateTimeField(_("wanted until"), null=True, blank=True)
     channel = models.CharField(_("channel"), max_length=16, choices=OrderChannel.choices, default=OrderChannel.WEB)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -194,6 +213,12 @@ class Order(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="order_rating_1_5"
             ),
+            models.CheckConstraint(
+                condition=Q(wanted_from__isnull=True)
+                | Q(wanted_until__isnull=True)
+                | Q(wanted_until__gt=models.F("wanted_from")),
+                name="order_wanted_until_after_from",
+            ),
         ]
         indexes = [
             models.Index(fields=["org", "status"], name="order_org_status"),
@@ -211,6 +236,11 @@ class Order(TimeStampedModel):
     @property
     def number(self) -> str:
         return f"D{self.pk:06d}" if self.pk else ""
+
+    @property
+    def wanted_display(self) -> str:
+        """The wanted window as people read it (local time): "11-25 09:30–11:30", "from …", "by …"; "" if none."""
+        return wanted_text(self.wanted_from, self.wanted_until)
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"

@@ -37,6 +37,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.csrf import csrf_exempt
 
 from leifeng.accounts.models import ApiToken
@@ -82,26 +83,34 @@ PARAM_OF = {
     "longitude": "long",
     "description": "description",
     "photo": "media_url",
+    "wanted_from": "attribute[preferred_time]",
+    "wanted_until": "attribute[preferred_time_end]",
 }
 
 ATTRIBUTES = [
     {
         "code": "preferred_time",
         "datatype": "datetime",
-        "description": "Preferred time of service",
+        "description": gettext_noop("Preferred time of service"),
         "datatype_description": "ISO 8601, e.g. 2026-11-25T09:30:00+08:00",
+    },
+    {
+        "code": "preferred_time_end",
+        "datatype": "datetime",
+        "description": gettext_noop("Preferred time of service: until"),
+        "datatype_description": "ISO 8601, e.g. 2026-11-25T11:30:00+08:00",
     },
     {
         "code": "time_slot",
         "datatype": "singlevaluelist",
-        "description": "Usually available",
+        "description": gettext_noop("Usually available"),
         "datatype_description": None,
         "values": [AvailableTime.WEEKDAY_DAYTIME, AvailableTime.WEEKDAY_EVENING, AvailableTime.WEEKEND],
     },
     {
         "code": "address_detail",
         "datatype": "string",
-        "description": "Building, unit and door number",
+        "description": gettext_noop("Building, unit and door number"),
         "datatype_description": None,
     },
 ]
@@ -484,8 +493,6 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     lines = [(p.get("description") or "").strip()]
     attrs = _attributes(request)
     labels = dict(AvailableTime.choices)
-    if attrs.get("preferred_time"):
-        lines.append(_("Preferred time: %(time)s") % {"time": attrs["preferred_time"]})
     if attrs.get("time_slot"):
         lines.append(_("Usually available: %(slot)s") % {"slot": labels.get(attrs["time_slot"], attrs["time_slot"])})
     media = (p.get("media_url") or "").strip()
@@ -506,6 +513,8 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
         longitude=p.get("long") or None,
         description="\n".join(x for x in lines if x),
         menu_item_id=item.pk if item else None,
+        wanted_from=attrs.get("preferred_time") or None,
+        wanted_until=attrs.get("preferred_time_end") or None,
         channel=OrderChannel.WEB,
         idempotency_key=f"open311:{user.pk}:{key}" if key else "",
     )
@@ -525,16 +534,19 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     return render(fmt, [row], root="service_requests", item="request")
 
 
-def _attributes(request: HttpRequest) -> dict[str, str]:
-    """attribute[code]=value pairs of the form; unknown codes are ignored."""
+def _attributes(request: HttpRequest) -> dict:
+    """attribute[code]=value pairs of the form; unknown codes are ignored; the two times parsed (the order's
+    wanted window, 期望服务时间)."""
     known = {a["code"] for a in ATTRIBUTES}
     out = {}
     for k, v in request.POST.items():
         if k.startswith("attribute[") and k.endswith("]") and k[10:-1] in known:
             out[k[10:-1]] = v.strip()[:100]
-    if out.get("preferred_time"):
-        _parse_dt("attribute[preferred_time]", out["preferred_time"])
-    if out.get("time_slot") and out["time_slot"] not in ATTRIBUTES[1]["values"]:
+    for code in ("preferred_time", "preferred_time_end"):
+        if out.get(code):
+            out[code] = _parse_dt(f"attribute[{code}]", out[code])
+    slots = next(a["values"] for a in ATTRIBUTES if a["code"] == "time_slot")
+    if out.get("time_slot") and out["time_slot"] not in slots:
         raise Open311Error(400, _("attribute[time_slot] must be one of the listed keys."))
     return out
 

@@ -403,6 +403,8 @@ class OrderInput:
     channel: str = OrderChannel.WEB
     photo: object | None = None  # an UploadedFile
     idempotency_key: str = ""
+    wanted_from: datetime | None = None  # 期望服务时间, either end optional
+    wanted_until: datetime | None = None
 
 
 def _coordinate(raw, low: int, high: int, name: str, errors: dict) -> Decimal | None:
@@ -417,6 +419,22 @@ def _coordinate(raw, low: int, high: int, name: str, errors: dict) -> Decimal | 
         errors[name] = [_("Must be between %(low)s and %(high)s.") % {"low": low, "high": high}]
         return None
     return value
+
+
+def _wanted_window(
+    start: datetime | None, end: datetime | None, now: datetime, errors: dict
+) -> tuple[datetime | None, datetime | None]:
+    """期望服务时间: both ends optional (a time without a zone is local time); the end after the start; neither
+    in the past (to the minute, so a resident who picks the current minute on a phone is not refused)."""
+    start, end = (timezone.make_aware(v) if v is not None and timezone.is_naive(v) else v for v in (start, end))
+    minute = now.replace(second=0, microsecond=0)
+    if start is not None and start < minute:
+        errors["wanted_from"] = [_("The wanted time has already passed.")]
+    if end is not None and end <= now:
+        errors["wanted_until"] = [_("The wanted time has already passed.")]
+    elif start is not None and end is not None and end <= start:
+        errors["wanted_until"] = [_("The end of the wanted time must be after its start.")]
+    return start, end
 
 
 def _find_duplicate(order: Order) -> Order | None:
@@ -488,6 +506,7 @@ def _order_submit(*, actor, data: OrderInput, key: str, now: datetime) -> Order:
             item = None
     elif not description:
         errors["description"] = [_("Choose a service from the menu or describe what you need.")]
+    wanted_from, wanted_until = _wanted_window(data.wanted_from, data.wanted_until, now, errors)
     channel = data.channel if staff else OrderChannel.WEB
     if channel not in OrderChannel.values:
         errors["channel"] = [_("Unknown channel.")]
@@ -510,6 +529,8 @@ def _order_submit(*, actor, data: OrderInput, key: str, now: datetime) -> Order:
         address=address,
         latitude=lat,
         longitude=lng,
+        wanted_from=wanted_from,
+        wanted_until=wanted_until,
         channel=channel,
         entered_by=actor if staff else None,
         idempotency_key=key or None,

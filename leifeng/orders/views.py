@@ -25,7 +25,7 @@ from leifeng.core.forms import apply_errors
 from leifeng.core.scope import Perm
 from leifeng.orders import excel, selectors, services
 from leifeng.orders.forms import CompleteForm, DispatchForm, MenuItemEditForm, MenuItemForm, OrderForm, RateForm
-from leifeng.orders.models import MenuItem, OrderStatus
+from leifeng.orders.models import MenuItem, OrderChannel, OrderStatus
 from leifeng.orgs.models import Org, OrgLevel
 from leifeng.teams.models import MembershipStatus
 
@@ -60,6 +60,33 @@ def _attempt(request: HttpRequest, call: Callable[[], object], success: str) -> 
 # ---------------------------------------------------------------- residents (no account)
 
 
+def _submit_order(request: HttpRequest, form: OrderForm, *, org_id: int, actor=None):
+    """The one way both order forms (the resident's page, staff entering on a resident's behalf) become an
+    OrderInput and an order: the order, or None with the service's refusal shown on the form."""
+    d = form.cleaned_data
+    data = services.OrderInput(
+        org_id=org_id,
+        resident_name=d["resident_name"],
+        resident_phone=d["resident_phone"],
+        address=d["address"],
+        latitude=d["latitude"],
+        longitude=d["longitude"],
+        description=d["description"],
+        menu_item_id=d["menu_item"],
+        wanted_from=d["wanted_from"],
+        wanted_until=d["wanted_until"],
+        channel=d.get("channel") or OrderChannel.WEB,  # the resident's form has no channel: always 平台
+        photo=request.FILES.get("photo"),
+        idempotency_key=d["idempotency_key"],
+    )
+    try:
+        order, _created = services.order_submit(actor=actor, data=data)
+    except (ServiceError, ValidationError) as exc:
+        apply_errors(form, exc)
+        return None
+    return order
+
+
 def menu(request: HttpRequest) -> HttpResponse:
     """Pick a station, then see its menu and the menus of the nodes above it."""
     station_id = request.GET.get("station", "")
@@ -83,24 +110,8 @@ def order_new(request: HttpRequest) -> HttpResponse:
     initial = {"menu_item": request.GET.get("item")} if request.GET.get("item") else {}
     form = OrderForm(request.POST or None, request.FILES or None, menu=items, initial=initial)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        data = services.OrderInput(
-            org_id=station.pk,
-            resident_name=d["resident_name"],
-            resident_phone=d["resident_phone"],
-            address=d["address"],
-            latitude=d["latitude"],
-            longitude=d["longitude"],
-            description=d["description"],
-            menu_item_id=d["menu_item"],
-            photo=request.FILES.get("photo"),
-            idempotency_key=d["idempotency_key"],
-        )
-        try:
-            order, _created = services.order_submit(data=data)
-        except (ServiceError, ValidationError) as exc:
-            apply_errors(form, exc)
-        else:
+        order = _submit_order(request, form, org_id=station.pk)
+        if order is not None:
             messages.success(request, _("Your order is in. Keep this page's address: it is your private link."))
             return redirect("orders:track", token=order.token)
     return render(request, "orders/order_new.html", {"form": form, "station": station, "items": items})
@@ -200,25 +211,8 @@ def staff_new(request: HttpRequest) -> HttpResponse:
     items = list(selectors.menu_for(station or orgs.first()))
     form = OrderForm(request.POST or None, request.FILES or None, menu=items, staff_orgs=orgs)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        data = services.OrderInput(
-            org_id=d["org"].pk,
-            resident_name=d["resident_name"],
-            resident_phone=d["resident_phone"],
-            address=d["address"],
-            latitude=d["latitude"],
-            longitude=d["longitude"],
-            description=d["description"],
-            menu_item_id=d["menu_item"],
-            channel=d["channel"],
-            photo=request.FILES.get("photo"),
-            idempotency_key=d["idempotency_key"],
-        )
-        try:
-            order, _created = services.order_submit(actor=request.user, data=data)
-        except (ServiceError, ValidationError) as exc:
-            apply_errors(form, exc)
-        else:
+        order = _submit_order(request, form, org_id=form.cleaned_data["org"].pk, actor=request.user)
+        if order is not None:
             messages.success(request, _("Order %(number)s entered.") % {"number": order.number})
             return redirect("orders:order_detail", pk=order.pk)
     return render(request, "orders/staff_new.html", {"form": form})

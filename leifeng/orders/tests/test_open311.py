@@ -108,7 +108,12 @@ def test_services_list_and_jurisdiction(client, tree, menu):
 def test_service_definition(client, menu):
     data, root = get_both(client, f"services/{menu['repair'].pk}", "service-definition.json")
     assert root.tag == "service_definition"
-    assert [a["code"] for a in data["attributes"]] == ["preferred_time", "time_slot", "address_detail"]
+    assert [a["code"] for a in data["attributes"]] == [
+        "preferred_time",
+        "preferred_time_end",
+        "time_slot",
+        "address_detail",
+    ]
     data, _ = get_both(client, "services/424242", "errors.json", expect=404)
     assert "service_code" in data[0]["description"]
 
