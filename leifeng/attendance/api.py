@@ -103,6 +103,7 @@ class RosterRow(Schema):
     group: int | None
     mark: str | None
     presence: str | None
+    checked_in_at: datetime | None = Field(None, description="when the open presence began (for 代签退)")
 
 
 class AttendanceQuery(Schema):
@@ -179,6 +180,7 @@ def roll_call(request, post_id: int):
             "group": s.group.number if s.group_id else None,
             "mark": s.mark,
             "presence": s.presence,
+            "checked_in_at": s.checked_in_at,
         }
         for s in selectors.roll_call_roster(post=post, only=only)
     ]

@@ -205,6 +205,8 @@ def test_api_three_personas_and_idempotency(client_for, post, vol, owner, collea
     assert r1.status_code == r2.status_code == 200 and r1.json()["attendance"]["method_in"] == "staff"
     assert r2.json()["replayed"] is True and r2.json()["attendance"]["id"] == r1.json()["attendance"]["id"]
     assert Attendance.objects.count() == 1
+    roster = client_for(owner).get(f"{API}/posts/{post.pk}/roll-call").json()["items"]
+    assert roster[0]["presence"] == "open" and datetime.fromisoformat(roster[0]["checked_in_at"]) == at(0, 10)
     clock(at(1, 12))
     out = client_for(colleague).post(
         f"{API}/posts/{post.pk}/staff-check-out",
