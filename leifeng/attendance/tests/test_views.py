@@ -73,8 +73,8 @@ def test_roll_call_page_query_count(client_for, post, owner, make_volunteer, dja
         sign_up(post, make_volunteer())
     c = client_for(owner)
     c.get(reverse("attendance:roll_call", args=[post.pk]))
-    # session, user, post with activity and org, roles, roster with marks and presence (subqueries),
-    # the menu's volunteer profile
+    # session, user, post with activity and org, roles, roster with marks, presence and open check-in time
+    # (subqueries), the menu's volunteer profile; the 代签到 / 代签退 forms reuse the cached roles
     with django_assert_num_queries(6):
         c.get(reverse("attendance:roll_call", args=[post.pk]))
     for _ in range(10):
