@@ -7,13 +7,18 @@ order, status 200 instead of 201), then GET /track/{token}, POST /track/{token}/
 from datetime import datetime
 from decimal import Decimal
 
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from leifeng.accounts.api_auth import SessionAuth, TokenAuth
+from leifeng.core import scope
+from leifeng.core.errors import NotFound
 from leifeng.core.pagination import Page
-from leifeng.orders import selectors, services
+from leifeng.core.scope import Perm
+from leifeng.orders import excel, selectors, services
 from leifeng.orders.models import AssignmentStatus, DispatchMode, OrderChannel, OrderStatus
 from leifeng.teams.models import TeamCategory
 
@@ -239,11 +244,20 @@ class FiguresOut(Schema):
     low_ratings: int
 
 
+class StatusCount(Schema):
+    status: OrderStatus
+    label: str
+    count: int
+
+
 class FiguresReport(Schema):
     org_id: int
     total: FiguresOut
     nodes: list[FiguresOut]
     teams: list[FiguresOut]
+    statuses: list[StatusCount] = Field(
+        ..., description="orders of the node's subtree per status, every status listed (the inbox tabs' counts)"
+    )
 
 
 # ---------------------------------------------------------------- menus
@@ -335,7 +349,46 @@ def figures(request, org: int | None = None):
         "total": data["total"].__dict__,
         "nodes": [f.__dict__ for f in data["nodes"]],
         "teams": [f.__dict__ for f in data["teams"]],
+        "statuses": [{"status": value, "label": str(label), "count": n} for value, label, n in data["statuses"]],
     }
+
+
+def _require_staff(request) -> None:
+    """The exports are the staff pages' exports: whoever sees no order of any node gets the same 404."""
+    if not scope.has_any(request.user, Perm.VIEW):
+        raise NotFound()
+
+
+def _xlsx(result, name: str) -> FileResponse:
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return FileResponse(
+        result.file, as_attachment=True, filename=f"{name}_{stamp}.xlsx", content_type=excel.XLSX_CONTENT_TYPE
+    )
+
+
+XLSX_DOC = {200: {"description": "an .xlsx workbook", "content": {excel.XLSX_CONTENT_TYPE: {}}}}
+
+
+@router.get(
+    "/export.xlsx",
+    summary="The inbox list as Excel (same filters and scope as the inbox page's export; all pages)",
+    openapi_extra={"responses": XLSX_DOC},
+)
+def export_orders(request, filters: Query[OrderQuery]):
+    _require_staff(request)
+    params = filters.dict(exclude_none=True)
+    result = excel.orders_export(actor=request.user, filters=selectors.OrderFilters.from_params(params))
+    return _xlsx(result, _("orders"))
+
+
+@router.get(
+    "/figures.xlsx",
+    summary="The figures as Excel (same ?org= and content as the figures page's export)",
+    openapi_extra={"responses": XLSX_DOC},
+)
+def export_figures(request, org: int | None = None):
+    _require_staff(request)
+    return _xlsx(excel.figures_export(actor=request.user, org_id=org), _("order-figures"))
 
 
 @router.get("/{order_id}", response=OrderOut, summary="One order")

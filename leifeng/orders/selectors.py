@@ -333,7 +333,7 @@ def figures(*, actor, org_id: int | None = None) -> dict:
         for child in Org.objects.filter(path__startswith=org.path, depth=org.depth + 1).order_by("path")
     ]
     team_rows = []
-    team_ids = base.exclude(team__isnull=True).values_list("team_id", flat=True).distinct()
+    team_ids = base.exclude(team__isnull=True).order_by().values_list("team_id", flat=True).distinct()
     from leifeng.teams.models import Team
 
     for team in Team.objects.filter(pk__in=list(team_ids)).order_by("name"):
