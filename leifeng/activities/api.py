@@ -111,6 +111,21 @@ class PostOut(Schema):
         return max(obj.quota - obj.filled, 0)
 
 
+class SkillOut(Schema):
+    id: int
+    name: str
+
+
+class PostWithSkillsOut(PostOut):
+    """A post with the skills a volunteer needs to sign up (from the prefetch of selectors.activity_posts)."""
+
+    skills: list[SkillOut]
+
+    @staticmethod
+    def resolve_skills(obj: Post) -> list:
+        return list(obj.skills.all())
+
+
 class PostIn(Schema):
     title: str
     starts_at: datetime
@@ -160,7 +175,7 @@ class ActivityDetail(ActivityOut):
     group_size: int
     published_at: datetime | None
     cancel_reason: str
-    posts: list[PostOut]
+    posts: list[PostWithSkillsOut]
 
     @staticmethod
     def resolve_posts(obj) -> list:
@@ -526,19 +541,19 @@ def add_insurance(request, activity_id: int, payload: InsuranceIn):
 # ---------------------------------------------------------------- posts
 
 
-@router.get("/{activity_id}/posts", response=list[PostOut], summary="Posts of an activity")
+@router.get("/{activity_id}/posts", response=list[PostWithSkillsOut], summary="Posts of an activity")
 @paginate(Page)
 def list_posts(request, activity_id: int):
     return _activity_detail(request, activity_id).posts_list
 
 
-@router.post("/{activity_id}/posts", response={201: PostOut}, summary="Add a post")
+@router.post("/{activity_id}/posts", response={201: PostWithSkillsOut}, summary="Add a post")
 def create_post(request, activity_id: int, payload: PostIn):
     selectors.activity_get(actor=request.user, activity_id=activity_id)
     return Status(201, services.post_create(actor=request.user, activity_id=activity_id, **payload.dict()))
 
 
-@router.patch("/posts/{post_id}", response=PostOut, summary="Change a post")
+@router.patch("/posts/{post_id}", response=PostWithSkillsOut, summary="Change a post")
 def update_post(request, post_id: int, payload: PostPatch):
     return services.post_update(actor=request.user, post_id=post_id, **payload.dict(exclude_unset=True))
 

@@ -93,3 +93,22 @@ def test_a_large_vocabulary_is_a_select_list(client_for, owner, post):
     Skill.objects.bulk_create([Skill(name=f"技能{i:02d}") for i in range(30)])
     page = client_for(owner).get(reverse("activities:post_edit", args=[post.pk])).content.decode()
     assert '<select name="skills"' in page and "技能29" in page
+
+
+def test_api_shows_the_required_skills(client_for, owner, outsider, post, skills, make_volunteer):
+    api = "/api/v1/activities"
+    post.skills.add(skills["急救"])
+    v = make_volunteer()
+    for user in (owner, v.user):
+        body = client_for(user).get(f"{api}/{post.activity_id}/posts").json()
+        assert body["items"][0]["skills"] == [{"id": skills["急救"].pk, "name": "急救"}]
+        detail = client_for(user).get(f"{api}/{post.activity_id}").json()
+        assert detail["posts"][0]["skills"][0]["name"] == "急救"
+    r = client_for(owner).patch(
+        f"{api}/posts/{post.pk}", {"skill_ids": [skills["驾驶"].pk]}, content_type="application/json"
+    )
+    assert r.status_code == 200 and [s["name"] for s in r.json()["skills"]] == ["驾驶"]
+    assert client_for(outsider).get(f"{api}/{post.activity_id}/posts").status_code == 404
+    r = client_for(outsider).patch(f"{api}/posts/{post.pk}", {"skill_ids": []}, content_type="application/json")
+    assert r.status_code == 404
+    assert list(post.skills.values_list("name", flat=True)) == ["驾驶"]
