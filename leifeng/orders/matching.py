@@ -101,13 +101,19 @@ DEFAULT_WANTED_MINUTES = 60  # a wanted start without an end and without a menu 
 MAX_WINDOW = timedelta(days=7)  # a longer window covers every slot anyway
 
 
+@functools.lru_cache(maxsize=4096)
 def slots_between(start: datetime, end: datetime) -> int:
-    """The time-slot bits a window touches (local time): its start and every full hour inside it."""
+    """The time-slot bits a window touches (local time): its start and every full hour inside it.
+
+    Cached: a batch of orders shares few windows; localized once, then walked in naive local time."""
     if end - start >= MAX_WINDOW:
         return slot_of(start) | 7
-    bits = slot_of(start)
-    t = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    while t < end:
+    local = timezone.localtime(start) if timezone.is_aware(start) else start
+    stop = (timezone.localtime(end) if timezone.is_aware(end) else end).replace(tzinfo=None)
+    t = local.replace(tzinfo=None)
+    bits = slot_of(t)
+    t = t.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    while t < stop and bits != 7:
         bits |= slot_of(t)
         t += timedelta(hours=1)
     return bits
@@ -508,7 +514,9 @@ def build_problem(orders: list[Order], *, teams: bool = True, volunteers: bool =
         for team_id, text in (
             TeamMembership.objects.filter(team__org__in=nodes, team__is_active=True, status=MembershipStatus.ACTIVE)
             .exclude(volunteer__available_times=[])
+            .order_by()
             .values_list("team_id", Cast("volunteer__available_times", TextField()))
+            .distinct()  # members share a few combinations of slots: a few rows per team
         ):
             if team_id in team_at:
                 avail[team_at[team_id]] |= mask_of(text)
