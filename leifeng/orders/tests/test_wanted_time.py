@@ -261,3 +261,17 @@ def test_batch_dispatch_gives_the_weekend_order_to_the_weekend_volunteer(tree, o
     assert by_order[weekend.pk].volunteer == people["周末志愿者"]
     assert by_order[weekday.pk].volunteer == people["工作日志愿者"]
     assert "Available at the wanted time 2026-11-21 09:00–11:00" in by_order[weekend.pk].reasons
+
+
+def test_the_inbox_the_dispatch_board_and_my_orders_show_the_window(client_for, tree, owner, crew):
+    leader, team = crew
+    order = _accepted(tree, owner, wanted_from=SAT_9, wanted_until=SAT_11)
+    staff = client_for(owner)
+    assert (
+        "期望服务时间 2026-11-21 09:00–11:00"
+        in staff.get(reverse("orders:inbox") + "?status=accepted").content.decode()
+    )
+    board = staff.get(reverse("orders:dispatch", args=[order.pk])).content.decode()
+    assert "2026-11-21 09:00–11:00" in board
+    services.order_dispatch(actor=owner, order_id=order.pk, team_id=team.pk, now=T0 + timedelta(hours=2))
+    assert "期望服务时间 2026-11-21 09:00–11:00" in client_for(leader).get(reverse("orders:my_orders")).content.decode()
