@@ -1,11 +1,16 @@
 """iCalendar feeds (RFC 5545): one VEVENT per post.
 
-* Node feed (public): the published and in-progress activities of a node's subtree that are open to the whole
-  subtree, plus cancelled ones that had been published (so subscribed calendars mark them cancelled). It is
-  recruitment information and carries no personal data: no contact phone, no names of volunteers.
+* Node feed (public): the published, in-progress and finished activities of a node's subtree that are open to
+  the whole subtree, plus cancelled ones that had been published (so subscribed calendars mark them cancelled).
+  It is recruitment information and carries no personal data: no contact phone, no names of volunteers.
 * "My shifts" (personal): the confirmed sign-ups of one volunteer, behind an unguessable token in the URL
   (calendar apps cannot log in); the volunteer can reset the token, which kills the old URL at once. It adds
   the contact person and phone and the group.
+
+A finished activity stays in both feeds (STATUS:CONFIRMED): activities finish on their own once their last post
+ends (`advance_activities`), and a subscribed calendar drops whatever the feed stops listing, so leaving them out
+would wipe people's past shifts from their calendars. Every event stays for PAST_DAYS after it ends, whatever the
+status, then drops out, so the feeds stay bounded.
 
 Each feed is built with a constant number of queries whatever the number of activities.
 """
@@ -31,8 +36,13 @@ from leifeng.core.scope import Perm
 from leifeng.notifications import texts
 from leifeng.orgs.models import Org
 
-FEED_STATUSES = (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS, ActivityStatus.CANCELLED)
-PAST_DAYS = 60  # posts that ended longer ago than this drop out of the feeds
+FEED_STATUSES = (
+    ActivityStatus.PUBLISHED,
+    ActivityStatus.IN_PROGRESS,
+    ActivityStatus.FINISHED,
+    ActivityStatus.CANCELLED,
+)
+PAST_DAYS = 180  # posts that ended longer ago than this drop out of the feeds (about half a year of history)
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 SEQUENCE_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ from leifeng.core import testing
 SHANGHAI = timezone.get_fixed_timezone(8 * 60)
 
 
-def make_activity(org, *, title="文明交通劝导", status=ActivityStatus.PUBLISHED, posts=1, **kw):
+def make_activity(org, *, title="文明交通劝导", status=ActivityStatus.PUBLISHED, posts=1, start=None, **kw):
     a = Activity.objects.create(
         org=org,
         title=title,
@@ -26,7 +26,7 @@ def make_activity(org, *, title="文明交通劝导", status=ActivityStatus.PUBL
         safety_notes="注意车辆；穿反光背心，不要进入机动车道",
         **kw,
     )
-    start = datetime(2026, 12, 1, 7, 30, tzinfo=SHANGHAI)
+    start = start or datetime(2026, 12, 1, 7, 30, tzinfo=SHANGHAI)
     for i in range(posts):
         Post.objects.create(
             activity=a,
@@ -102,6 +102,80 @@ class TestNodeFeed:
             make_activity(tree.st_a2, title=f"活动{i}", posts=2)
         with django_assert_num_queries(2):
             assert len(events(client.get(url))) == 12
+
+
+@pytest.mark.django_db
+class TestFinishedActivities:
+    """Activities finish on their own when their last post ends: their events stay in calendars (CONFIRMED) for
+    half a year after they end, then drop out, so the feeds do not grow forever."""
+
+    def test_node_feed_keeps_finished_events_for_half_a_year(self, client, tree, django_assert_num_queries):
+        now = timezone.now()
+        last_week = make_activity(
+            tree.st_a1, title="上周的活动", status=ActivityStatus.FINISHED, start=now - timedelta(days=7)
+        )
+        recent = make_activity(
+            tree.st_a2, title="五个月前", status=ActivityStatus.FINISHED, start=now - timedelta(days=150)
+        )
+        make_activity(tree.st_a1, title="七个月前", status=ActivityStatus.FINISHED, start=now - timedelta(days=210))
+        make_activity(
+            tree.st_a1, title="七个月前取消", status=ActivityStatus.CANCELLED, start=now - timedelta(days=210)
+        )
+        coming = make_activity(tree.st_a1, title="下周的活动", start=now + timedelta(days=7))
+        url = reverse("activities:feed_node", args=[tree.sub_a.pk])
+        # 1 node, 2 posts with their activity and organizer: finished activities add no query
+        with django_assert_num_queries(2):
+            evs = events(client.get(url))
+        assert sorted(str(e["SUMMARY"]).split(" · ")[0] for e in evs.values()) == [
+            "上周的活动",
+            "下周的活动",
+            "五个月前",
+        ]
+        for a in (last_week, recent, coming):
+            assert evs[f"post-{a.posts.get().pk}@127.0.0.1"]["STATUS"] == "CONFIRMED"
+
+    def test_activity_finished_by_the_clock_stays_and_the_etag_moves(self, client, tree):
+        from leifeng.activities.services import activities_advance
+
+        now = timezone.now()
+        a = make_activity(tree.st_a1, status=ActivityStatus.IN_PROGRESS, start=now - timedelta(hours=5))
+        uid = f"post-{a.posts.get().pk}@127.0.0.1"
+        url = reverse("activities:feed_node", args=[tree.st_a1.pk])
+        first = client.get(url)
+        assert list(events(first)) == [uid]
+        before = int(events(first)[uid]["SEQUENCE"])
+        Activity.objects.filter(pk=a.pk).update(updated_at=now - timedelta(hours=1))  # last edited an hour ago
+        etag = client.get(url)["ETag"]
+        assert activities_advance(now=now) == {"started": 0, "finished": 1}
+        after = client.get(url, HTTP_IF_NONE_MATCH=etag)  # the calendar app's hourly poll
+        assert after.status_code == 200 and after["ETag"] != etag
+        ev = events(after)[uid]
+        assert ev["STATUS"] == "CONFIRMED" and int(ev["SEQUENCE"]) >= before
+        assert client.get(url, HTTP_IF_NONE_MATCH=after["ETag"]).status_code == 304
+
+    def test_my_shifts_keep_finished_activities_for_half_a_year(self, client, tree, django_assert_num_queries):
+        from leifeng.notifications.services import feed_token_for
+
+        vol = testing.make_volunteer_user("vol", org=tree.st_a1)
+        now = timezone.now()
+        kept = make_activity(
+            tree.st_a1, title="上月服务", status=ActivityStatus.FINISHED, start=now - timedelta(days=30)
+        )
+        gone = make_activity(
+            tree.st_a1, title="去年服务", status=ActivityStatus.FINISHED, start=now - timedelta(days=200)
+        )
+        for a in (kept, gone):
+            p = a.posts.get()
+            Signup.objects.create(
+                post=p, volunteer=vol.volunteer, status=SignupStatus.CONFIRMED, starts_at=p.starts_at, ends_at=p.ends_at
+            )
+        url = reverse("activities:feed_mine", args=[feed_token_for(user=vol).token])
+        # 1 token with its user, 1 sign-up with post, activity, organizer and group
+        with django_assert_num_queries(2):
+            evs = events(client.get(url))
+        assert list(evs) == [f"post-{kept.posts.get().pk}@127.0.0.1"]
+        (ev,) = evs.values()
+        assert ev["STATUS"] == "CONFIRMED" and "13812345678" in ev["DESCRIPTION"]
 
 
 @pytest.mark.django_db
