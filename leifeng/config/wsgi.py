@@ -1,5 +1,5 @@
-"""WSGI entry point (gunicorn `leifeng.config.wsgi`). The kiosk check-in's burst path sits in front of
-Django: leifeng/attendance/fast.py (it hands everything but its one common case to Django)."""
+"""WSGI entry point (gunicorn `leifeng.config.wsgi`). The burst paths of Lei Feng Day (kiosk check-in,
+sign-up) sit in front of Django: leifeng/core/fast.py; each hands everything but its common case to Django."""
 
 import os
 
@@ -8,6 +8,8 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leifeng.config.settings")
 application = get_wsgi_application()
 
-from leifeng.attendance.fast import FastPaths  # noqa: E402  (needs the apps loaded)
+import leifeng.activities.fast  # noqa: E402  (registers the sign-up route; needs the apps loaded)
+import leifeng.attendance.fast  # noqa: E402,F401  (registers the check-in route)
+from leifeng.core.fast import FastPaths  # noqa: E402
 
 application = FastPaths(application)

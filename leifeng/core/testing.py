@@ -212,3 +212,57 @@ def assert_catalog_complete(app, *, min_entries: int, refs_containing: str | Non
             stale.append(r["msgid"])
     assert stale == [], f"{po}: compile the catalog (msgfmt or compilemessages)"
     return rows
+
+
+def wsgi_call(method: str, path: str, body: bytes = b"", *, host: str = "testserver", **headers: str):
+    """One request through the production WSGI entry point (leifeng/config/wsgi.py, burst paths included),
+    as gunicorn makes it: (status, headers, parsed JSON or None). Headers as keyword arguments:
+    authorization="Bearer …", idempotency_key="…", accept_language="en"."""
+    import io
+    import json
+
+    from leifeng.config.wsgi import application
+
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": host,
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": io.StringIO(),
+    }
+    environ.update({f"HTTP_{k.upper()}": v for k, v in headers.items()})
+    seen = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        seen["status"], seen["headers"] = int(status.split()[0]), dict(response_headers)
+
+    chunks = application(environ, start_response)
+    data = b"".join(chunks)
+    getattr(chunks, "close", lambda: None)()
+    return seen["status"], seen["headers"], json.loads(data) if data else None
+
+
+class DjangoQueries:
+    """Counts the statements that go through Django's cursors (the burst paths use none)."""
+
+    def __enter__(self):
+        from django.db import connection
+
+        self.count = 0
+        self._cm = connection.execute_wrapper(self)
+        self._cm.__enter__()
+        return self
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+    def __exit__(self, *exc):
+        self._cm.__exit__(*exc)

@@ -5,7 +5,6 @@ Django. Either way the phone must see exactly what the API always answered: thes
 and compare the two paths. On SQLite the fast path stands aside and the same answers come from Django.
 """
 
-import io
 import json
 import threading
 import uuid
@@ -21,7 +20,7 @@ from leifeng.accounts.services import token_create
 from leifeng.attendance import services
 from leifeng.attendance.models import Attendance, CheckRequest
 from leifeng.attendance.tests.conftest import at, sign_up
-from leifeng.config.wsgi import application
+from leifeng.core.testing import DjangoQueries, wsgi_call
 
 PATH = "/api/v1/attendance/check"
 pytestmark = pytest.mark.django_db(transaction=True)  # real commits, as under gunicorn
@@ -29,53 +28,13 @@ on_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="the 
 
 
 def send(body, *, token: str | None = None, key: str | None = None, host: str = "testserver", **headers):
-    """One request through the WSGI application, as gunicorn makes it: (status, headers, JSON)."""
+    """A check-in through the WSGI application, as gunicorn makes it: (status, headers, JSON)."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": PATH,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": host,
-        "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(raw)),
-        "wsgi.input": io.BytesIO(raw),
-        "wsgi.url_scheme": "http",
-        "wsgi.errors": io.StringIO(),
-    }
     if token:
-        environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        headers["authorization"] = f"Bearer {token}"
     if key:
-        environ["HTTP_IDEMPOTENCY_KEY"] = key
-    environ.update({f"HTTP_{k.upper()}": v for k, v in headers.items()})
-    seen = {}
-
-    def start_response(status, response_headers, exc_info=None):
-        seen["status"], seen["headers"] = int(status.split()[0]), dict(response_headers)
-
-    chunks = application(environ, start_response)
-    data = b"".join(chunks)
-    getattr(chunks, "close", lambda: None)()
-    return seen["status"], seen["headers"], json.loads(data) if data else None
-
-
-class Queries:
-    """Counts the statements that went through Django's cursors (the fast path uses none)."""
-
-    def __enter__(self):
-        self.count = 0
-        self._cm = connection.execute_wrapper(self)
-        self._cm.__enter__()
-        return self
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
-
-    def __exit__(self, *exc):
-        self._cm.__exit__(*exc)
+        headers["idempotency_key"] = key
+    return wsgi_call("POST", PATH, raw, host=host, **headers)
 
 
 @pytest.fixture
@@ -100,7 +59,7 @@ def code(activity):
 def test_check_in_answered_before_django_with_the_same_answer(
     activity, post, vol, bearer, code, make_volunteer, running
 ):
-    with Queries() as fast:
+    with DjangoQueries() as fast:
         status, headers, body = send({"token": code}, token=bearer, key="k1")
     assert status == 200 and fast.count == 0
     att = Attendance.objects.get()
@@ -133,7 +92,7 @@ def test_check_in_answered_before_django_with_the_same_answer(
     sign_up(post, other)
     other_row, other_bearer = token_create(actor=other.user, name="手机")
     ApiToken.objects.filter(pk=other_row.pk).update(last_used_at=at(0, 9))
-    with override_settings(LEIFENG_FAST_CHECKIN=False), Queries() as full:
+    with override_settings(LEIFENG_FAST_PATHS=False), DjangoQueries() as full:
         status2, headers2, body2 = send({"token": code}, token=other_bearer, key="k2")
     assert status2 == 200 and full.count > 0
     assert body2["attendance"] | {"id": 0, "volunteer_id": 0} == body["attendance"] | {"id": 0, "volunteer_id": 0}
