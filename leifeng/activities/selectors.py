@@ -567,3 +567,36 @@ def activity_attendance(*, activity: Activity) -> Attendance:
         .count()
     )
     return Attendance(confirmed, served, agg["total"], agg["verified"])
+
+
+# ---------------------------------------------------------------- scoped reads before a change (pages)
+
+
+def post_visible(*, actor, post_id) -> Post:
+    """A post of an activity the actor may open (the same rule as `activity_get`: staff of its subtree, a
+    volunteer who may see it, anyone who signed up for it), with its activity, node, campaign and lead unit;
+    404 otherwise, exactly like a post that does not exist, before any service runs."""
+    visible = Activity.objects.filter(visible_q(actor)).values("pk")
+    try:
+        return (
+            Post.objects.select_related("activity__org", "activity__campaign", "activity__lead_unit")
+            .filter(activity__in=visible)
+            .get(pk=post_id)
+        )
+    except (Post.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def post_for_organizer(*, actor, post_id) -> Post:
+    """A post at an activity of the actor's subtree (Perm.VIEW at its node); 404 otherwise, exactly like a post
+    that does not exist. The services check Perm.CHANGE themselves."""
+    return scope.get_or_404(Post.objects.all(), actor, Perm.VIEW, field="activity__org", pk=post_id)
+
+
+def my_signup(*, actor, signup_id) -> Signup:
+    """One of the actor's own sign-ups, with its post (only the volunteer withdraws it); 404 for anyone else's,
+    exactly like a sign-up that does not exist."""
+    try:
+        return Signup.objects.select_related("post").get(pk=signup_id, volunteer__user_id=actor.pk)
+    except (Signup.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

@@ -132,6 +132,7 @@ def _posts_response(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def signup(request: HttpRequest, post_id: int) -> HttpResponse:
+    activity_id = selectors.post_visible(actor=request.user, post_id=post_id).activity_id  # out of sight: 404
     s = _attempt(
         request,
         lambda: services.signup_create(actor=request.user, post=post_id),
@@ -139,18 +140,13 @@ def signup(request: HttpRequest, post_id: int) -> HttpResponse:
     )
     if isinstance(s, Signup) and s.status == SignupStatus.WAITLISTED:
         messages.info(request, _("The post is full: you are on the waitlist and move up when a place frees."))
-    activity_id = Post.objects.filter(pk=post_id).values_list("activity_id", flat=True).first()
-    if activity_id is None:
-        raise Http404
     return _posts_response(request, activity_id)
 
 
 @login_required
 @require_POST
 def withdraw(request: HttpRequest, signup_id: int) -> HttpResponse:
-    activity_id = Signup.objects.filter(pk=signup_id).values_list("post__activity_id", flat=True).first()
-    if activity_id is None:
-        raise Http404
+    activity_id = selectors.my_signup(actor=request.user, signup_id=signup_id).post.activity_id  # others': 404
     reason = request.POST.get("reason", "")
     _attempt(
         request,
@@ -289,9 +285,7 @@ def post_edit(request: HttpRequest, post_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def post_delete(request: HttpRequest, post_id: int) -> HttpResponse:
-    activity_id = Post.objects.filter(pk=post_id).values_list("activity_id", flat=True).first()
-    if activity_id is None:
-        raise Http404
+    activity_id = selectors.post_for_organizer(actor=request.user, post_id=post_id).activity_id
     _attempt(request, lambda: services.post_delete(actor=request.user, post_id=post_id), _("Post deleted."))
     return redirect("activities:activity_edit", pk=activity_id)
 
@@ -451,9 +445,7 @@ def _roster_response(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def groups_build(request: HttpRequest, post_id: int) -> HttpResponse:
-    activity_id = Post.objects.filter(pk=post_id).values_list("activity_id", flat=True).first()
-    if activity_id is None:
-        raise Http404
+    activity_id = selectors.post_for_organizer(actor=request.user, post_id=post_id).activity_id
     _attempt(request, lambda: services.groups_build(actor=request.user, post_id=post_id), _("Groups updated."))
     return _roster_response(request, activity_id)
 
@@ -529,11 +521,9 @@ def _assignable_teams(actor):
 @login_required
 def assign(request: HttpRequest, post_id: int) -> HttpResponse:
     """A leader signs up members of their team for a post; each of them may still withdraw."""
-    post = Post.objects.select_related("activity", "activity__org").filter(pk=post_id).first()
-    if post is None:
-        raise Http404
+    post = selectors.post_visible(actor=request.user, post_id=post_id)  # out of sight: 404, nothing runs
+    a = post.activity
     teams = _assignable_teams(request.user)
-    a = selectors.activity_get(actor=request.user, activity_id=post.activity_id)
     if not teams.exists():
         raise Http404
     form = forms.AssignForm(request.POST or None, teams=teams)
