@@ -304,7 +304,16 @@ class Signup(TimeStampedModel):
                 name="one_active_signup_per_post",
             )
         ]
-        indexes = [models.Index(fields=["volunteer", "status", "starts_at"])]
+        indexes = [
+            models.Index(fields=["volunteer", "status", "starts_at"]),
+            # the roster (selectors._roster_sql): counts per post and status; the first ungrouped people in order
+            models.Index(fields=["post", "status"], name="signup_post_status"),
+            models.Index(
+                fields=["post", "status", "created_at", "id"],
+                condition=Q(group__isnull=True),
+                name="signup_ungrouped_roster",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.volunteer} @ {self.post}"

@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -130,13 +131,15 @@ def test_roster_query_count_is_constant(client_for, owner, tree, make_volunteer,
     sign(make_volunteer(), p)
     services.groups_build(actor=owner, post_id=p.pk)
     client.get(reverse("activities:roster", args=[a.pk]))
-    with django_assert_num_queries(8):
-        # session, user, roles, volunteer profile, activity, posts, sign-ups (+volunteer, group), groups (+leader)
+    # session, user, roles, volunteer profile, activity, posts, sign-ups (+volunteer, group), groups (+leader);
+    # on PostgreSQL the sign-ups carry their group, leader and size (selectors._roster_sql): one query fewer
+    roster_queries = 7 if connection.vendor == "postgresql" else 8
+    with django_assert_num_queries(roster_queries):
         client.get(reverse("activities:roster", args=[a.pk]))
     for _ in range(12):
         sign(make_volunteer(), p)
     services.groups_build(actor=owner, post_id=p.pk)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(roster_queries):
         r = client.get(reverse("activities:roster", args=[a.pk]))
     assert r.content.decode().count("badge confirmed") == 13
 
