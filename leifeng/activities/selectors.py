@@ -36,6 +36,7 @@ from leifeng.activities.models import (
 from leifeng.activities.services import volunteer_visible_q
 from leifeng.core import scope
 from leifeng.core.scope import Perm
+from leifeng.orgs.models import Org
 from leifeng.people.models import Volunteer
 from leifeng.teams.selectors import ancestor_paths, volunteer_of
 
@@ -400,11 +401,44 @@ def _roster_sql() -> tuple[str, str]:
 def _prepared(sql: str, params: list) -> list[tuple]:
     """Run through Django's cursor wrapper (counted, logged, errors wrapped like any query) on a psycopg cursor
     that binds on the server, so PostgreSQL prepares the statement once the connection has run it
-    `prepare_threshold` times (settings) and reuses the plan: planning these cost more than running them."""
+    `prepare_threshold` times (settings) and reuses the plan: planning these cost more than running them.
+    Elsewhere (SQLite) Django's own cursor."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
     connection.ensure_connection()
     with connection._prepare_cursor(psycopg.Cursor(connection.connection)) as cur:
         cur.execute(sql, params)
         return cur.fetchall()
+
+
+ROSTER_ACTIVITY_FIELDS = {"id", "title", "group_size", "org_id"}
+
+
+@cache
+def _roster_activity_sql() -> tuple[str, tuple[str, ...]]:
+    """The statement and its columns, in the model's field order (what `Model.from_db` expects)."""
+    at, ot = Activity._meta.db_table, Org._meta.db_table
+    fields = tuple(f.attname for f in Activity._meta.concrete_fields if f.attname in ROSTER_ACTIVITY_FIELDS)
+    cols = ", ".join(f"a.{f}" for f in fields)
+    return f"SELECT {cols}, o.path FROM {at} a JOIN {ot} o ON o.id = a.org_id WHERE a.id = %s", fields
+
+
+def roster_activity(*, actor, activity_id: int) -> Activity:
+    """The activity of a roster page for its organizers (Perm.VIEW at its node), else 404 — the same answer
+    `activity_get` gives them, in one prepared statement of the few columns the page shows. The other
+    fields are deferred (read on first use), the org carries its path only (what the scope check needs)."""
+    sql, fields = _roster_activity_sql()
+    rows = _prepared(sql, [activity_id])
+    if not rows:
+        raise Http404
+    *values, path = rows[0]
+    activity = Activity.from_db(connection.alias, fields, values)
+    activity.org = Org.from_db(connection.alias, ("id", "path"), (activity.org_id, path))
+    if not scope.allows(actor, Perm.VIEW, activity.org):
+        raise Http404
+    return activity
 
 
 def _roster_overview_pg(activity: Activity) -> RosterView:

@@ -85,6 +85,9 @@ def test_prepared_overview_is_the_orm_overview(crowd, owner):
 def test_overview_page_in_group_order_with_the_newcomer_last(crowd, client_for, owner):
     people = crowd["people"]
     body = client_for(owner).get(reverse("activities:roster", args=[crowd["activity"].pk])).content.decode()
+    # the activity's own title and group size (read in a few columns, the rest deferred)
+    assert f"<title>名单 · {crowd['activity'].title} ·" in body
+    assert "按每组 3 人分组" in body and "为新报名的人分组" in body  # post B has no groups yet, post A has
     # post B (earlier) first; on post A group 1 opens the list, its leader chosen by hand is marked
     assert body.index("引导岗") < body.index("清洁岗")
     group1 = body.index("<strong>第 1 组</strong>")
