@@ -3,19 +3,22 @@
 
     .venv/bin/python scripts/with_postgres.py -- .venv/bin/python bench/bench_roster.py
 
-Two activities:
+Three activities:
   * realistic: 10 posts × 20 confirmed (+ 3 waitlisted each), grouped by 8 — a March 5 squad plan;
-  * big: one post of 1,500 with 3,000 sign-ups (1,500 confirmed, 1,500 waitlisted), groups of 8.
-For each: the page in process (median ms, SQL queries, bytes) and, unless --no-http, requests per second
-from 64 keep-alive clients against gunicorn (the HTTP client of bench_checkin.py, imported, not copied).
-Target (issue #4): roster ≥ 116 req/s.
+  * big: one post of 1,500 with 3,000 sign-ups (1,500 confirmed, 1,500 waitlisted), groups of 8;
+  * check-in: bench_checkin.py's activity — 4 posts × 750 confirmed, no groups (the issue #4 target).
+For each: the page in process (median ms and CPU ms, SQL queries, bytes) and, unless --no-http, wrk
+(-t2, 64 keep-alive connections, --seconds) against gunicorn (sync workers, DEBUG=False, DB_CONN_MAX_AGE=600)
+with the CPU each side used per request, read from /proc: gunicorn's master and workers, the PostgreSQL
+server's processes, wrk. The machine is shared, so req/s moves with the others' load; CPU per request does
+not (much): `capacity_per_second_on_idle_cores` = cores × 1000 / (total CPU ms per request) is the check.
+Target (issue #4): roster ≥ 116 req/s, i.e. ≤ ~17 ms of CPU per page in total on 2 cores.
 
 gunicorn runs in a session of its own; it is stopped (its whole process group, SIGKILL after 10 s) however the
 run ends: normally, on an exception, on SIGTERM / SIGHUP / Ctrl-C, or when --timeout seconds have passed.
 """
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
@@ -38,7 +41,9 @@ os.environ.setdefault("AXES_ENABLED", "False")
 os.environ.setdefault("TASKS_BACKEND", "immediate")
 
 
-def build(station, organizer, *, title: str, posts: int, confirmed: int, waitlisted: int, tag: str):
+def build(
+    station, organizer, *, title: str, posts: int, confirmed: int, waitlisted: int, tag: str, groups: bool = True
+):
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
@@ -98,7 +103,8 @@ def build(station, organizer, *, title: str, posts: int, confirmed: int, waitlis
             ],
             batch_size=2000,
         )
-        services.groups_build(actor=organizer, post_id=p.pk)
+        if groups:
+            services.groups_build(actor=organizer, post_id=p.pk)
     return activity
 
 
@@ -115,16 +121,86 @@ def in_process(client, url: str, repeat: int) -> dict:
 
     with connection.execute_wrapper(count):
         r = client.get(url)
-    times = []
+    times, cpu = [], []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         client.get(url)
         times.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
     return {
         "median_ms": round(statistics.median(times), 1),
         "max_ms": round(max(times), 1),
+        "cpu_ms_median": round(statistics.median(cpu), 1),  # this process only (the test client), not the database
         "queries": len(seen),
         "bytes": len(r.content),
+    }
+
+
+def db_cpu_reader():
+    """A function giving the CPU seconds used so far by the PostgreSQL server (postmaster and its processes)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        backend = cur.fetchone()[0]
+    postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    return lambda: _cpu_of(lambda pid, ppid: postmaster in (pid, ppid))
+
+
+def _cpu_of(match) -> float:
+    hz = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if match(int(entry.name), int(fields[1])):
+            total += int(fields[11]) + int(fields[12])
+    return total / hz
+
+
+def run_wrk(port: int, url: str, cookie: str, *, clients: int, seconds: int, server_pid: int, db_cpu) -> dict:
+    """wrk on one URL for `seconds`, with the CPU used meanwhile per request: gunicorn, PostgreSQL, wrk."""
+    import re
+    import resource
+
+    from bench_checkin import machine_busy
+
+    cmd = ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--latency", "-H", f"Cookie: {cookie}"]
+    cmd.append(f"http://127.0.0.1:{port}{url}")
+    gunicorn_cpu = lambda: _cpu_of(lambda pid, ppid: server_pid in (pid, ppid))  # noqa: E731
+    g0, d0, (b0, t0) = gunicorn_cpu(), db_cpu(), machine_busy()
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    g1, d1, (b1, t1) = gunicorn_cpu(), db_cpu(), machine_busy()
+    n = int(re.search(r"(\d+) requests in", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    unit = {"us": 0.001, "ms": 1, "s": 1000}
+    lat = {
+        q: round(float(v) * unit[u], 1) for q, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    }
+    cpu = {
+        "gunicorn": round((g1 - g0) * 1000 / n, 2),
+        "postgresql": round((d1 - d0) * 1000 / n, 2),
+        "wrk": round(((r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)) * 1000 / n, 2),
+    }
+    total = sum(cpu.values())
+    return {
+        "requests": n,
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "per_second": rate,
+        "p50_ms": lat.get("50"),
+        "p99_ms": lat.get("99"),
+        "cpu_ms_per_request": cpu,
+        "cpu_ms_total": round(total, 2),
+        "capacity_per_second_on_idle_cores": round((os.cpu_count() or 1) * 1000 / total) if total else None,
+        "machine_busy": round((b1 - b0) / max(t1 - t0, 1e-9), 2),
+        "load_average": round(os.getloadavg()[0], 2),
     }
 
 
@@ -161,10 +237,10 @@ def stop_server(server: subprocess.Popen, grace: float = 10.0) -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(port: int, workers: int, threads: int):
+def gunicorn(port: int, workers: int, threads: int, worker_class: str = "sync"):
     from bench_checkin import start_server
 
-    server = start_server(port, workers, threads)
+    server = start_server(port, workers, threads, worker_class)
     try:
         yield server
     finally:
@@ -174,10 +250,11 @@ def gunicorn(port: int, workers: int, threads: int):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=30)
-    ap.add_argument("--requests", type=int, default=1000)
     ap.add_argument("--clients", type=int, default=64)
-    ap.add_argument("--workers", type=int, default=4)
-    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--workers", type=int, default=3)
+    ap.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    ap.add_argument("--threads", type=int, default=4, help="per gthread worker")
+    ap.add_argument("--seconds", type=int, default=10, help="wrk's duration per page")
     ap.add_argument("--no-http", action="store_true")
     ap.add_argument("--profile", action="store_true", help="cProfile the realistic page in process, then stop")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "roster.json"))
@@ -216,6 +293,9 @@ def main() -> None:
         "big (1 post, 1,500 confirmed + 1,500 waitlisted)": build(
             station, organizer, title="大名册", posts=1, confirmed=1500, waitlisted=1500, tag=tag + "b"
         ),
+        "check-in activity (4 posts × 750, no groups)": build(
+            station, organizer, title="学雷锋日", posts=4, confirmed=750, waitlisted=0, tag=tag + "c", groups=False
+        ),
     }
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
@@ -244,22 +324,47 @@ def main() -> None:
     )
     for label, url in urls.items():
         row = {"case": label, "url": url, **in_process(client, url, args.repeat)}
-        print(f"{label:52s} in-process median {row['median_ms']:7.1f} ms  {row['queries']} queries  {row['bytes']:,} B")
+        print(
+            f"{label:52s} in process: median {row['median_ms']:6.1f} ms, CPU {row['cpu_ms_median']:5.1f} ms; "
+            f"{row['queries']} queries, {row['bytes']:,} B"
+        )
         report["results"].append(row)
     connection.close()
 
     if not args.no_http:
-        from bench_checkin import burst, free_port, summary
+        from bench_checkin import free_port
 
+        db_cpu = db_cpu_reader()
+        connection.close()
         port = free_port()
-        with gunicorn(port, args.workers, args.threads):
-            cookie = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"}
+        cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        report["server"] = (
+            f"gunicorn {args.worker_class} × {args.workers}"
+            + (f" × {args.threads} threads" if args.worker_class == "gthread" else "")
+            + f", DEBUG=False, DB_CONN_MAX_AGE={os.environ['DB_CONN_MAX_AGE']}"
+            + f"; wrk -t2 -c{args.clients} -d{args.seconds}s"
+        )
+        with gunicorn(port, args.workers, args.threads, args.worker_class) as server:
             for row in report["results"]:
-                jobs = [("GET", row["url"], cookie, b"", None) for _ in range(10)]
-                asyncio.run(burst("127.0.0.1", port, jobs, 4))  # warm the workers
-                jobs = [("GET", row["url"], cookie, b"", None) for _ in range(args.requests)]
-                res, el = asyncio.run(burst("127.0.0.1", port, jobs, args.clients))
-                row["http"] = summary(row["case"][:28], res, el, ok=(200,))
+                run_wrk(port, row["url"], cookie, clients=4, seconds=1, server_pid=server.pid, db_cpu=db_cpu)  # warm
+                http = run_wrk(
+                    port,
+                    row["url"],
+                    cookie,
+                    clients=args.clients,
+                    seconds=args.seconds,
+                    server_pid=server.pid,
+                    db_cpu=db_cpu,
+                )
+                row["http"] = http
+                c = http["cpu_ms_per_request"]
+                print(
+                    f"{row['case'][:52]:52s} {http['per_second']:7.1f}/s  p50 {http['p50_ms']} ms  p99 {http['p99_ms']}"
+                    f" ms  {http['non_2xx']} non-2xx\n    CPU per request: gunicorn {c['gunicorn']} + PostgreSQL "
+                    f"{c['postgresql']} + wrk {c['wrk']} = {http['cpu_ms_total']} ms → "
+                    f"{http['capacity_per_second_on_idle_cores']}/s on idle cores; machine busy "
+                    f"{http['machine_busy']:.0%}, load {http['load_average']}"
+                )
     signal.setitimer(signal.ITIMER_REAL, 0)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, ensure_ascii=False, indent=2))
