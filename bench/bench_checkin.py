@@ -1,19 +1,22 @@
 #!/usr/bin/env python
-"""Burst check-ins (and sign-ups, and a roster page) against a production server on PostgreSQL.
+"""Burst check-ins, sign-ups and an activity's roster page against a production server on PostgreSQL.
 
-    .venv/bin/python scripts/with_postgres.py -- .venv/bin/python bench/bench_checkin.py --volunteers 5000
+    PG_EXTRA_OPTS=" -c fsync=on -c synchronous_commit=on -c full_page_writes=on" \
+      .venv/bin/python scripts/with_postgres.py -- .venv/bin/python bench/bench_checkin.py --volunteers 6000
 
-Migrates the throw-away database, creates an activity with posts running now and N volunteers with
-accounts, confirmed sign-ups and API tokens (bulk inserts), starts gunicorn (3 sync workers by default,
-DEBUG=False, persistent DB connections) and drives it from 64 concurrent keep-alive clients (asyncio, standard library
-only). Reported:
-  * check-ins: accepted per second, p50 / p99 latency, the same for the bare endpoint /healthz on the
-    same server (the ratio cancels most machine noise), and a final count proving that nothing was lost
-    or duplicated — 10 % of the requests are sent twice with the same Idempotency-Key, some of them at
-    the same instant as the original;
-  * sign-ups (POST /api/v1/activities/posts/{id}/signups) when that endpoint exists: accepted per second
-    and that the post is never overfilled;
-  * the roster page /activities/<id>/roster/ when it exists: requests per second.
+(the tests' throw-away server runs with fsync off; production commits wait for the disk, so the figures
+are taken with it on). Migrates, creates an activity with posts running now and N volunteers with
+accounts, confirmed sign-ups and API tokens (bulk inserts), starts gunicorn (sync workers, DEBUG=False,
+persistent DB connections, the production WSGI entry point with its burst paths) and drives it with wrk
+(C, 2 threads, 64 connections) from the same machine. Reported for each case: accepted per second, p50 /
+p99 latency, and the CPU each side spent per request (gunicorn, PostgreSQL, wrk, from /proc) with the
+rate those cores could serve if nothing else ran — the machine is shared, so both are given:
+  * the bare endpoint /healthz on the same server (the ratio cancels most machine noise);
+  * check-ins: everyone once with a fresh Idempotency-Key, 10 % sent again later with the same key; the
+    final count proves nothing lost or duplicated (one presence and one key per person);
+  * sign-ups: half the people over 30 posts, half on one hot post (its quota half of them): never
+    overfilled, every request a sign-up (confirmed or waitlisted);
+  * the roster page of the check-in activity (every person signed up) for an organizer.
 Targets (issue #4): ≥ 1000 check-ins/s with p99 < 100 ms; ≥ 430 sign-ups/s; roster ≥ 116 req/s.
 """
 
@@ -22,6 +25,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -40,7 +44,7 @@ os.environ.setdefault("DB_CONN_MAX_AGE", "600")
 os.environ.setdefault("TASKS_BACKEND", "immediate")
 
 
-# ---------------------------------------------------------------- HTTP client (keep-alive, asyncio)
+# ---------------------------------------------------------------- Python client (bench_roster.py uses it)
 
 
 class Conn:
@@ -303,31 +307,6 @@ def build(n: int):
     }
 
 
-def count_queries(data) -> list[str]:
-    """The SQL of one check-in through the whole stack (token auth included), for the report."""
-    from django.db import connection
-    from django.test import Client
-
-    from leifeng.attendance.services import kiosk_token
-
-    executed: list[str] = []
-
-    def wrapper(execute, sql, params, many, context):
-        executed.append(" ".join(sql.split())[:110])
-        return execute(sql, params, many, context)
-
-    client = Client()
-    with connection.execute_wrapper(wrapper):
-        resp = client.post(
-            "/api/v1/attendance/check",
-            json.dumps({"token": kiosk_token(data["activity"])}),
-            content_type="application/json",
-            headers={"Authorization": f"Bearer {data['tokens'][-1]}", "Idempotency-Key": "probe"},
-        )
-    assert resp.status_code == 200, resp.content
-    return executed
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -369,213 +348,363 @@ def start_server(port: int, workers: int, threads: int, worker_class: str = "gth
     raise SystemExit("gunicorn did not start")
 
 
+# ---------------------------------------------------------------- wrk (C, a fraction of the CPU of a Python client)
+
+# Every line of the request file: METHOD PATH BEARER KEY BODY ("-" = no key; the body may be empty). Each of
+# wrk's threads sends its own share of the lines once, in order, then stops; a stopping thread may send a
+# few GET /healthz fillers, which is why the accepted counts come from the database. Each thread starts with
+# a filler too.
+WRK_LUA = r"""
+local counter = 0
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+end
+function init(args)
+  local nthreads = tonumber(args[2])
+  reqs = {}
+  local i = 0
+  for line in io.lines(args[1]) do
+    if i % nthreads == id then table.insert(reqs, line) end
+    i = i + 1
+  end
+  -- wrk drops the very first request it generates (seen: one line of every run never reached the server)
+  table.insert(reqs, 1, "GET /healthz - - ")
+  idx = 0
+end
+function request()
+  idx = idx + 1
+  local line = reqs[idx]
+  if line == nil then
+    wrk.thread:stop()
+    return wrk.format("GET", "/healthz")
+  end
+  local method, path, bearer, key, body = line:match("^(%S+) (%S+) (%S+) (%S+) ?(.*)$")
+  if bearer == "-" then return wrk.format(method, path) end
+  local headers = {["Authorization"] = "Bearer " .. bearer, ["Content-Type"] = "application/json"}
+  if key ~= "-" then headers["Idempotency-Key"] = key end
+  return wrk.format(method, path, headers, body)
+end
+"""
+
+
+def db_cpu_reader():
+    """A function giving the CPU seconds used so far by the PostgreSQL server (postmaster + all its processes)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        backend = cur.fetchone()[0]
+    postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    hz = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        total = 0
+        for pid in Path("/proc").iterdir():
+            if not pid.name.isdigit():
+                continue
+            try:
+                fields = (pid / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(pid.name) == postmaster or int(fields[1]) == postmaster:
+                total += int(fields[11]) + int(fields[12])
+        return total / hz
+
+    return read
+
+
+def wrk(
+    port: int,
+    clients: int,
+    *,
+    lines: list[str] | None = None,
+    url: str = "/healthz",
+    seconds: int = 10,
+    headers: dict | None = None,
+    db_cpu=None,
+    progress=None,
+    target: int = 0,
+) -> dict:
+    """One wrk run: the request file once (lines), or `url` for `seconds`; with the CPU each side used.
+
+    With `lines`, `progress()` → (requests done, seconds from the first to the last, by the database's own
+    timestamps) is polled until all len(lines) are done (or nothing moves for 30 s); wrk is then stopped
+    (its threads stop sending when their lines run out, but wrk itself runs for its whole -d)."""
+    import re
+    import resource
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = ["wrk", "-t2", f"-c{clients}", "--latency"]
+        for k, v in (headers or {}).items():
+            cmd += ["-H", f"{k}: {v}"]
+        if lines is not None:
+            Path(tmp, "run.lua").write_text(WRK_LUA)
+            Path(tmp, "requests.txt").write_text("\n".join(lines) + "\n")
+            cmd += [
+                "-d600s",
+                "-s",
+                str(Path(tmp, "run.lua")),
+                f"http://127.0.0.1:{port}/",
+                "--",
+                str(Path(tmp, "requests.txt")),
+                "2",
+            ]
+        else:
+            cmd += [f"-d{seconds}s", f"http://127.0.0.1:{port}{url}"]
+        s0, d0, (b0, t0) = server_cpu(), db_cpu() if db_cpu else 0.0, machine_busy()
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if lines is None:
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        else:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+            last, moved = -1, time.monotonic()
+            while proc.poll() is None:
+                time.sleep(0.25)
+                done, span = progress()
+                if done >= target or time.monotonic() - moved > 30:
+                    break
+                if done != last:
+                    last, moved = done, time.monotonic()
+            time.sleep(0.5)  # the last answers on their way back
+            proc.send_signal(signal.SIGINT)
+            out = proc.communicate(timeout=60)[0]
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        s1, d1, (b1, t1) = server_cpu(), db_cpu() if db_cpu else 0.0, machine_busy()
+    requests, elapsed, unit = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out).groups()
+    elapsed = float(elapsed) * {"ms": 0.001, "s": 1, "m": 60}[unit]
+    if lines is not None:
+        requests, elapsed = len(lines), progress()[1]  # the server's own clock, not wrk's -d
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    lat = {q: _ms(v, unit) for q, v, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
+    n = int(requests)
+    if n == 0:
+        raise RuntimeError(f"wrk got no answer:\n{out}")
+    client = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+    row = {
+        "requests": n,
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "seconds": round(elapsed, 2),
+        "p50_ms": lat["50"],
+        "p99_ms": lat["99"],
+        "cpu_ms_per_request": {
+            "gunicorn": round((s1 - s0) * 1000 / n, 3),
+            "postgresql": round((d1 - d0) * 1000 / n, 3),
+            "wrk": round(client * 1000 / n, 3),
+        },
+        "machine_busy": round((b1 - b0) / max(t1 - t0, 1e-9), 2),
+        "load_average": round(os.getloadavg()[0], 2),
+    }
+    cpu = sum(row["cpu_ms_per_request"].values())
+    # what these cores could serve if nothing else ran: the noisy machine's req/s is the measurement, this the check
+    row["cpu_ms_total"] = round(cpu, 3)
+    row["capacity_per_second_on_idle_cores"] = round((os.cpu_count() or 1) * 1000 / cpu) if cpu else None
+    return row
+
+
+def _span(qs) -> tuple[int, float]:
+    """How many rows, and the seconds from the first one's created_at to the last one's."""
+    from django.db.models import Count, Max, Min
+
+    got = qs.aggregate(n=Count("id"), a=Min("created_at"), b=Max("created_at"))
+    return got["n"], (got["b"] - got["a"]).total_seconds() if got["n"] > 1 else 0.0
+
+
+def _ms(value: str, unit: str) -> float:
+    return round(float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit], 1)
+
+
+def report(label: str, row: dict, accepted: int | None = None) -> dict:
+    row = {"case": label, **row}
+    accepted = row["requests"] - row["non_2xx"] if accepted is None else accepted
+    row["accepted"] = accepted
+    row["per_second"] = round(accepted / row["seconds"], 1)
+    c = row["cpu_ms_per_request"]
+    print(
+        f"{label:30s} {row['per_second']:8.1f}/s  p50 {row['p50_ms']:6.1f} ms  p99 {row['p99_ms']:6.1f} ms  "
+        f"{row['requests']} requests, {row['non_2xx']} non-2xx\n"
+        f"    CPU per request: gunicorn {c['gunicorn']} + PostgreSQL {c['postgresql']} + wrk {c['wrk']} ms "
+        f"= {row['cpu_ms_total']} ms → {row['capacity_per_second_on_idle_cores']}/s on {os.cpu_count()} idle cores; "
+        f"machine busy {row['machine_busy']:.0%}, load {row['load_average']}"
+    )
+    return row
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--volunteers", type=int, default=5000)
+    ap.add_argument("--volunteers", type=int, default=6000)
     ap.add_argument("--clients", type=int, default=64)
-    # 2 cores: sync workers (one request at a time each, no keep-alive) measured cheaper per request than
-    # gthread (healthz 1.2 vs 4.2 ms server CPU per request); 3 workers hide the database waits
-    ap.add_argument("--workers", type=int, default=3)
+    # sync workers: one request at a time each, the cheapest per request on 2 cores; enough of them that
+    # the commits waiting for the disk (fsync ~3.5 ms here) overlap (PostgreSQL writes them together)
+    ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--threads", type=int, default=4, help="per gthread worker")
     ap.add_argument("--worker-class", default="sync", choices=["gthread", "sync"])
     ap.add_argument("--retry-share", type=float, default=0.10)
-    ap.add_argument("--roster-requests", type=int, default=500, help="0 skips the roster page")
+    ap.add_argument("--roster-seconds", type=int, default=10, help="0 skips the roster page")
+    ap.add_argument("--timeout", type=float, default=1800, help="give up (and stop gunicorn) after this many s")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "checkin.json"))
     args = ap.parse_args()
+    from bench_roster import stop_on_signals, stop_server
+
+    stop_on_signals(args.timeout)
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk not found: apt-get install wrk (the client must cost little CPU on this machine)")
 
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
-    from django.urls import NoReverseMatch, reverse
+    from django.test import Client
+    from django.urls import reverse
 
+    from leifeng.activities.models import Post, Signup
     from leifeng.attendance.models import Attendance, CheckRequest
     from leifeng.attendance.services import kiosk_token
 
     if connection.vendor != "postgresql":
-        print("warning: not PostgreSQL — run through scripts/with_postgres.py", file=sys.stderr)
+        raise SystemExit("run through scripts/with_postgres.py (PostgreSQL)")
+    with connection.cursor() as cur:
+        cur.execute("SELECT current_setting('fsync'), current_setting('synchronous_commit')")
+        fsync, sync_commit = cur.fetchone()
+    durable = fsync == "on" and sync_commit == "on"
+    if not durable:
+        print(
+            "warning: fsync/synchronous_commit off — production commits wait for the disk; run with\n"
+            '  PG_EXTRA_OPTS=" -c fsync=on -c synchronous_commit=on -c full_page_writes=on"',
+            file=sys.stderr,
+        )
     call_command("migrate", verbosity=0)
     t = time.perf_counter()
     data = build(args.volunteers)
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
     print(f"{args.volunteers:,} volunteers with sign-ups and tokens in {time.perf_counter() - t:.1f} s")
-    queries = count_queries(data)
-    print(f"one check-in: {len(queries)} queries")
-    for q in queries:
-        print("   ", q)
-    connection.close()
+    db_cpu = db_cpu_reader()
 
     port = free_port()
     server = start_server(port, args.workers, args.threads, args.worker_class)
     SERVER_PIDS.append(server.pid)
-    report: dict = {
+    report_doc: dict = {
         "load_average_before": os.getloadavg()[0],
+        "cores": os.cpu_count(),
         "volunteers": args.volunteers,
         "clients": args.clients,
         "server": f"gunicorn {args.worker_class} {args.workers} workers"
         + (f" × {args.threads} threads" if args.worker_class == "gthread" else "")
-        + ", DEBUG=False, keep-alive 75 s, DB_CONN_MAX_AGE="
+        + ", DEBUG=False, DB_CONN_MAX_AGE="
         + os.environ["DB_CONN_MAX_AGE"],
-        "client": "Python asyncio (this script), keep-alive, on the same machine",
-        "queries_per_checkin": len(queries),
+        "postgresql": {"fsync": fsync, "synchronous_commit": sync_commit},
+        "client": "wrk -t2 (C), on the same machine",
         "results": [],
     }
     try:
-        # warm up every worker and connection
-        warm = [("GET", "/healthz", {}, b"", None) for _ in range(2000)]
-        asyncio.run(burst("127.0.0.1", port, warm, args.clients))
-        bare_jobs = [("GET", "/healthz", {}, b"", None) for _ in range(args.volunteers)]
-        res, el, cpu = run_burst("127.0.0.1", port, bare_jobs, args.clients)
-        bare = summary("bare endpoint /healthz", res, el, cpu=cpu)
-        report["results"].append(bare)
+        for _ in range(30):  # until every worker has booted, then warm each one and its connection
+            try:
+                wrk(port, args.clients, seconds=3)
+                break
+            except RuntimeError:
+                time.sleep(1)
+        bare = report("bare endpoint /healthz", wrk(port, args.clients, seconds=10, db_cpu=db_cpu))
+        report_doc["results"].append(bare)
 
-        shown = {"at": 0.0, "body": b""}
-
-        def body() -> bytes:
-            """What a phone sends: the code on the kiosk screen now (it rotates every 20 s, like the page)."""
-            if time.monotonic() - shown["at"] > 20:
-                shown["body"] = json.dumps({"token": kiosk_token(data["activity"])}).encode()
-                shown["at"] = time.monotonic()
-            return shown["body"]
-
-        jobs = []
-        keys = {}
-        for i, raw in enumerate(data["tokens"][:-1]):  # the last one checked in during the query count
-            key = uuid.uuid4().hex
-            keys[key] = i
-            headers = {
-                "Authorization": f"Bearer {raw}",
-                "Idempotency-Key": key,
-                "Content-Type": "application/json",
-            }
-            jobs.append(("POST", "/api/v1/attendance/check", headers, body, key))
+        # check-ins: every person once with a fresh key; 10 % of the requests sent again later with the same key
+        code = json.dumps({"token": kiosk_token(data["activity"])}, separators=(",", ":"))
+        people = data["tokens"]
+        keys = [uuid.uuid4().hex for _ in people]
+        lines = [f"POST /api/v1/attendance/check {raw} {key} {code}" for raw, key in zip(people, keys, strict=True)]
         random.seed(4)
-        retries = random.sample(jobs, int(len(jobs) * args.retry_share))
-        for job in retries:  # the same request again, somewhere later in the burst (some at once)
-            jobs.insert(random.randint(jobs.index(job), len(jobs)), job)
-        res, el, cpu = run_burst("127.0.0.1", port, jobs, args.clients)
-        row = summary("check-in (API, token auth)", res, el, cpu=cpu)
-        row["ratio_to_bare"] = round(bare["per_second"] / row["per_second"], 2)
-        row["retries_sent"] = len(retries)
-        first: dict = {}
-        mismatched = 0
-        replayed = 0
-        for key, status, _lat, body in res:
-            if status != 200:
-                continue
-            payload = json.loads(body)
-            replayed += payload["replayed"]
-            att = payload["attendance"]["id"]
-            if first.setdefault(key, att) != att:
-                mismatched += 1
+        retries = random.sample(lines, int(len(lines) * args.retry_share))
+        for line in retries:
+            lines.insert(random.randint(lines.index(line), len(lines)), line)
+
+        row = wrk(
+            port,
+            args.clients,
+            lines=lines,
+            db_cpu=db_cpu,
+            progress=lambda: _span(CheckRequest.objects.filter(key__in=keys)),
+            target=len(keys),
+        )
+        stored = CheckRequest.objects.filter(key__in=keys).count()
+        row = report("check-in (API, token auth)", row, accepted=stored)
         activity = data["activity"]
         rows = Attendance.objects.filter(activity=activity).count()
-        per_person = Attendance.objects.filter(activity=activity).values("volunteer").distinct().count()
-        keys_stored = CheckRequest.objects.filter(key__in=list(keys)).count()
+        persons = Attendance.objects.filter(activity=activity).values("volunteer").distinct().count()
+        linked = CheckRequest.objects.filter(key__in=keys, attendance__isnull=False, action="in").count()
+        row["ratio_to_bare"] = round(bare["per_second"] / row["per_second"], 2)
+        row["retries_sent"] = len(retries)
         row["final_count"] = {
-            "volunteers_checking_in": len(keys),
-            "attendance_rows": rows - 1,  # minus the probe
-            "distinct_people": per_person - 1,
-            "idempotency_keys": keys_stored,
-            "replayed_answers": replayed,
-            "answers_with_another_attendance": mismatched,
+            "people": len(people),
+            "attendance_rows": rows,
+            "distinct_people": persons,
+            "idempotency_keys": stored,
+            "keys_with_their_presence": linked,
         }
-        accepted_keys = len(first)
-        row["final_count"]["keys_accepted"] = accepted_keys
-        # every accepted request left exactly one presence and one key; a refused one (its error shown) left none
-        ok = rows - 1 == accepted_keys == per_person - 1 == keys_stored and mismatched == 0
+        ok = rows == persons == stored == linked == len(people)
         row["nothing_lost_or_duplicated"] = ok
         print(f"    final count: {row['final_count']} → {'OK' if ok else 'MISMATCH'}")
-        report["results"].append(row)
+        report_doc["results"].append(row)
 
-        # sign-ups, when the activities app has the endpoint
-        try:
-            reverse("api:sign_up", kwargs={"post_id": data["signup_post"].pk})
-            has_signup = True
-        except NoReverseMatch:
-            has_signup = False
-        if has_signup:
-            from leifeng.activities.models import Post, Signup
+        # sign-ups: half of the people over SPREAD_POSTS posts of a few dozen places, the other half on one
+        # hot post whose quota is half of them (the quota must hold, the rest waitlisted)
+        half = len(people) // 2
+        spread, hot = data["spread_posts"], data["signup_post"]
+        runs = [
+            (
+                f"sign-up ({len(spread)} posts)",
+                spread,
+                [(raw, spread[i % len(spread)]) for i, raw in enumerate(people[:half])],
+            ),
+            ("sign-up (one hot post)", [hot], [(raw, hot) for raw in people[half:]]),
+        ]
+        for label, posts, who in runs:
+            lines = [f"POST /api/v1/activities/posts/{post.pk}/signups {raw} -" for raw, post in who]
 
-            half = len(data["tokens"]) // 2
-            spread = data["spread_posts"]
-            runs = [
-                (
-                    f"sign-up ({len(spread)} posts)",
-                    spread,
-                    [(raw, spread[i % len(spread)]) for i, raw in enumerate(data["tokens"][:half])],
-                ),
-                (
-                    "sign-up (one hot post)",
-                    [data["signup_post"]],
-                    [(raw, data["signup_post"]) for raw in data["tokens"][half:]],
-                ),
-            ]
-            for label, posts, who in runs:
-                jobs = [
-                    (
-                        "POST",
-                        f"/api/v1/activities/posts/{post.pk}/signups",
-                        {"Authorization": f"Bearer {raw}", "Content-Type": "application/json"},
-                        b"",
-                        i,
-                    )
-                    for i, (raw, post) in enumerate(who)
-                ]
-                res, el, cpu = run_burst("127.0.0.1", port, jobs, args.clients)
-                row = summary(label, res, el, cpu=cpu)
-                quota = confirmed = waitlisted = 0
-                overfilled = []
-                for post in posts:
-                    post = Post.objects.get(pk=post.pk)
-                    c = Signup.objects.filter(post=post, status="confirmed").count()
-                    quota += post.quota
-                    confirmed += c
-                    waitlisted += Signup.objects.filter(post=post, status="waitlisted").count()
-                    if c > post.quota or post.filled != c:
-                        overfilled.append(post.pk)
-                row["posts"] = len(posts)
-                row["quota"] = quota
-                row["confirmed"] = confirmed
-                row["waitlisted"] = waitlisted
-                row["never_overfilled"] = not overfilled
-                row["nothing_lost"] = confirmed + waitlisted == row["accepted"]
-                print(
-                    f"    {len(posts)} posts, quota {quota}, confirmed {confirmed}, waitlisted {waitlisted}, "
-                    f"overfilled posts {overfilled or 'none'}"
-                )
-                report["results"].append(row)
-        else:
-            print("sign-up endpoint not there yet: skipped")
+            row = wrk(
+                port,
+                args.clients,
+                lines=lines,
+                db_cpu=db_cpu,
+                progress=lambda posts=posts: _span(Signup.objects.filter(post__in=posts)),
+                target=len(who),
+            )
+            made = Signup.objects.filter(post__in=posts).count()
+            row = report(label, row, accepted=made)
+            quota = confirmed = waitlisted = 0
+            overfilled = []
+            for post in posts:
+                post = Post.objects.get(pk=post.pk)
+                c = Signup.objects.filter(post=post, status="confirmed").count()
+                quota += post.quota
+                confirmed += c
+                waitlisted += Signup.objects.filter(post=post, status="waitlisted").count()
+                if c > post.quota or post.filled != c:
+                    overfilled.append(post.pk)
+            row.update(posts=len(posts), quota=quota, confirmed=confirmed, waitlisted=waitlisted)
+            row["never_overfilled"] = not overfilled
+            row["nothing_lost"] = confirmed + waitlisted == len(who) == made
+            print(
+                f"    {len(posts)} posts, quota {quota}, confirmed {confirmed}, waitlisted {waitlisted}, "
+                f"overfilled posts {overfilled or 'none'}, every request a sign-up: {row['nothing_lost']}"
+            )
+            report_doc["results"].append(row)
 
-        try:
-            roster = reverse("activities:roster", kwargs={"pk": data["activity"].pk})
-        except NoReverseMatch:
-            roster = None
-        if roster and args.roster_requests > 0:
-            from django.conf import settings
-            from django.test import Client
-
+        if args.roster_seconds > 0:
             browser = Client()
             browser.force_login(data["organizer"])  # a real session row, as after logging in
             name = settings.SESSION_COOKIE_NAME
             cookie = {"Cookie": f"{name}={browser.cookies[name].value}"}
-            jobs = [("GET", roster, cookie, b"", None) for _ in range(args.roster_requests)]
-            res, el, cpu = run_burst("127.0.0.1", port, jobs, args.clients)
-            row = summary("roster page", res, el, ok=(200,), cpu=cpu)
-            report["results"].append(row)
-        else:
-            print("roster page: skipped")
+            url = reverse("activities:roster", kwargs={"pk": data["activity"].pk})
+            wrk(port, args.clients, url=url, seconds=2, headers=cookie)  # warm
+            row = wrk(port, args.clients, url=url, seconds=args.roster_seconds, headers=cookie, db_cpu=db_cpu)
+            report_doc["results"].append(report(f"roster page ({len(people)} sign-ups)", row))
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_server(server)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(report, ensure_ascii=False, indent=2))
+    Path(args.out).write_text(json.dumps(report_doc, ensure_ascii=False, indent=2))
     print(f"results in {args.out}")
 
 
