@@ -178,6 +178,8 @@ def run_wrk(port: int, url: str, cookie: str, *, clients: int, seconds: int, ser
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     g1, d1, (b1, t1) = gunicorn_cpu(), db_cpu(), machine_busy()
     n = int(re.search(r"(\d+) requests in", out).group(1))
+    if n == 0:
+        raise RuntimeError(f"wrk got no answer from {url}:\n{out}")
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     unit = {"us": 0.001, "ms": 1, "s": 1000}
@@ -346,7 +348,9 @@ def main() -> None:
         )
         with gunicorn(port, args.workers, args.threads, args.worker_class) as server:
             for row in report["results"]:
-                run_wrk(port, row["url"], cookie, clients=4, seconds=1, server_pid=server.pid, db_cpu=db_cpu)  # warm
+                # warm every worker (imports, connection, prepared statements) before measuring
+                warm = ["wrk", "-t1", "-c4", "-d3s", "-H", f"Cookie: {cookie}", f"http://127.0.0.1:{port}{row['url']}"]
+                subprocess.run(warm, capture_output=True, check=False)
                 http = run_wrk(
                     port,
                     row["url"],

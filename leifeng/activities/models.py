@@ -313,6 +313,7 @@ class Signup(TimeStampedModel):
                 condition=Q(group__isnull=True),
                 name="signup_ungrouped_roster",
             ),
+            models.Index(fields=["post", "status"], condition=Q(group__isnull=False), name="signup_grouped_roster"),
         ]
 
     def __str__(self) -> str:

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 
 import psycopg
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, Func, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -358,8 +358,9 @@ def _roster_sql() -> tuple[str, str]:
     Posts: the confirmed count is `filled` (kept exact by the sign-up services); the waitlist and those who
     left are counted over the (post, status) index. People: for each post and status, the first
     ROSTER_OVERVIEW in the page's order — group by group (walked in number order, stopping as soon as
-    enough are found), then the ungrouped by sign-up time (a partial index) — so a post of thousands costs
-    what a post of forty does; no sort of the whole activity, as the window function needed.
+    enough are found; not at all for a status nobody holds in a group: a partial index of the grouped), then
+    the ungrouped by sign-up time (a partial index) — so a post of thousands costs what a post of forty does;
+    no sort of the whole activity, as the window function needed.
     Each row carries its group's number, leader and confirmed size, and the volunteer's name, number, phone."""
     st, gt, pt, vt = (m._meta.db_table for m in (Signup, SignupGroup, Post, Volunteer))
     n = int(ROSTER_OVERVIEW)
@@ -374,43 +375,61 @@ def _roster_sql() -> tuple[str, str]:
     )
     people = (
         f"SELECT x.id, p.id, x.status, x.assigned_by_id, x.note, x.guardian_consent, x.group_id, x.volunteer_id, "
-        f"v.name, v.number, v.phone, x.gnum, x.leader_id, x.leader_name, x.gsize "
+        f"v.name, v.number, v.phone, x.gnum, gi.leader_id, gi.leader_name, gi.gsize "
         f"FROM {pt} p CROSS JOIN (VALUES {statuses}) st (status) "
         f"CROSS JOIN LATERAL (SELECT * FROM ("
-        # grouped: the groups of the post in number order, each group's people by sign-up time
-        f"(SELECT 0 AS k, g.number AS gnum, g.leader_id, g.leader_name, g.gsize, {cols} "
-        f"FROM (SELECT g.id, g.number, g.leader_id, "
-        f"(SELECT l.name FROM {vt} l WHERE l.id = g.leader_id) AS leader_name, "
-        f"(SELECT count(*) FROM {st} c WHERE c.group_id = g.id AND c.status = '{SignupStatus.CONFIRMED}') AS gsize "
-        f"FROM {gt} g WHERE g.post_id = p.id ORDER BY g.number) g "
+        # grouped: the groups of the post in number order, each group's people by sign-up time; skipped at
+        # once for a status nobody of the post holds in a group (the waitlist, those who left)
+        f"(SELECT 0 AS k, g.number AS gnum, {cols} "
+        f"FROM (SELECT g.id, g.number FROM {gt} g WHERE g.post_id = p.id AND EXISTS (SELECT 1 FROM {st} e "
+        f"WHERE e.post_id = p.id AND e.status = st.status AND e.group_id IS NOT NULL) ORDER BY g.number) g "
         f"CROSS JOIN LATERAL (SELECT * FROM {st} m WHERE m.group_id = g.id AND m.status = st.status "
         f"ORDER BY m.created_at, m.id LIMIT {n}) m ORDER BY g.number, m.created_at, m.id LIMIT {n}) "
         f"UNION ALL "
         # not in a group
-        f"(SELECT 1, NULL, NULL, NULL, NULL, {cols} FROM {st} m "
+        f"(SELECT 1, NULL, {cols} FROM {st} m "
         f"WHERE m.post_id = p.id AND m.status = st.status AND m.group_id IS NULL "
         f"ORDER BY m.created_at, m.id LIMIT {n})"
         f") u ORDER BY k, gnum, created_at, id LIMIT {n}) x "
-        # OFFSET 0 keeps the look-up per row shown (an index probe), not a hash of every volunteer
+        # per row shown (OFFSET 0: an index probe each, not a hash of every volunteer): the volunteer, and the
+        # group's leader and confirmed size
         f"CROSS JOIN LATERAL (SELECT v.name, v.number, v.phone FROM {vt} v WHERE v.id = x.volunteer_id OFFSET 0) v "
+        f"LEFT JOIN LATERAL (SELECT g.leader_id, l.name AS leader_name, (SELECT count(*) FROM {st} c "
+        f"WHERE c.group_id = g.id AND c.status = '{SignupStatus.CONFIRMED}') AS gsize "
+        f"FROM {gt} g LEFT JOIN {vt} l ON l.id = g.leader_id WHERE g.id = x.group_id OFFSET 0) gi ON true "
         f"WHERE p.activity_id = %s ORDER BY p.starts_at, p.id, x.k, x.gnum, x.created_at, x.id"
     )
     return posts, people
 
 
-def _prepared(sql: str, params: list) -> list[tuple]:
-    """Run through Django's cursor wrapper (counted, logged, errors wrapped like any query) on a psycopg cursor
-    that binds on the server, so PostgreSQL prepares the statement once the connection has run it
-    `prepare_threshold` times (settings) and reuses the plan: planning these cost more than running them.
+def _prepared(*statements: tuple[str, list]) -> list[list[tuple]]:
+    """Run the statements through Django's cursor wrapper (counted, logged, errors wrapped like any query) on a
+    psycopg cursor that binds on the server, so PostgreSQL prepares each one once the connection has run it
+    `prepare_threshold` times (settings) and keeps it while the connection lives (CONN_MAX_AGE).
+
+    Several statements run in one transaction under `plan_cache_mode = force_generic_plan` (SET LOCAL: for
+    this transaction only): left to itself PostgreSQL kept re-planning the roster's statements with their
+    parameters (custom plans: planning ~2 ms, more than running them) instead of reusing the plan.
     Elsewhere (SQLite) Django's own cursor."""
     if connection.vendor != "postgresql":
         with connection.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall()
+            results = []
+            for sql, params in statements:
+                cur.execute(sql, params)
+                results.append(cur.fetchall())
+            return results
     connection.ensure_connection()
-    with connection._prepare_cursor(psycopg.Cursor(connection.connection)) as cur:
-        cur.execute(sql, params)
-        return cur.fetchall()
+    with (
+        transaction.atomic(using=connection.alias, savepoint=False),
+        connection._prepare_cursor(psycopg.Cursor(connection.connection)) as cur,
+    ):
+        if len(statements) > 1:
+            cur.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        results = []
+        for sql, params in statements:
+            cur.execute(sql, params)
+            results.append(cur.fetchall())
+        return results
 
 
 ROSTER_ACTIVITY_FIELDS = {"id", "title", "group_size", "org_id"}
@@ -430,7 +449,7 @@ def roster_activity(*, actor, activity_id: int) -> Activity:
     `activity_get` gives them, in one prepared statement of the few columns the page shows. The other
     fields are deferred (read on first use), the org carries its path only (what the scope check needs)."""
     sql, fields = _roster_activity_sql()
-    rows = _prepared(sql, [activity_id])
+    (rows,) = _prepared((sql, [activity_id]))
     if not rows:
         raise Http404
     *values, path = rows[0]
@@ -446,13 +465,14 @@ def _roster_overview_pg(activity: Activity) -> RosterView:
     posts_sql, people_sql = _roster_sql()
     view = RosterView(sections=[], groups={})
     by_post: dict[int, RosterSection] = {}
-    for pk, title, starts_at, ends_at, quota, filled, n_waitlisted, n_ended in _prepared(posts_sql, [activity.pk]):
+    posts, people = _prepared((posts_sql, [activity.pk]), (people_sql, [activity.pk]))
+    for pk, title, starts_at, ends_at, quota, filled, n_waitlisted, n_ended in posts:
         p = Post(id=pk, activity_id=activity.pk, title=title, starts_at=starts_at, ends_at=ends_at, quota=quota)
         p.filled = p.n_confirmed = filled
         p.n_waitlisted, p.n_ended = n_waitlisted, n_ended
         by_post[pk] = RosterSection(p, [], [], [])
     groups = view.groups
-    for row in _prepared(people_sql, [activity.pk]):
+    for row in people:
         s = dict(zip(ROSTER_FIELDS, row[:11], strict=True))
         gid = s["group_id"]
         if gid is not None and gid not in groups:
