@@ -120,7 +120,7 @@ def _sign_up(request: Request, post_id: int, now, sql: dict[str, str]) -> Answer
         raise _HandOver
     confirmed = run(sql["take"], [post_id], rowcount=True) == 1
     if not confirmed and run(sql["recount"], [post_id])[0]:
-        run(sql["take_locked"], [post_id])
+        run(sql["take_locked"], [post_id], rowcount=True)
         confirmed = True
     state = SignupStatus.CONFIRMED.value if confirmed else SignupStatus.WAITLISTED.value
     inserted = run(

@@ -126,10 +126,8 @@ def run(sql: str, params: list, *, many: bool = False, rowcount: bool = False):
     connection.ensure_connection()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cur:
         cur.execute(sql, params, prepare=True)
-        if rowcount:
+        if rowcount:  # (reading cur.description would build a Column object per column: measurable here)
             return cur.rowcount
-        if cur.description is None:
-            return None
         return cur.fetchall() if many else cur.fetchone()
 
 
