@@ -453,6 +453,7 @@ def wrk(
             ]
         else:
             cmd += [f"-d{seconds}s", f"http://127.0.0.1:{port}{url}"]
+        w0 = wal_stats()
         s0, d0, (b0, t0) = server_cpu(), db_cpu() if db_cpu else 0.0, machine_busy()
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         if lines is None:
@@ -472,6 +473,7 @@ def wrk(
             out = proc.communicate(timeout=60)[0]
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         s1, d1, (b1, t1) = server_cpu(), db_cpu() if db_cpu else 0.0, machine_busy()
+        w1 = wal_stats()
     requests, elapsed, unit = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out).groups()
     elapsed = float(elapsed) * {"ms": 0.001, "s": 1, "m": 60}[unit]
     if lines is not None:
@@ -495,12 +497,23 @@ def wrk(
         },
         "machine_busy": round((b1 - b0) / max(t1 - t0, 1e-9), 2),
         "load_average": round(os.getloadavg()[0], 2),
+        "wal_per_request": {k: round((w1[k] - w0[k]) / n, 3) for k in w0},
     }
     cpu = sum(row["cpu_ms_per_request"].values())
     # what these cores could serve if nothing else ran: the noisy machine's req/s is the measurement, this the check
     row["cpu_ms_total"] = round(cpu, 3)
     row["capacity_per_second_on_idle_cores"] = round((os.cpu_count() or 1) * 1000 / cpu) if cpu else None
     return row
+
+
+def wal_stats() -> dict:
+    """PostgreSQL's WAL counters: flushes to disk (each one an fsync when it is on) and bytes."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT wal_sync, wal_bytes, wal_fpi FROM pg_stat_wal")
+        sync, size, fpi = cur.fetchone()
+    return {"syncs": int(sync), "bytes": int(size), "full_page_images": int(fpi)}
 
 
 def _span(qs) -> tuple[int, float]:
@@ -526,7 +539,7 @@ def report(label: str, row: dict, accepted: int | None = None) -> dict:
         f"{row['requests']} requests, {row['non_2xx']} non-2xx\n"
         f"    CPU per request: gunicorn {c['gunicorn']} + PostgreSQL {c['postgresql']} + wrk {c['wrk']} ms "
         f"= {row['cpu_ms_total']} ms → {row['capacity_per_second_on_idle_cores']}/s on {os.cpu_count()} idle cores; "
-        f"machine busy {row['machine_busy']:.0%}, load {row['load_average']}"
+        f"machine busy {row['machine_busy']:.0%}, load {row['load_average']}; WAL per request {row['wal_per_request']}"
     )
     return row
 
