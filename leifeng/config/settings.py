@@ -113,6 +113,8 @@ else:
     if envbool("DB_SERVER_SIDE_BINDING", "False"):
         DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Kiosk check-in and self sign-up answered in front of Django on PostgreSQL (leifeng/core/fast.py).
+LEIFENG_FAST_PATHS = envbool("FAST_PATHS", "True")
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
