@@ -1,7 +1,9 @@
+import html
 from functools import cache
 
 from django.urls import get_script_prefix, get_urlconf
 from django.urls import reverse as _reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -32,6 +34,17 @@ def _is_volunteer(user) -> bool:
     return Volunteer.objects.filter(user_id=user.pk).exists()
 
 
+def _menu(items: list, request) -> dict:
+    """The items, and the menu's links as HTML (base.html): the same <a>s the template's loop wrote, built
+    here — the loop over ~20 lazy labels was most of the page frame's rendering (issue #4)."""
+    path = getattr(request, "path", None)
+    links = []
+    for label, url in items:
+        current = ' aria-current="page"' if url == path else ""
+        links.append(f'<a href="{html.escape(url)}"{current}>{html.escape(str(label))}</a>')
+    return {"nav_items": items, "nav_links": mark_safe("".join(links))}  # every value escaped
+
+
 def navigation(request):
     """The menu a user sees depends on what their roles allow (navigation by role).
 
@@ -42,7 +55,7 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         items.append((pgettext_lazy("menu", "Find activities"), reverse("activities:find")))
         items.append((pgettext_lazy("menu", "Ask for help"), reverse("orders:menu")))
-        return {"nav_items": items}
+        return _menu(items, request)
     items.append((_("Home"), reverse("core:home")))
     is_volunteer = _is_volunteer(user)
     if is_volunteer:
@@ -78,4 +91,4 @@ def navigation(request):
         items.append((_("Audit"), reverse("core:audit")))
     if user.is_staff:
         items.append((_("Admin"), reverse("admin:index")))
-    return {"nav_items": items}
+    return _menu(items, request)
