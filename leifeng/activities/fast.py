@@ -14,8 +14,9 @@ same locks:
      else the person goes on the waitlist — exactly `services._take_place`;
   4. the activity's status read again under the post lock (a cancellation meanwhile is seen), the sign-up
      and its audit row inserted in one statement.
-Anything else — a minor, a team-only activity, a closed window, a missing skill, an overlap, a stale
-`last_used_at`, an error — rolls back (nothing was written) and goes to Django for its answer.
+The token's `last_used_at` is stamped as `accounts.api_auth.token_user` does. Anything else — a minor, a
+team-only activity, a closed window, a missing skill, an overlap, an error — rolls back (nothing was
+written) and goes to Django for its answer.
 """
 
 import json
@@ -50,7 +51,7 @@ def _sql() -> dict[str, str]:
     pst, vst = Post.skills.through._meta.db_table, Volunteer.skills.through._meta.db_table
     return {
         "me": (
-            f"SELECT u.id, t.last_used_at, v.id, v.name, v.status, v.birth_date, v.guardian_consent_at, o.path "
+            f"SELECT u.id, t.id, t.last_used_at, v.id, v.name, v.status, v.birth_date, v.guardian_consent_at, o.path "
             f"FROM {tt} t JOIN {ut} u ON u.id = t.user_id JOIN {vt} v ON v.user_id = u.id "
             f"JOIN {ot} o ON o.id = v.org_id "
             f"WHERE t.key_hash = %s AND t.revoked_at IS NULL AND u.is_active FOR UPDATE OF v"
@@ -64,6 +65,7 @@ def _sql() -> dict[str, str]:
             f"AND s.starts_at < p.ends_at AND s.ends_at > p.starts_at) "
             f"FROM {pt} p JOIN {at} a ON a.id = p.activity_id JOIN {ot} o ON o.id = a.org_id WHERE p.id = %s"
         ),
+        "stamp": f"UPDATE {tt} SET last_used_at = %s WHERE id = %s",
         "take": f"UPDATE {pt} SET filled = filled + 1 WHERE id = %s AND filled < quota",
         "recount": f"SELECT filled < quota FROM {pt} WHERE id = %s FOR UPDATE",
         "take_locked": f"UPDATE {pt} SET filled = filled + 1 WHERE id = %s",
@@ -98,9 +100,11 @@ def _sign_up(request: Request, post_id: int, now, sql: dict[str, str]) -> Answer
     me = run(sql["me"], [ApiToken.hash(request.bearer)])
     if me is None:
         raise _HandOver  # no token (401) or not a volunteer (the message is Django's)
-    user_id, last_used, volunteer_id, name, status, birth_date, consent_at, my_path = me
-    if last_used is None or now - last_used > LAST_USED_EVERY or status != VolunteerStatus.APPROVED:
+    user_id, token_id, last_used, volunteer_id, name, status, birth_date, consent_at, my_path = me
+    if status != VolunteerStatus.APPROVED:
         raise _HandOver
+    if last_used is None or now - last_used > LAST_USED_EVERY:  # as accounts.api_auth.token_user does
+        run(sql["stamp"], [now, token_id], rowcount=True)
     row = run(sql["post"], [volunteer_id, volunteer_id, post_id])
     if row is None:
         raise _HandOver

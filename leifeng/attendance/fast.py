@@ -5,8 +5,8 @@ confirmed sign-up whose post is open for check-in now, nobody checked in yet. Th
 statements without a transaction block: one read (token, key, sign-ups, presence) and one write
 (presence + key, atomic as a single statement). Everything else goes to Django.
 
-Rules it keeps: the token is checked like `accounts.api_auth.token_user` (a `last_used_at` older than
-LAST_USED_EVERY goes to Django, which stamps it); the kiosk code like `services.verify_token`; the
+Rules it keeps: the token is checked like `accounts.api_auth.token_user` (and its `last_used_at` stamped
+in the write when older than LAST_USED_EVERY); the kiosk code like `services.verify_token`; the
 geofence like `services.check_geofence`; the post like `services._pick_post`; the presence is inserted
 only while the sign-up is still confirmed (FOR SHARE: a roll call or a withdrawal holding the row waits
 for it, and it waits for them); the one-open-presence constraint and the unique key refuse a second
@@ -43,14 +43,15 @@ def _sql() -> tuple[str, str]:
 
     user_table = get_user_model()._meta.db_table
     read = (
-        "SELECT u.id, t.last_used_at, EXISTS (SELECT 1 FROM "
+        "SELECT u.id, t.id, t.last_used_at, EXISTS (SELECT 1 FROM "
         f"{CheckRequest._meta.db_table} k WHERE k.key = %s), sl.* "
         f"FROM {ApiToken._meta.db_table} t JOIN {user_table} u ON u.id = t.user_id "
         f"LEFT JOIN LATERAL ({services._SLOTS_SQL.replace('v.user_id = %s', 'v.user_id = u.id')}) sl ON true "
         "WHERE t.key_hash = %s AND t.revoked_at IS NULL AND u.is_active"
     )
-    write = (
-        f"WITH s AS (SELECT id FROM {Signup._meta.db_table} WHERE id = %s AND status = 'confirmed' FOR SHARE), "
+    write = (  # the token's last_used_at is stamped in the same statement when it is older than LAST_USED_EVERY
+        f"WITH tk AS (UPDATE {ApiToken._meta.db_table} SET last_used_at = %s WHERE id = %s AND %s), "
+        f"s AS (SELECT id FROM {Signup._meta.db_table} WHERE id = %s AND status = 'confirmed' FOR SHARE), "
         f"a AS (INSERT INTO {Attendance._meta.db_table} (activity_id, post_id, volunteer_id, status, checked_in_at, "
         "method_in, method_out, late, auto_closed, created_at) "
         "SELECT %s, %s, %s, 'open', %s, %s, '', %s, false, %s FROM s RETURNING id) "
@@ -90,10 +91,11 @@ def check_in(request: Request) -> Answer | None:
     rows = run(read, [key, activity_id, ApiToken.hash(request.bearer)], many=True)
     if not rows:
         return None  # no such token: Django answers 401
-    user_id, last_used, key_taken = rows[0][:3]
-    if key_taken or last_used is None or now - last_used > LAST_USED_EVERY or rows[0][3] is None:
-        return None  # a retry (replayed there), a stamp to refresh, or not signed up (the error is there)
-    rows = [r[3:] for r in rows]
+    user_id, token_id, last_used, key_taken = rows[0][:4]
+    if key_taken or rows[0][4] is None:
+        return None  # a retry (replayed there), or not signed up (the error is there)
+    stale = last_used is None or now - last_used > LAST_USED_EVERY
+    rows = [r[4:] for r in rows]
     first = rows[0]
     activity = SimpleNamespace(
         pk=activity_id, kiosk_secret=first[5], geofence_m=first[6], latitude=first[7], longitude=first[8]
@@ -113,6 +115,7 @@ def check_in(request: Request) -> Answer | None:
     late = now > slot.starts_at
     stamp = connection.ops.adapt_datetimefield_value(now)
     params = [
+        *(stamp, token_id, stale),
         slot.signup_id,
         *(activity_id, slot.post_id, slot.volunteer_id, stamp, Method.KIOSK, late, stamp),
         *(key, user_id, stamp),

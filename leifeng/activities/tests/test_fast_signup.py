@@ -174,3 +174,15 @@ def test_one_person_rushing_two_overlapping_posts_gets_one(tree, person):
         t.join()
     assert sorted(a[0] for a in answers) == [201, 409]
     assert Signup.objects.filter(volunteer=me).count() == 1
+
+
+@on_postgres
+def test_a_token_not_used_lately_is_stamped_by_the_sign_up(tree, make_volunteer):
+    post = make_activity(tree.st_a1).posts.get()
+    me = make_volunteer(birth_date=adult_birth())
+    row, raw = token_create(actor=me.user, name="新手机")  # never used: last_used_at is empty
+    with DjangoQueries() as fast:
+        status, _, body = sign_up(post.pk, raw)
+    assert status == 201 and body["status"] == "confirmed" and fast.count == 0
+    row.refresh_from_db()
+    assert row.last_used_at is not None

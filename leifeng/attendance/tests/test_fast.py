@@ -190,3 +190,13 @@ def test_a_withdrawn_sign_up_is_not_checked_in(activity, post, vol, bearer, code
     status, _, body = send({"token": code}, token=bearer, key="gone")
     assert status == 400 and body["error"]["code"] == "not_signed_up"
     assert Attendance.objects.count() == 0
+
+
+@on_postgres
+def test_a_token_not_used_lately_is_stamped_by_the_check_in(activity, post, vol, code, running):
+    row, raw = token_create(actor=vol.user, name="新手机")  # never used: last_used_at is empty
+    with DjangoQueries() as fast:
+        status, _, body = send({"token": code}, token=raw, key="first")
+    assert status == 200 and body["action"] == "in" and fast.count == 0
+    row.refresh_from_db()
+    assert row.last_used_at == at(0, 10)
