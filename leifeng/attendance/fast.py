@@ -61,6 +61,50 @@ def _sql() -> tuple[str, str]:
     return read, write
 
 
+@cache
+def _replay_sql() -> tuple[str, str]:
+    """A retry's first answer (as services._replay gives it) and the token stamp for it."""
+    from leifeng.hours.models import ServiceRecord
+    from leifeng.people.models import Volunteer
+
+    replay = (
+        "SELECT k.user_id, k.action, a.id, a.activity_id, a.post_id, a.volunteer_id, a.status, a.checked_in_at, "
+        "a.checked_out_at, a.method_in, a.method_out, a.late, a.auto_closed, r.minutes, v.number, v.name "
+        f"FROM {CheckRequest._meta.db_table} k JOIN {Attendance._meta.db_table} a ON a.id = k.attendance_id "
+        f"JOIN {Volunteer._meta.db_table} v ON v.id = a.volunteer_id "
+        f"LEFT JOIN {ServiceRecord._meta.db_table} r ON r.id = a.record_id WHERE k.key = %s"
+    )
+    return replay, f"UPDATE {ApiToken._meta.db_table} SET last_used_at = %s WHERE id = %s"
+
+
+def _replayed(key: str, user_id: int, token_id: int, stale: bool, now) -> Answer | None:
+    """The first request's answer again, `replayed: true`; None (Django's 409) if the key is someone else's."""
+    replay, stamp = _replay_sql()
+    row = run(replay, [key])
+    if row is None or row[0] != user_id:
+        return None
+    if stale:
+        run(stamp, [now, token_id], rowcount=True)
+    names = ("id", "activity_id", "post_id", "volunteer_id", "status", "checked_in_at", "checked_out_at")
+    attendance = dict(zip(names, row[2:9], strict=True))
+    attendance.update(
+        volunteer_number=row[14],
+        volunteer_name=row[15],
+        method_in=row[9],
+        method_out=row[10],
+        late=row[11],
+        auto_closed=row[12],
+        minutes=row[13],
+    )
+    order = [*names[:4], "volunteer_number", "volunteer_name", *names[4:], "method_in", "method_out", "late"]
+    payload = {
+        "action": row[1],
+        "replayed": True,
+        "attendance": {k: attendance[k] for k in [*order, "auto_closed", "minutes"]},
+    }
+    return Answer("200 OK", json.dumps(payload, cls=DjangoJSONEncoder).encode())
+
+
 def _number(value) -> bool:
     return value is None or type(value) in (int, float)
 
@@ -92,9 +136,11 @@ def check_in(request: Request) -> Answer | None:
     if not rows:
         return None  # no such token: Django answers 401
     user_id, token_id, last_used, key_taken = rows[0][:4]
-    if key_taken or rows[0][4] is None:
-        return None  # a retry (replayed there), or not signed up (the error is there)
     stale = last_used is None or now - last_used > LAST_USED_EVERY
+    if key_taken:
+        return _replayed(key, user_id, token_id, stale, now)  # a retry: phones on a bad network send many
+    if rows[0][4] is None:
+        return None  # not signed up (the error is Django's)
     rows = [r[4:] for r in rows]
     first = rows[0]
     activity = SimpleNamespace(

@@ -200,3 +200,28 @@ def test_a_token_not_used_lately_is_stamped_by_the_check_in(activity, post, vol,
     assert status == 200 and body["action"] == "in" and fast.count == 0
     row.refresh_from_db()
     assert row.last_used_at == at(0, 10)
+
+
+@on_postgres
+def test_retries_are_replayed_before_django_with_djangos_answer(
+    activity, post, vol, bearer, code, make_volunteer, running
+):
+    send({"token": code}, token=bearer, key="in-1")
+    send({"token": code}, token=bearer, key="out-1")  # checks out: the ledger gives minutes
+    for key in ("in-1", "out-1"):
+        with DjangoQueries() as fast:
+            status, headers, body = send({"token": code}, token=bearer, key=key)
+        with override_settings(LEIFENG_FAST_PATHS=False):
+            status2, headers2, body2 = send({"token": code}, token=bearer, key=key)
+        assert status == status2 == 200 and fast.count == 0
+        assert body == body2 and body["replayed"] is True
+        assert {k: v for k, v in headers.items() if k != "Content-Length"} == {
+            k: v for k, v in headers2.items() if k != "Content-Length"
+        }
+    assert body["action"] == "out" and body["attendance"]["volunteer_name"] == vol.name
+    other = make_volunteer(name="王芳")
+    sign_up(post, other)
+    other_row, other_bearer = token_create(actor=other.user, name="手机")
+    status, _, body = send({"token": code}, token=other_bearer, key="in-1")  # someone else's key
+    assert status == 409 and body["error"]["code"] == "key_reused"
+    assert Attendance.objects.count() == 1 and CheckRequest.objects.count() == 2
