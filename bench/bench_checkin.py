@@ -121,19 +121,9 @@ SERVER_PIDS: list[int] = []  # the gunicorn master; its workers are found throug
 
 def server_cpu() -> float:
     """CPU seconds used so far by the gunicorn master and its live workers (user + system)."""
-    hz = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in Path("/proc").iterdir():
-        if not pid.name.isdigit():
-            continue
-        try:
-            stat = (pid / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(pid.name) in SERVER_PIDS or int(fields[1]) in SERVER_PIDS:  # fields[1] = parent pid
-            total += int(fields[11]) + int(fields[12])
-    return total / hz
+    from bench_roster import _cpu_of
+
+    return _cpu_of(lambda pid, ppid: pid in SERVER_PIDS or ppid in SERVER_PIDS)
 
 
 def run_burst(host: str, port: int, jobs: list, clients: int) -> tuple[list, float, dict]:
@@ -195,6 +185,32 @@ def summary(label: str, results: list, elapsed: float, ok=(200, 201), cpu: dict 
 SPREAD_POSTS = 30
 
 
+def make_volunteers(station, users, prefix: str, now) -> list:
+    """Approved adult volunteers at `station`, one per user, numbered `prefix` + index (bulk insert)."""
+    from leifeng.people.models import Volunteer
+
+    return Volunteer.objects.bulk_create(
+        [
+            Volunteer(
+                number=f"{prefix}{i:07d}",
+                org=station,
+                user=u,
+                name=f"志愿者{i}",
+                id_number_encrypted="-",
+                id_index=f"bench-{prefix}-{i}",
+                id_masked="110105********0000",
+                gender="m",
+                birth_date=now.date().replace(year=1990),
+                phone=f"139{i:08d}",
+                status="approved",
+                consent_at=now,
+            )
+            for i, u in enumerate(users)
+        ],
+        batch_size=2000,
+    )
+
+
 def history(station, volunteers, users, now) -> None:
     """Last week's activity, everyone checked in and out: a platform in use, not empty tables. (On empty
     tables PostgreSQL plans the check-in's prepared statements with sequential scans and keeps those plans
@@ -248,7 +264,6 @@ def build(n: int):
     from leifeng.accounts.models import ApiToken, Role, RoleAssignment
     from leifeng.activities.models import Activity, Post, Signup
     from leifeng.orgs.models import Org, OrgLevel
-    from leifeng.people.models import Volunteer
 
     User = get_user_model()
     tag = uuid.uuid4().hex[:6]
@@ -275,26 +290,7 @@ def build(n: int):
     users = User.objects.bulk_create(
         [User(username=f"b{tag}-{i}", password="!", display_name=f"志愿者{i}") for i in range(n)], batch_size=2000
     )
-    volunteers = Volunteer.objects.bulk_create(
-        [
-            Volunteer(
-                number=f"B{tag}{i:07d}",
-                org=station,
-                user=u,
-                name=f"志愿者{i}",
-                id_number_encrypted="-",
-                id_index=f"bench-{tag}-{i}",
-                id_masked="110105********0000",
-                gender="m",
-                birth_date=now.date().replace(year=1990),
-                phone=f"139{i:08d}",
-                status="approved",
-                consent_at=now,
-            )
-            for i, u in enumerate(users)
-        ],
-        batch_size=2000,
-    )
+    volunteers = make_volunteers(station, users, f"B{tag}", now)
     Signup.objects.bulk_create(
         [
             Signup(
@@ -433,32 +429,6 @@ function request()
   return wrk.format(method, path, headers, body)
 end
 """
-
-
-def db_cpu_reader():
-    """A function giving the CPU seconds used so far by the PostgreSQL server (postmaster + all its processes)."""
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_backend_pid()")
-        backend = cur.fetchone()[0]
-    postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    hz = os.sysconf("SC_CLK_TCK")
-
-    def read() -> float:
-        total = 0
-        for pid in Path("/proc").iterdir():
-            if not pid.name.isdigit():
-                continue
-            try:
-                fields = (pid / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(pid.name) == postmaster or int(fields[1]) == postmaster:
-                total += int(fields[11]) + int(fields[12])
-        return total / hz
-
-    return read
 
 
 def wrk(
@@ -605,7 +575,7 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=1800, help="give up (and stop gunicorn) after this many s")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "checkin.json"))
     args = ap.parse_args()
-    from bench_roster import stop_on_signals, stop_server
+    from bench_roster import db_cpu_reader, stop_on_signals, stop_server
 
     stop_on_signals(args.timeout)
     if not shutil.which("wrk"):

@@ -44,12 +44,12 @@ os.environ.setdefault("TASKS_BACKEND", "immediate")
 def build(
     station, organizer, *, title: str, posts: int, confirmed: int, waitlisted: int, tag: str, groups: bool = True
 ):
+    from bench_checkin import make_volunteers
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
     from leifeng.activities import services
     from leifeng.activities.models import Activity, Post, Signup
-    from leifeng.people.models import Volunteer
 
     User = get_user_model()
     now = timezone.now()
@@ -59,26 +59,7 @@ def build(
     users = User.objects.bulk_create(
         [User(username=f"r{tag}-{i}", password="!", display_name=f"志愿者{i}") for i in range(n)], batch_size=2000
     )
-    volunteers = Volunteer.objects.bulk_create(
-        [
-            Volunteer(
-                number=f"R{tag}{i:07d}",
-                org=station,
-                user=u,
-                name=f"志愿者{i}",
-                id_number_encrypted="-",
-                id_index=f"roster-{tag}-{i}",
-                id_masked="110105********0000",
-                gender="m",
-                birth_date=now.date().replace(year=1990),
-                phone=f"139{i:08d}",
-                status="approved",
-                consent_at=now,
-            )
-            for i, u in enumerate(users)
-        ],
-        batch_size=2000,
-    )
+    volunteers = make_volunteers(station, users, f"R{tag}", now)
     for k in range(posts):
         start = now + timedelta(days=3, hours=k)
         p = Post.objects.create(
