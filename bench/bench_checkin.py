@@ -6,10 +6,11 @@
 
 (the tests' throw-away server runs with fsync off; production commits wait for the disk, so the figures
 are taken with it on). Migrates, creates an activity with posts running now and N volunteers with
-accounts, confirmed sign-ups and API tokens (bulk inserts), starts gunicorn (sync workers, DEBUG=False,
-persistent DB connections, the production WSGI entry point with its burst paths) and drives it with wrk
-(C, 2 threads, 64 connections) from the same machine. Reported for each case: accepted per second, p50 /
-p99 latency, and the CPU each side spent per request (gunicorn, PostgreSQL, wrk, from /proc) with the
+accounts, confirmed sign-ups and API tokens (bulk inserts), starts the production server (granian, 2 workers ×
+2 blocking threads, DEBUG=False, persistent DB connections, the production WSGI entry point with its burst
+paths; `--server gunicorn` for comparison) and drives it with wrk (C, 2 threads, 64 keep-alive connections)
+from the same machine. Reported for each case: accepted per second, p50 /
+p99 latency, and the CPU each side spent per request (server, PostgreSQL, wrk, from /proc) with the
 rate those cores could serve if nothing else ran — the machine is shared, so both are given:
   * the bare endpoint /healthz on the same server (the ratio cancels most machine noise);
   * check-ins: everyone once with a fresh Idempotency-Key, 10 % sent again later with the same key; the
@@ -116,11 +117,11 @@ def machine_busy() -> tuple[float, float]:
     return (sum(fields) - idle) / hz, sum(fields) / hz
 
 
-SERVER_PIDS: list[int] = []  # the gunicorn master; its workers are found through /proc
+SERVER_PIDS: list[int] = []  # the server's main process; its workers are found through /proc
 
 
 def server_cpu() -> float:
-    """CPU seconds used so far by the gunicorn master and its live workers (user + system)."""
+    """CPU seconds used so far by the server's main process and its live workers (user + system)."""
     from bench_roster import _cpu_of
 
     return _cpu_of(lambda pid, ppid: pid in SERVER_PIDS or ppid in SERVER_PIDS)
@@ -355,30 +356,41 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, workers: int, threads: int, worker_class: str = "gthread") -> subprocess.Popen:
+SERVERS = ("granian", "gunicorn")
+
+
+def server_command(server: str, port: int, workers: int, threads: int, worker_class: str = "sync") -> list[str]:
+    """The production server's command line (docs/operations.md): granian, or gunicorn for comparison.
+    `threads` are granian's blocking threads per worker (the Python threads that run the app), or gunicorn's
+    threads per gthread worker (unused by its sync workers)."""
+    bin_dir = ROOT / ".venv" / "bin"
+    if server == "granian":
+        return [
+            *(str(bin_dir / "granian"), "--interface", "wsgi", "leifeng.config.wsgi:application"),
+            *("--host", "127.0.0.1", "--port", str(port)),
+            *("--workers", str(workers), "--blocking-threads", str(threads)),
+            *("--backlog", "2048", "--http", "1", "--no-ws", "--log-level", "warning"),
+        ]
+    return [
+        *(str(bin_dir / "gunicorn"), "leifeng.config.wsgi", "--bind", f"127.0.0.1:{port}"),
+        *("--workers", str(workers), "--worker-class", worker_class),
+        *(["--threads", str(threads)] if worker_class == "gthread" else []),
+        *("--keep-alive", "75", "--backlog", "2048", "--timeout", "120", "--graceful-timeout", "5"),
+        *("--log-level", "warning"),
+    ]
+
+
+def server_label(server: str, workers: int, threads: int, worker_class: str = "sync") -> str:
+    if server == "granian":
+        return f"granian (WSGI) {workers} workers × {threads} blocking threads"
+    return f"gunicorn {worker_class} {workers} workers" + (f" × {threads} threads" if worker_class == "gthread" else "")
+
+
+def start_server(port: int, workers: int, threads: int, worker_class: str = "sync", server: str = "granian"):
+    """The server in a session of its own (stop_server stops its whole process group), once it accepts."""
     # refused requests (400/404) are part of the burst: keep Django's request warnings out of the report
     env = dict(os.environ, DEBUG="False", ALLOWED_HOSTS="127.0.0.1", LOG_LEVEL="ERROR")
-    cmd = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
-        "leifeng.config.wsgi",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        worker_class,
-        *(["--threads", str(threads)] if worker_class == "gthread" else []),
-        "--keep-alive",
-        "75",
-        "--backlog",
-        "2048",
-        "--timeout",
-        "120",
-        "--graceful-timeout",
-        "5",
-        "--log-level",
-        "warning",
-    ]
+    cmd = server_command(server, port, workers, threads, worker_class)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     for _ in range(200):
         try:
@@ -387,7 +399,7 @@ def start_server(port: int, workers: int, threads: int, worker_class: str = "gth
         except OSError:
             time.sleep(0.1)
     proc.kill()
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit(f"{server} did not start")
 
 
 # ---------------------------------------------------------------- wrk (C, a fraction of the CPU of a Python client)
@@ -508,7 +520,7 @@ def wrk(
         "p50_ms": lat["50"],
         "p99_ms": lat["99"],
         "cpu_ms_per_request": {
-            "gunicorn": round((s1 - s0) * 1000 / n, 3),
+            "server": round((s1 - s0) * 1000 / n, 3),
             "postgresql": round((d1 - d0) * 1000 / n, 3),
             "wrk": round(client * 1000 / n, 3),
         },
@@ -554,7 +566,7 @@ def report(label: str, row: dict, accepted: int | None = None) -> dict:
     print(
         f"{label:30s} {row['per_second']:8.1f}/s  p50 {row['p50_ms']:6.1f} ms  p99 {row['p99_ms']:6.1f} ms  "
         f"{row['requests']} requests, {row['non_2xx']} non-2xx\n"
-        f"    CPU per request: gunicorn {c['gunicorn']} + PostgreSQL {c['postgresql']} + wrk {c['wrk']} ms "
+        f"    CPU per request: server {c['server']} + PostgreSQL {c['postgresql']} + wrk {c['wrk']} ms "
         f"= {row['cpu_ms_total']} ms → {row['capacity_per_second_on_idle_cores']}/s on {os.cpu_count()} idle cores; "
         f"machine busy {row['machine_busy']:.0%}, load {row['load_average']}; WAL per request {row['wal_per_request']}"
     )
@@ -565,14 +577,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--volunteers", type=int, default=6000)
     ap.add_argument("--clients", type=int, default=64)
-    # sync workers: one request at a time each, the cheapest per request on 2 cores. 3 measured best here:
-    # with 8, /healthz cost 1.9 instead of 1.3 ms of CPU (more switching), and fsync did not need more
-    ap.add_argument("--workers", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=4, help="per gthread worker")
-    ap.add_argument("--worker-class", default="sync", choices=["gthread", "sync"])
+    # granian: one worker per core; 1, 2 and 4 blocking threads measured alike (docs/BENCHMARKS.md); 2 so
+    # that one slow page (a PDF) does not hold a whole worker. gunicorn sync: 3 workers measured best
+    ap.add_argument("--server", default="granian", choices=SERVERS, help="granian (production) or gunicorn")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2, help="granian: blocking threads per worker; gunicorn: gthread")
+    ap.add_argument("--worker-class", default="sync", choices=["gthread", "sync"], help="gunicorn only")
     ap.add_argument("--retry-share", type=float, default=0.10)
     ap.add_argument("--roster-seconds", type=int, default=10, help="0 skips the roster page")
-    ap.add_argument("--timeout", type=float, default=1800, help="give up (and stop gunicorn) after this many s")
+    ap.add_argument("--timeout", type=float, default=1800, help="give up (and stop the server) after this many s")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "checkin.json"))
     args = ap.parse_args()
     from bench_roster import db_cpu_reader, stop_on_signals, stop_server
@@ -617,15 +630,14 @@ def main() -> None:
     db_cpu = db_cpu_reader()
 
     port = free_port()
-    server = start_server(port, args.workers, args.threads, args.worker_class)
+    server = start_server(port, args.workers, args.threads, args.worker_class, args.server)
     SERVER_PIDS.append(server.pid)
     report_doc: dict = {
         "load_average_before": os.getloadavg()[0],
         "cores": os.cpu_count(),
         "volunteers": args.volunteers,
         "clients": args.clients,
-        "server": f"gunicorn {args.worker_class} {args.workers} workers"
-        + (f" × {args.threads} threads" if args.worker_class == "gthread" else "")
+        "server": server_label(args.server, args.workers, args.threads, args.worker_class)
         + ", DEBUG=False, DB_CONN_MAX_AGE="
         + os.environ["DB_CONN_MAX_AGE"],
         "postgresql": {"fsync": fsync, "synchronous_commit": sync_commit},

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""The organizer's roster page, in process (test client) and over HTTP (gunicorn), on PostgreSQL.
+"""The organizer's roster page, in process (test client) and over HTTP (the production server), on PostgreSQL.
 
     .venv/bin/python scripts/with_postgres.py -- .venv/bin/python bench/bench_roster.py
 
@@ -8,13 +8,14 @@ Three activities:
   * big: one post of 1,500 with 3,000 sign-ups (1,500 confirmed, 1,500 waitlisted), groups of 8;
   * check-in: bench_checkin.py's activity — 4 posts × 750 confirmed, no groups (the issue #4 target).
 For each: the page in process (median ms and CPU ms, SQL queries, bytes) and, unless --no-http, wrk
-(-t2, 64 keep-alive connections, --seconds) against gunicorn (sync workers, DEBUG=False, DB_CONN_MAX_AGE=600)
-with the CPU each side used per request, read from /proc: gunicorn's master and workers, the PostgreSQL
+(-t2, 64 keep-alive connections, --seconds) against granian (2 workers × 2 blocking threads; `--server gunicorn`
+for comparison; DEBUG=False, DB_CONN_MAX_AGE=600)
+with the CPU each side used per request, read from /proc: the server's processes, the PostgreSQL
 server's processes, wrk. The machine is shared, so req/s moves with the others' load; CPU per request does
 not (much): `capacity_per_second_on_idle_cores` = cores × 1000 / (total CPU ms per request) is the check.
 Target (issue #4): roster ≥ 116 req/s, i.e. ≤ ~17 ms of CPU per page in total on 2 cores.
 
-gunicorn runs in a session of its own; it is stopped (its whole process group, SIGKILL after 10 s) however the
+The server runs in a session of its own; it is stopped (its whole process group, SIGKILL after 10 s) however the
 run ends: normally, on an exception, on SIGTERM / SIGHUP / Ctrl-C, or when --timeout seconds have passed.
 """
 
@@ -144,7 +145,7 @@ def _cpu_of(match) -> float:
 
 
 def run_wrk(port: int, url: str, cookie: str, *, clients: int, seconds: int, server_pid: int, db_cpu) -> dict:
-    """wrk on one URL for `seconds`, with the CPU used meanwhile per request: gunicorn, PostgreSQL, wrk."""
+    """wrk on one URL for `seconds`, with the CPU used meanwhile per request: server, PostgreSQL, wrk."""
     import re
     import resource
 
@@ -152,12 +153,12 @@ def run_wrk(port: int, url: str, cookie: str, *, clients: int, seconds: int, ser
 
     cmd = ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--latency", "-H", f"Cookie: {cookie}"]
     cmd.append(f"http://127.0.0.1:{port}{url}")
-    gunicorn_cpu = lambda: _cpu_of(lambda pid, ppid: server_pid in (pid, ppid))  # noqa: E731
-    g0, d0, (b0, t0) = gunicorn_cpu(), db_cpu(), machine_busy()
+    server_cpu = lambda: _cpu_of(lambda pid, ppid: server_pid in (pid, ppid))  # noqa: E731
+    g0, d0, (b0, t0) = server_cpu(), db_cpu(), machine_busy()
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    g1, d1, (b1, t1) = gunicorn_cpu(), db_cpu(), machine_busy()
+    g1, d1, (b1, t1) = server_cpu(), db_cpu(), machine_busy()
     n = int(re.search(r"(\d+) requests in", out).group(1))
     if n == 0:
         raise RuntimeError(f"wrk got no answer from {url}:\n{out}")
@@ -168,7 +169,7 @@ def run_wrk(port: int, url: str, cookie: str, *, clients: int, seconds: int, ser
         q: round(float(v) * unit[u], 1) for q, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
     }
     cpu = {
-        "gunicorn": round((g1 - g0) * 1000 / n, 2),
+        "server": round((g1 - g0) * 1000 / n, 2),
         "postgresql": round((d1 - d0) * 1000 / n, 2),
         "wrk": round(((r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)) * 1000 / n, 2),
     }
@@ -204,7 +205,7 @@ def stop_on_signals(timeout: float) -> None:
 
 
 def stop_server(server: subprocess.Popen, grace: float = 10.0) -> None:
-    """Stop gunicorn's process group (master and workers): SIGTERM, then SIGKILL after `grace` seconds."""
+    """Stop the server's process group (main process and workers): SIGTERM, then SIGKILL after `grace` seconds."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(server.pid, sig)
@@ -220,10 +221,10 @@ def stop_server(server: subprocess.Popen, grace: float = 10.0) -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(port: int, workers: int, threads: int, worker_class: str = "sync"):
+def app_server(port: int, workers: int, threads: int, worker_class: str = "sync", server_name: str = "granian"):
     from bench_checkin import start_server
 
-    server = start_server(port, workers, threads, worker_class)
+    server = start_server(port, workers, threads, worker_class, server_name)
     try:
         yield server
     finally:
@@ -234,14 +235,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=30)
     ap.add_argument("--clients", type=int, default=64)
-    ap.add_argument("--workers", type=int, default=3)
-    ap.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
-    ap.add_argument("--threads", type=int, default=4, help="per gthread worker")
+    ap.add_argument("--server", default="granian", choices=["granian", "gunicorn"], help="gunicorn for comparison")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2, help="granian: blocking threads per worker; gunicorn: gthread")
+    ap.add_argument("--worker-class", default="sync", choices=["sync", "gthread"], help="gunicorn only")
     ap.add_argument("--seconds", type=int, default=10, help="wrk's duration per page")
     ap.add_argument("--no-http", action="store_true")
     ap.add_argument("--profile", action="store_true", help="cProfile the realistic page in process, then stop")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "roster.json"))
-    ap.add_argument("--timeout", type=float, default=1800, help="give up (and stop gunicorn) after this many s")
+    ap.add_argument("--timeout", type=float, default=1800, help="give up (and stop the server) after this many s")
     args = ap.parse_args()
     stop_on_signals(args.timeout)
 
@@ -318,19 +320,18 @@ def main() -> None:
     connection.close()
 
     if not args.no_http:
-        from bench_checkin import free_port
+        from bench_checkin import free_port, server_label
 
         db_cpu = db_cpu_reader()
         connection.close()
         port = free_port()
         cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
         report["server"] = (
-            f"gunicorn {args.worker_class} × {args.workers}"
-            + (f" × {args.threads} threads" if args.worker_class == "gthread" else "")
+            server_label(args.server, args.workers, args.threads, args.worker_class)
             + f", DEBUG=False, DB_CONN_MAX_AGE={os.environ['DB_CONN_MAX_AGE']}"
             + f"; wrk -t2 -c{args.clients} -d{args.seconds}s"
         )
-        with gunicorn(port, args.workers, args.threads, args.worker_class) as server:
+        with app_server(port, args.workers, args.threads, args.worker_class, args.server) as server:
             for row in report["results"]:
                 # warm every worker (imports, connection, prepared statements) before measuring
                 warm = ["wrk", "-t1", "-c4", "-d3s", "-H", f"Cookie: {cookie}", f"http://127.0.0.1:{port}{row['url']}"]
@@ -348,7 +349,7 @@ def main() -> None:
                 c = http["cpu_ms_per_request"]
                 print(
                     f"{row['case'][:52]:52s} {http['per_second']:7.1f}/s  p50 {http['p50_ms']} ms  p99 {http['p99_ms']}"
-                    f" ms  {http['non_2xx']} non-2xx\n    CPU per request: gunicorn {c['gunicorn']} + PostgreSQL "
+                    f" ms  {http['non_2xx']} non-2xx\n    CPU per request: server {c['server']} + PostgreSQL "
                     f"{c['postgresql']} + wrk {c['wrk']} = {http['cpu_ms_total']} ms → "
                     f"{http['capacity_per_second_on_idle_cores']}/s on idle cores; machine busy "
                     f"{http['machine_busy']:.0%}, load {http['load_average']}"

@@ -266,3 +266,104 @@ class DjangoQueries:
 
     def __exit__(self, *exc):
         self._cm.__exit__(*exc)
+
+
+def production_server_command(port: int, *, workers: int = 1, threads: int = 1) -> list[str]:
+    """How production serves the app (docs/operations.md): granian on the WSGI entry point, burst paths
+    included."""
+    import sys
+
+    return [
+        *(sys.executable, "-m", "granian", "--interface", "wsgi", "leifeng.config.wsgi:application"),
+        *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--blocking-threads", str(threads)),
+        *("--http", "1", "--no-ws", "--log-level", "warning"),
+    ]
+
+
+class ProductionServer:
+    """The production server in a subprocess, on the test database (so the data the test reads and writes
+    must be committed: `transactional_db`). `with ProductionServer() as server:` → `server.request(...)` over
+    one keep-alive connection, as a phone or a kiosk sends it."""
+
+    def __init__(self, *, workers: int = 1, threads: int = 1):
+        self.workers, self.threads = workers, threads
+
+    def __enter__(self):
+        import os
+        import socket
+        import subprocess
+        import time
+        from http.client import HTTPConnection
+        from urllib.parse import quote
+
+        from django.conf import settings
+        from django.db import connection
+
+        db = connection.settings_dict
+        if connection.vendor == "postgresql":
+            url = (
+                f"postgres://{quote(db['USER'] or '')}:{quote(db['PASSWORD'] or '')}@{db['HOST'] or 'localhost'}:"
+                f"{db['PORT'] or 5432}/{db['NAME']}"
+            )
+        else:
+            raise RuntimeError("the production server test needs a database another process can open (PostgreSQL)")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        env = dict(
+            os.environ,
+            DATABASE_URL=url,
+            DJANGO_SETTINGS_MODULE="leifeng.config.settings_test",
+            DEBUG="False",
+            ALLOWED_HOSTS="127.0.0.1",
+            SECRET_KEY=settings.SECRET_KEY,
+            DB_CONN_MAX_AGE="600",
+            LOG_LEVEL="ERROR",
+        )
+        cmd = production_server_command(self.port, workers=self.workers, threads=self.threads)
+        root = Path(__file__).resolve().parent.parent.parent
+        self.process = subprocess.Popen(cmd, cwd=root, env=env, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while True:  # the port accepts once the workers have loaded Django
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the production server exited with {self.process.returncode}")
+            try:
+                probe = HTTPConnection("127.0.0.1", self.port, timeout=5)
+                probe.request("GET", "/healthz")
+                if probe.getresponse().status == 200:
+                    probe.close()
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.__exit__(None, None, None)
+                    raise
+                time.sleep(0.1)
+        self.conn = HTTPConnection("127.0.0.1", self.port, timeout=30)
+        return self
+
+    def request(self, method: str, path: str, body: bytes = b"", **headers: str):
+        """(status, headers with lower-case names, parsed JSON or the raw bytes)."""
+        names = {k.replace("_", "-"): v for k, v in headers.items()}
+        if body:
+            names.setdefault("Content-Type", "application/json")
+        self.conn.request(method, path, body=body, headers=names)
+        response = self.conn.getresponse()
+        data = response.read()
+        got = {k.lower(): v for k, v in response.getheaders()}
+        if got.get("content-type", "").startswith("application/json"):
+            return response.status, got, json.loads(data)
+        return response.status, got, data
+
+    def __exit__(self, *exc):
+        import contextlib
+        import os
+        import signal
+        import subprocess
+
+        if getattr(self, "conn", None):
+            self.conn.close()
+        with contextlib.suppress(ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):  # a worker left behind would hold a test-database connection
+            os.killpg(self.process.pid, signal.SIGKILL)
