@@ -3,10 +3,11 @@ volunteer who has no phone of their own.
 
 The station head sets up the activity through the services (a post starting in an hour, the volunteer
 signed up); then the clock moves to the running post. The clock is moved as in test_activities_flow:
-`django.utils.timezone.now` is patched (pytest's monkeypatch) to the real time plus an offset, and the live
-server runs in this process, so the page, its default times and the service all see the moved clock.
-Everything after the set-up goes through the page: open the 代签到 panel of the person's row, keep or type the
-time, give a reason when the time lies in the past, press the button (htmx swaps the roster).
+`django.utils.timezone.now` is patched (pytest's monkeypatch) to the real time plus an offset (or, frozen, to
+one moment), and the live server runs in this process, so the page and the service both see the moved clock.
+Everything after the set-up goes through the page: open the 代签到 panel of the person's row, leave the time
+empty (it means the moment the button is pressed) or type it, give a reason when the time lies in the past,
+press the button (htmx swaps the roster).
 Screenshots: test-artifacts/screenshots/staff-check-NN-*.png.
 """
 
@@ -38,17 +39,23 @@ SLOW = 60000  # generous waits: the machine may be busy
 
 @pytest.fixture
 def clock(monkeypatch):
-    """clock.set(moment): from now on `timezone.now()` (server thread included) runs on from `moment`."""
+    """clock.set(moment): from now on `timezone.now()` (server thread included) runs on from `moment`;
+    clock.set(moment, frozen=True): it stays at `moment` (to check a time stamped "now" to the second)."""
     real_now = timezone.now
 
     class Clock:
         offset = timedelta(0)
+        frozen: datetime | None = None
 
-        def set(self, moment: datetime) -> None:
+        def set(self, moment: datetime, *, frozen: bool = False) -> None:
             self.offset = moment - real_now()
+            self.frozen = moment if frozen else None
+
+        def now(self) -> datetime:
+            return self.frozen or real_now() + self.offset
 
     c = Clock()
-    monkeypatch.setattr(timezone, "now", lambda: real_now() + c.offset)
+    monkeypatch.setattr(timezone, "now", c.now)
     return c
 
 
@@ -112,13 +119,12 @@ def assert_fits_the_phone(page, panel) -> None:
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1, box
 
 
-def open_roll_call(page, base: str, post: Post, clock, moment: datetime) -> None:
-    """The leader logs in and, at `moment` (set just before, so the page's default time is that minute), opens
-    the post's roll call."""
+def open_roll_call(page, base: str, post: Post, clock, moment: datetime, *, frozen: bool = False) -> None:
+    """The leader logs in and, at `moment` (set just before), opens the post's roll call."""
     page.set_default_timeout(SLOW / 2)
     page.set_default_navigation_timeout(SLOW)
     login(page, base, "duizhang")
-    clock.set(moment)
+    clock.set(moment, frozen=frozen)
     page.goto(f"{base}/attendance/posts/{post.pk}/roll-call/")
     expect(page.locator("h1")).to_have_text("点名")
     expect(page.locator("main")).to_contain_text(f"{TITLE} · {POST}")
@@ -129,7 +135,8 @@ def test_leader_checks_a_volunteer_in_and_out_on_their_behalf(live_server, phone
     arrived = starts + timedelta(minutes=5)
 
     # 1. Five minutes into the post the leader opens the roll call: the volunteer is signed up, not checked in.
-    open_roll_call(page, base, scene.post, clock, arrived)
+    #    (The clock stands still at that minute until step 3, so "now" below is exactly `arrived`.)
+    open_roll_call(page, base, scene.post, clock, arrived, frozen=True)
     row = page.locator(f"#member-{vol.pk}")
     expect(row).to_contain_text(NAME)
     expect(row).to_contain_text(vol.number)
@@ -137,10 +144,11 @@ def test_leader_checks_a_volunteer_in_and_out_on_their_behalf(live_server, phone
     assert not Attendance.objects.filter(volunteer=vol).exists()
     shot(page, "staff-check-01-roll-call-phone")
 
-    # 2. She arrived just now: the leader opens 代签到, keeps the time the page offers (now) and submits.
+    # 2. She arrived just now: the leader opens 代签到, leaves the time empty (= now, the panel says so) and submits.
     panel = row.locator(f"#staff-{vol.pk}")
     panel.locator("summary").click()
-    expect(panel.get_by_label("到达时间")).to_have_value(local_input(arrived))
+    expect(panel.get_by_label("到达时间")).to_have_value("")
+    expect(panel).to_contain_text("留空即为当前时间。")
     expect(panel).to_contain_text("时间早于5分钟前时必填。")
     assert_fits_the_phone(page, panel)
     shot(page, "staff-check-02-check-in-panel-phone")
@@ -232,3 +240,23 @@ def test_backdated_check_in_without_a_reason_is_refused(live_server, phone, shot
     assert presence.checked_in_at == starts and not presence.late and presence.marked_by == scene.leader
     event = AuditEvent.objects.get(action="attendance.staff_check_in")
     assert event.actor == scene.leader and event.note == "老人没有手机，到岗时记在纸上"
+
+    # An hour later (the roster on the phone is still the one drawn at 40 past) she goes home; the leader
+    # presses 代签退 without typing a time: accepted at the moment of the press, no reason asked for.
+    pressed = starts + timedelta(minutes=100)
+    clock.set(pressed, frozen=True)
+    panel = page.locator(f"#staff-{vol.pk}")
+    expect(panel.locator("summary")).to_have_text("代签退")
+    panel.locator("summary").click()
+    expect(panel.get_by_label("离开时间")).to_have_value("")
+    expect(panel).to_contain_text("留空即为当前时间。")
+    panel.locator("form").get_by_role("button", name="代签退").click()
+    expect(page.locator("#roster .messages")).to_have_text(f"{NAME} 已于 {mdhm(pressed)} 代签退。")
+    expect(page.locator("#roster .messages .msg.error")).to_have_count(0)
+    expect(page.locator(f"#member-{vol.pk} td[data-label=当前] .badge")).to_have_text("已签退")
+    shot(page, "staff-check-07-checked-out-time-left-empty-phone")
+    presence.refresh_from_db()
+    assert presence.status == AttendanceStatus.CLOSED and presence.checked_out_at == pressed
+    assert presence.record.minutes == 100  # from the start to the press, not the 40 minutes of the drawn page
+    event = AuditEvent.objects.get(action="attendance.staff_check_out")
+    assert event.actor == scene.leader and event.note == ""

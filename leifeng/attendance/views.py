@@ -136,7 +136,6 @@ def _roll_context(request: HttpRequest, pk: int) -> dict:
         "roster": roster,
         "marks": RollMark.choices,
         "can_check": can_check,
-        "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
         "backdate_minutes": services.STAFF_BACKDATE_FREE.seconds // 60,
     }
 
@@ -174,7 +173,11 @@ def roll_call_mark(request: HttpRequest, pk: int, volunteer_id: int) -> HttpResp
 @login_required
 @require_POST
 def staff_check(request: HttpRequest, pk: int, volunteer_id: int) -> HttpResponse:
-    """代签到 / 代签退: the organizer records that a person without a phone arrived or left, at a given time."""
+    """代签到 / 代签退: the organizer records that a person without a phone arrived or left.
+
+    The time field starts empty: left empty it means now, the moment the button is pressed (the service's
+    default), never the moment the page was drawn, so a page kept open for hours still checks out at the
+    right time; a typed time is taken as typed (the service asks for a reason when it is long past)."""
     raw = request.POST.get("at", "").strip()
     at = None
     try:

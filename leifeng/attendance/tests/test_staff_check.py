@@ -110,6 +110,16 @@ def test_retry_with_the_same_key_is_one_record(post, vol, owner):
     assert Attendance.objects.count() == 1 and CheckRequest.objects.count() == 1
 
 
+def test_no_time_given_means_the_moment_of_the_request_and_needs_no_reason(post, vol, owner):
+    staff(owner, post, vol, "in", None, now=at(0, 10), key="in")
+    staff(owner, post, vol, "out", None, now=at(1, 50), key="out")  # 100 minutes later, still no time given
+    att = Attendance.objects.get(volunteer=vol)
+    assert (att.checked_in_at, att.checked_out_at) == (at(0, 10), at(1, 50))
+    assert att.record.minutes == 100
+    notes = AuditEvent.objects.filter(action__startswith="attendance.staff_check_").values_list("note", flat=True)
+    assert list(notes) == ["", ""]
+
+
 def test_personas(post, vol, owner, colleague, outsider, tree, make_volunteer):
     neighbour = make_user("xijie_staff", role="org_staff", org=tree.st_a2)  # staff of the station next door
     for user in (neighbour, outsider):
@@ -153,10 +163,22 @@ def clock(monkeypatch):
     return set_now
 
 
+def time_field(page: str, vol) -> str:
+    """The time input of the person's 代签到/代签退 form, as drawn."""
+    return re.search(rf'id="staff-{vol.pk}".*?(<input[^>]*name="at"[^>]*>)', page, re.S).group(1)
+
+
+def form_key(page: str, vol) -> str:
+    return re.search(rf'id="staff-{vol.pk}".*?name="key" value="([0-9a-f]+)"', page, re.S).group(1)
+
+
 def test_roll_call_page_offers_the_buttons_to_organizers_only(client_for, post, vol, owner, outsider, clock):
     url = reverse("attendance:roll_call", args=[post.pk])
     body = client_for(owner).get(url).content.decode()
-    assert "代签到" in body and 'type="datetime-local"' in body and 'value="2026-03-05T08:10"' in body
+    field = time_field(body, vol)
+    # the time starts empty (empty = the moment the button is pressed), never the moment the page was drawn
+    assert "代签到" in body and 'type="datetime-local"' in field and "value=" not in field and "required" not in field
+    assert "留空即为当前时间。" in body and "2026-03-05T08:10" not in body
     assert client_for(outsider).get(url).status_code == 404
     target = reverse("attendance:staff_check", args=[post.pk, vol.pk])
     assert client_for(outsider).post(target, {"action": "in", "key": "k"}).status_code == 404
@@ -165,7 +187,7 @@ def test_roll_call_page_offers_the_buttons_to_organizers_only(client_for, post, 
 def test_page_checks_in_then_out_with_htmx(client_for, post, vol, owner, clock):
     c = client_for(owner)
     page = c.get(reverse("attendance:roll_call", args=[post.pk])).content.decode()
-    key = re.search(rf'id="staff-{vol.pk}".*?name="key" value="([0-9a-f]+)"', page, re.S).group(1)
+    key = form_key(page, vol)
     target = reverse("attendance:staff_check", args=[post.pk, vol.pk])
     for _ in range(2):  # the same form sent twice: one check-in
         done = c.post(target, {"action": "in", "at": "2026-03-05T08:05", "key": key}, headers={"HX-Request": "true"})
@@ -177,6 +199,27 @@ def test_page_checks_in_then_out_with_htmx(client_for, post, vol, owner, clock):
     done = c.post(target, {"action": "out", "at": "2026-03-05T09:45", "key": "k-out", "reason": "家人来接，提前离开"})
     assert done.status_code == 302
     assert ServiceRecord.objects.get(volunteer=vol).minutes == 100
+
+
+def test_a_page_left_open_checks_out_at_the_moment_the_button_is_pressed(client_for, post, vol, owner, clock):
+    """The leader checks her in at 08:10 and keeps the roster open on the phone; at 09:50 she leaves and the
+    leader presses 代签退 on the form drawn at 08:10 without touching the time."""
+    c = client_for(owner)
+    target = reverse("attendance:staff_check", args=[post.pk, vol.pk])
+    page = c.get(reverse("attendance:roll_call", args=[post.pk])).content.decode()
+    came = c.post(target, {"action": "in", "at": "", "key": form_key(page, vol)}, headers={"HX-Request": "true"})
+    assert "李娜 已于 03-05 08:10 代签到。" in came.content.decode()
+    roster = came.content.decode()  # the roster swapped in at 08:10: what stays on the screen
+    assert "代签退" in roster and "value=" not in time_field(roster, vol)
+
+    clock(at(1, 50))
+    left = c.post(target, {"action": "out", "at": "", "key": form_key(roster, vol)}, headers={"HX-Request": "true"})
+    body = left.content.decode()
+    assert "李娜 已于 03-05 09:50 代签退。" in body and "msg error" not in body  # accepted, no reason asked for
+    att = Attendance.objects.get(volunteer=vol)
+    assert (att.checked_in_at, att.checked_out_at, att.method_out) == (at(0, 10), at(1, 50), Method.STAFF)
+    assert ServiceRecord.objects.get(volunteer=vol).minutes == 100  # not the 0 minutes of a check-out at 08:10
+    assert AuditEvent.objects.get(action="attendance.staff_check_out").note == ""
 
 
 def test_page_shows_a_wrong_time_with_the_field_name(client_for, post, vol, owner, clock):
@@ -230,3 +273,13 @@ def test_api_wrong_time_names_the_field(client_for, post, vol, owner, clock):
         content_type="application/json",
     )
     assert missing.status_code == 400 and missing.json()["error"]["fields"].get("reason")
+
+
+def test_api_without_a_time_checks_out_at_the_moment_of_the_request(client_for, post, vol, owner, clock):
+    body = {"volunteer_number": vol.number}
+    came = client_for(owner).post(f"{API}/posts/{post.pk}/staff-check-in", {**body, "key": "in"}, "application/json")
+    assert came.status_code == 200
+    clock(at(1, 40))  # 90 minutes later, still no `at`: no reason is asked for
+    left = client_for(owner).post(f"{API}/posts/{post.pk}/staff-check-out", {**body, "key": "out"}, "application/json")
+    assert left.status_code == 200 and left.json()["attendance"]["minutes"] == 90
+    assert datetime.fromisoformat(left.json()["attendance"]["checked_out_at"]) == at(1, 40)
