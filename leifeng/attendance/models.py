@@ -38,12 +38,22 @@ ATTENDANCE_TRANSITIONS: dict[str, frozenset[str]] = {
 class Attendance(models.Model):
     """One presence interval of a volunteer at a post (or a no-show when status is ABSENT)."""
 
+    # activity and volunteer lead the composite indexes below, which serve their lookups too: a separate index
+    # on each would be written on every check-in for nothing (Lei Feng Day's burst pays for every index)
     activity = models.ForeignKey(
-        "activities.Activity", verbose_name=_("activity"), on_delete=models.CASCADE, related_name="attendances"
+        "activities.Activity",
+        verbose_name=_("activity"),
+        on_delete=models.CASCADE,
+        related_name="attendances",
+        db_index=False,
     )
     post = models.ForeignKey("activities.Post", verbose_name=_("post"), on_delete=models.CASCADE, related_name="+")
     volunteer = models.ForeignKey(
-        "people.Volunteer", verbose_name=_("volunteer"), on_delete=models.PROTECT, related_name="attendances"
+        "people.Volunteer",
+        verbose_name=_("volunteer"),
+        on_delete=models.PROTECT,
+        related_name="attendances",
+        db_index=False,
     )
     status = models.CharField(_("status"), max_length=16, choices=AttendanceStatus.choices)
     checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
@@ -64,6 +74,7 @@ class Attendance(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text=_("the leader or staff member, when not the volunteer themselves"),
+        db_index=False,  # indexed below only where set: kiosk and phone check-ins leave it empty
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -87,6 +98,7 @@ class Attendance(models.Model):
         indexes = [
             models.Index(fields=["volunteer", "activity", "status"]),
             models.Index(fields=["activity", "status"]),
+            models.Index(fields=["marked_by"], condition=Q(marked_by__isnull=False), name="attendance_marked_by"),
         ]
 
     def __str__(self) -> str:
@@ -96,7 +108,7 @@ class Attendance(models.Model):
 class CheckRequest(models.Model):
     """The idempotency key of one check-in/out (or code entry): the first request's result, replayed on retry."""
 
-    key = models.CharField(max_length=80, unique=True)
+    key = models.CharField(max_length=80)  # unique: Meta (a constraint, without the LIKE index unique=True adds)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     attendance = models.ForeignKey(Attendance, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     action = models.CharField(max_length=8, blank=True)  # "in" / "out"
@@ -105,6 +117,7 @@ class CheckRequest(models.Model):
     class Meta:
         verbose_name = _("check-in request")
         verbose_name_plural = _("check-in requests")
+        constraints = [models.UniqueConstraint(fields=["key"], name="one_request_per_key")]
 
 
 class RollMark(models.TextChoices):
