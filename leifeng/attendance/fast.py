@@ -22,7 +22,7 @@ from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from leifeng.accounts.api_auth import LAST_USED_EVERY
@@ -31,7 +31,7 @@ from leifeng.activities.models import Signup
 from leifeng.attendance import services
 from leifeng.attendance.models import Attendance, CheckRequest, Method
 from leifeng.core.errors import ServiceError
-from leifeng.core.fast import Answer, Request, route, run
+from leifeng.core.fast import Answer, Request, db, route, run
 
 CHECK_PATH = "/api/v1/attendance/check"
 
@@ -159,7 +159,8 @@ def check_in(request: Request) -> Answer | None:
     if slot is None or any(r[2] == slot.post_id and r[10] for r in rows):
         return None  # too early / ended (errors there), or a no-show row to turn into a presence
     late = now > slot.starts_at
-    stamp = connection.ops.adapt_datetimefield_value(now)
+    conn = db()
+    stamp = conn.ops.adapt_datetimefield_value(now)
     params = [
         *(stamp, token_id, stale),
         slot.signup_id,
@@ -167,7 +168,7 @@ def check_in(request: Request) -> Answer | None:
         *(key, user_id, stamp),
     ]
     try:
-        with transaction.atomic() if connection.in_atomic_block else nullcontext():  # a savepoint in tests
+        with transaction.atomic() if conn.in_atomic_block else nullcontext():  # a savepoint in tests
             row = run(write, params)
     except DatabaseError:
         return None  # the key or a presence came in at the same instant: answered as a concurrent request
