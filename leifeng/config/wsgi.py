@@ -1,4 +1,5 @@
-"""WSGI entry point (gunicorn `leifeng.config.wsgi`). The burst paths of Lei Feng Day (kiosk check-in,
+"""WSGI entry point (production: `granian --interface wsgi leifeng.config.wsgi:application`, docs/operations.md;
+gunicorn `leifeng.config.wsgi` works too). The burst paths of Lei Feng Day (kiosk check-in,
 sign-up) sit in front of Django: leifeng/core/fast.py; each hands everything but its common case to Django."""
 
 import os

@@ -216,7 +216,7 @@ def assert_catalog_complete(app, *, min_entries: int, refs_containing: str | Non
 
 def wsgi_call(method: str, path: str, body: bytes = b"", *, host: str = "testserver", **headers: str):
     """One request through the production WSGI entry point (leifeng/config/wsgi.py, burst paths included),
-    as gunicorn makes it: (status, headers, parsed JSON or None). Headers as keyword arguments:
+    as the server makes it: (status, headers, parsed JSON or None). Headers as keyword arguments:
     authorization="Bearer …", idempotency_key="…", accept_language="en"."""
     import io
     import json
