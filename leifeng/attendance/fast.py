@@ -62,6 +62,51 @@ def _sql() -> tuple[str, str]:
 
 
 @cache
+def _one_sql() -> str:
+    """Read and write in one round trip, for an activity whose kiosk secret and geofence this process has seen:
+    the code and the position are checked in Python first against those, and the statement inserts only if
+    they are still the activity's and every rule the two-statement path checks holds (same slots, same pick of
+    the post, same locks). Otherwise it writes nothing and says who asked and whether the key was taken."""
+    from django.contrib.auth import get_user_model
+
+    user_table = get_user_model()._meta.db_table
+    slots = services._SLOTS_SQL.replace("v.user_id = %s", "v.user_id = (SELECT uid FROM me)").replace(
+        "p.activity_id = %s", "p.activity_id = %(activity)s"
+    )
+    return (
+        "WITH me AS (SELECT u.id AS uid, t.id AS tid, t.last_used_at AS used "
+        f"FROM {ApiToken._meta.db_table} t JOIN {user_table} u ON u.id = t.user_id "
+        "WHERE t.key_hash = %(hash)s AND t.revoked_at IS NULL AND u.is_active), "
+        f"taken AS (SELECT EXISTS (SELECT 1 FROM {CheckRequest._meta.db_table} k WHERE k.key = %(key)s) AS v), "
+        "sl (signup_id, volunteer_id, post_id, starts_at, ends_at, secret, fence, lat, lng, open_id, absent_id) "
+        f"AS ({slots}), "
+        "pick AS (SELECT * FROM sl WHERE starts_at - %(early)s <= %(now)s AND %(now)s < ends_at "
+        "ORDER BY starts_at LIMIT 1), "
+        "ok AS (SELECT pick.* FROM pick WHERE NOT (SELECT v FROM taken) AND pick.absent_id IS NULL "
+        "AND NOT EXISTS (SELECT 1 FROM sl WHERE sl.open_id IS NOT NULL) AND pick.secret = %(secret)s "
+        "AND pick.fence IS NOT DISTINCT FROM %(fence)s AND pick.lat IS NOT DISTINCT FROM %(lat)s "
+        "AND pick.lng IS NOT DISTINCT FROM %(lng)s), "
+        f"tk AS (UPDATE {ApiToken._meta.db_table} SET last_used_at = %(now)s WHERE id = (SELECT tid FROM me) "
+        "AND EXISTS (SELECT 1 FROM ok) AND EXISTS (SELECT 1 FROM me WHERE used IS NULL OR used < %(stale)s)), "
+        f"s AS (SELECT id FROM {Signup._meta.db_table} WHERE id = (SELECT signup_id FROM ok) "
+        "AND status = 'confirmed' FOR SHARE), "
+        f"a AS (INSERT INTO {Attendance._meta.db_table} (activity_id, post_id, volunteer_id, status, checked_in_at, "
+        "method_in, method_out, late, auto_closed, created_at) "
+        "SELECT %(activity)s, ok.post_id, ok.volunteer_id, 'open', %(now)s, %(method)s, '', %(now)s > ok.starts_at, "
+        "false, %(now)s FROM ok JOIN s ON s.id = ok.signup_id RETURNING id, post_id, volunteer_id, late), "
+        f"c AS (INSERT INTO {CheckRequest._meta.db_table} (key, user_id, action, attendance_id, created_at) "
+        "SELECT %(key)s, (SELECT uid FROM me), 'in', a.id, %(now)s FROM a RETURNING attendance_id) "
+        "SELECT (SELECT attendance_id FROM c), a.post_id, a.volunteer_id, a.late, me.uid, me.tid, me.used, "
+        "(SELECT v FROM taken) FROM (SELECT 1) one LEFT JOIN me ON true LEFT JOIN a ON true"
+    )
+
+
+# activity id → (kiosk secret, geofence, latitude, longitude) as last read; the one-statement write checks them
+_SEEN: dict[int, tuple] = {}
+_SEEN_MAX = 1000
+
+
+@cache
 def _replay_sql() -> tuple[str, str]:
     """A retry's first answer (as services._replay gives it) and the token stamp for it."""
     from leifeng.hours.models import ServiceRecord
@@ -131,8 +176,14 @@ def check_in(request: Request) -> Answer | None:
         return None
     activity_id = int(head)
     now = timezone.now()
+    bearer_hash = ApiToken.hash(request.bearer)
+    seen = _SEEN.get(activity_id)
+    if seen is not None:
+        answer = _one_trip(activity_id, seen, token, key, lat, lng, bearer_hash, now)
+        if answer is not False:
+            return answer
     read, write = _sql()
-    rows = run(read, [key, activity_id, ApiToken.hash(request.bearer)], many=True)
+    rows = run(read, [key, activity_id, bearer_hash], many=True)
     if not rows:
         return None  # no such token: Django answers 401
     user_id, token_id, last_used, key_taken = rows[0][:4]
@@ -146,6 +197,9 @@ def check_in(request: Request) -> Answer | None:
     activity = SimpleNamespace(
         pk=activity_id, kiosk_secret=first[5], geofence_m=first[6], latitude=first[7], longitude=first[8]
     )
+    if len(_SEEN) >= _SEEN_MAX:
+        _SEEN.clear()
+    _SEEN[activity_id] = tuple(first[5:9])
     try:
         services.verify_token(activity, token, now=now)
         services.check_geofence(activity, lat, lng)
@@ -174,14 +228,19 @@ def check_in(request: Request) -> Answer | None:
         return None  # the key or a presence came in at the same instant: answered as a concurrent request
     if row is None:
         return None  # the sign-up ended meanwhile
+    return _checked_in(row[0], activity_id, slot.post_id, slot.volunteer_id, now, late)
+
+
+def _checked_in(attendance_id: int, activity_id: int, post_id: int, volunteer_id: int, now, late: bool) -> Answer:
+    """The 200 answer of a first check-in, as the API gives it."""
     payload = {
         "action": "in",
         "replayed": False,
         "attendance": {
-            "id": row[0],
+            "id": attendance_id,
             "activity_id": activity_id,
-            "post_id": slot.post_id,
-            "volunteer_id": slot.volunteer_id,
+            "post_id": post_id,
+            "volunteer_id": volunteer_id,
             "volunteer_number": "",
             "volunteer_name": "",
             "status": "open",
@@ -195,3 +254,46 @@ def check_in(request: Request) -> Answer | None:
         },
     }
     return Answer("200 OK", json.dumps(payload, cls=DjangoJSONEncoder).encode())
+
+
+def _one_trip(activity_id: int, seen: tuple, token: str, key: str, lat, lng, bearer_hash: str, now) -> Answer | None:
+    """The common case in one statement (`_one_sql`); False when it cannot tell, so the two-statement path
+    decides (and refreshes what was seen of the activity)."""
+    secret, fence, latitude, longitude = seen
+    activity = SimpleNamespace(
+        pk=activity_id, kiosk_secret=secret, geofence_m=fence, latitude=latitude, longitude=longitude
+    )
+    try:
+        services.verify_token(activity, token, now=now)
+        services.check_geofence(activity, lat, lng)
+    except ServiceError:
+        return False  # perhaps the secret or the place changed: read them again
+    conn = db()
+    stamp = conn.ops.adapt_datetimefield_value(now)
+    params = {
+        "hash": bearer_hash,
+        "key": key,
+        "activity": activity_id,
+        "early": services.CHECKIN_EARLY,
+        "now": stamp,
+        "stale": stamp - LAST_USED_EVERY,
+        "secret": secret,
+        "fence": fence,
+        "lat": latitude,
+        "lng": longitude,
+        "method": Method.KIOSK.value,
+    }
+    try:
+        with transaction.atomic() if conn.in_atomic_block else nullcontext():  # a savepoint in tests
+            row = run(_one_sql(), params)
+    except DatabaseError:
+        return None  # the key or a presence came in at the same instant: answered as a concurrent request
+    attendance_id, post_id, volunteer_id, late, user_id, token_id, last_used, key_taken = row
+    if attendance_id is not None:
+        return _checked_in(attendance_id, activity_id, post_id, volunteer_id, now, late)
+    if user_id is None:
+        return None  # no such token: Django answers 401
+    if key_taken:
+        stale = last_used is None or now - last_used > LAST_USED_EVERY
+        return _replayed(key, user_id, token_id, stale, now)
+    return False

@@ -225,3 +225,88 @@ def test_retries_are_replayed_before_django_with_djangos_answer(
     status, _, body = send({"token": code}, token=other_bearer, key="in-1")  # someone else's key
     assert status == 409 and body["error"]["code"] == "key_reused"
     assert Attendance.objects.count() == 1 and CheckRequest.objects.count() == 2
+
+
+def _counting_runs(monkeypatch) -> list:
+    """The burst statements the check-in sends (leifeng.attendance.fast.run, still executing for real)."""
+    from leifeng.attendance import fast
+
+    sent = []
+    real = fast.run
+
+    def counted(sql, params, **kw):
+        sent.append(sql)
+        return real(sql, params, **kw)
+
+    monkeypatch.setattr(fast, "run", counted)
+    return sent
+
+
+def _phone_of(make_volunteer, post, name: str, *, used: bool = True) -> str:
+    person = make_volunteer(name=name)
+    sign_up(post, person)
+    row, raw = token_create(actor=person.user, name="手机")
+    if used:
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=at(0, 9))
+    return raw
+
+
+@on_postgres
+def test_once_an_activity_is_seen_a_check_in_is_one_round_trip(
+    activity, post, vol, bearer, code, make_volunteer, running, monkeypatch
+):
+    assert send({"token": code}, token=bearer, key="warm")[0] == 200  # reads the activity: two statements
+    sent = _counting_runs(monkeypatch)
+    fresh = _phone_of(make_volunteer, post, "王芳", used=False)  # never used: the statement stamps it too
+    with DjangoQueries() as fast:
+        status, headers, body = send({"token": code}, token=fresh, key="one")
+    assert status == 200 and fast.count == 0 and len(sent) == 1
+    third = _phone_of(make_volunteer, post, "赵磊", used=False)
+    with override_settings(LEIFENG_FAST_PATHS=False):
+        status2, headers2, body2 = send({"token": code}, token=third, key="two")
+    assert status2 == 200
+    assert body["attendance"] | {"id": 0, "volunteer_id": 0} == body2["attendance"] | {"id": 0, "volunteer_id": 0}
+    assert {k: v for k, v in headers.items() if k != "Content-Length"} == {
+        k: v for k, v in headers2.items() if k != "Content-Length"
+    }
+    att = Attendance.objects.get(pk=body["attendance"]["id"])
+    assert att.status == "open" and att.late and att.checked_in_at == at(0, 10) and att.method_in == "kiosk"
+    assert CheckRequest.objects.get(key="one").attendance_id == att.pk
+    assert ApiToken.objects.get(key_hash=ApiToken.hash(fresh)).last_used_at == at(0, 10)
+    # the retry of it: answered from the key in the same single statement, then the replay
+    del sent[:]
+    status, _, again = send({"token": code}, token=fresh, key="one")
+    assert status == 200 and again["replayed"] is True and again["attendance"]["id"] == att.pk
+    assert Attendance.objects.count() == 3
+
+
+@on_postgres
+def test_a_new_kiosk_secret_is_read_again_and_the_old_codes_refused(
+    activity, post, vol, bearer, code, make_volunteer, running
+):
+    from leifeng.activities.models import new_kiosk_secret
+
+    assert send({"token": code}, token=bearer, key="warm")[0] == 200
+    activity.kiosk_secret = new_kiosk_secret()
+    activity.save(update_fields=["kiosk_secret"])
+    phone = _phone_of(make_volunteer, post, "王芳")
+    status, _, body = send({"token": code}, token=phone, key="old-code")  # a photo of the old screen
+    assert status == 400 and body["error"]["code"] == "bad_token"
+    assert not CheckRequest.objects.filter(key="old-code").exists() and Attendance.objects.count() == 1
+    new_code = services.kiosk_token(activity, now=at(0, 10))
+    status, _, body = send({"token": new_code}, token=phone, key="new-code")
+    assert status == 200 and body["action"] == "in" and Attendance.objects.count() == 2
+
+
+@on_postgres
+def test_a_geofence_set_after_the_activity_was_seen_is_enforced(
+    activity, post, vol, bearer, code, make_volunteer, running
+):
+    assert send({"token": code}, token=bearer, key="warm")[0] == 200
+    type(activity).objects.filter(pk=activity.pk).update(geofence_m=200, latitude=34.3416, longitude=108.9398)
+    phone = _phone_of(make_volunteer, post, "王芳")
+    status, _, body = send({"token": code}, token=phone, key="no-position")
+    assert status == 400 and body["error"]["code"] == "position_needed"
+    assert Attendance.objects.count() == 1 and not CheckRequest.objects.filter(key="no-position").exists()
+    status, _, body = send({"token": code, "lat": 34.3417, "lng": 108.9399}, token=phone, key="here")
+    assert status == 200 and body["action"] == "in"
