@@ -6,7 +6,7 @@
 
 (the tests' throw-away server runs with fsync off; production commits wait for the disk, so the figures
 are taken with it on). Migrates, creates an activity with posts running now and N volunteers with
-accounts, confirmed sign-ups and API tokens (bulk inserts), starts the production server (granian, 2 workers ×
+accounts, confirmed sign-ups and API tokens (bulk inserts), starts the production server (granian, 3 workers ×
 1 blocking thread, DEBUG=False, persistent DB connections, the production WSGI entry point with its burst
 paths; `--server gunicorn` for comparison) and drives it with wrk (C, 2 threads, 64 keep-alive connections)
 from the same machine. Reported for each case: accepted per second, p50 /
@@ -577,10 +577,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--volunteers", type=int, default=6000)
     ap.add_argument("--clients", type=int, default=64)
-    # granian: one worker per core, one blocking thread each (the app is CPU-bound: a second thread per worker
-    # made check-ins ~20 % slower, 929-971 against 1,195-1,449/s, docs/BENCHMARKS.md). gunicorn sync: 3 workers
+    # granian: cores + 1 workers, one blocking thread each. The app is CPU-bound (a second thread per worker made
+    # check-ins ~20 % slower: 929-971 against 1,195-1,449/s), but with fsync on 2 workers = 2 commits in flight
+    # left the cores 78-85 % busy; 3 kept them 91-92 % busy (docs/BENCHMARKS.md). gunicorn sync: 3 workers too
     ap.add_argument("--server", default="granian", choices=SERVERS, help="granian (production) or gunicorn")
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1, help="granian: blocking threads per worker; gunicorn: gthread")
     ap.add_argument("--worker-class", default="sync", choices=["gthread", "sync"], help="gunicorn only")
     ap.add_argument("--retry-share", type=float, default=0.10)

@@ -8,7 +8,7 @@ Three activities:
   * big: one post of 1,500 with 3,000 sign-ups (1,500 confirmed, 1,500 waitlisted), groups of 8;
   * check-in: bench_checkin.py's activity — 4 posts × 750 confirmed, no groups (the issue #4 target).
 For each: the page in process (median ms and CPU ms, SQL queries, bytes) and, unless --no-http, wrk
-(-t2, 64 keep-alive connections, --seconds) against granian (2 workers × 1 blocking thread; `--server gunicorn`
+(-t2, 64 keep-alive connections, --seconds) against granian (3 workers × 1 blocking thread; `--server gunicorn`
 for comparison; DEBUG=False, DB_CONN_MAX_AGE=600)
 with the CPU each side used per request, read from /proc: the server's processes, the PostgreSQL
 server's processes, wrk. The machine is shared, so req/s moves with the others' load; CPU per request does
@@ -236,7 +236,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=30)
     ap.add_argument("--clients", type=int, default=64)
     ap.add_argument("--server", default="granian", choices=["granian", "gunicorn"], help="gunicorn for comparison")
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1, help="granian: blocking threads per worker; gunicorn: gthread")
     ap.add_argument("--worker-class", default="sync", choices=["sync", "gthread"], help="gunicorn only")
     ap.add_argument("--seconds", type=int, default=10, help="wrk's duration per page")
