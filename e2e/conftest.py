@@ -6,9 +6,11 @@ Screenshots go to test-artifacts/screenshots/ (git-ignored).
 
 import os
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # (fixtures, assertions) are ordinary synchronous code, so tell Django that this is intended.
@@ -77,3 +79,25 @@ def shot():
         return path
 
     return take
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """clock.set(moment): from now on `timezone.now()` (the live server's thread included) runs on from `moment`;
+    clock.set(moment, frozen=True): it stays at `moment` (to check a time stamped "now" to the second)."""
+    real_now = timezone.now
+
+    class Clock:
+        offset = timedelta(0)
+        frozen: datetime | None = None
+
+        def set(self, moment: datetime, *, frozen: bool = False) -> None:
+            self.offset = moment - real_now()
+            self.frozen = moment if frozen else None
+
+        def now(self) -> datetime:
+            return self.frozen or real_now() + self.offset
+
+    c = Clock()
+    monkeypatch.setattr(timezone, "now", c.now)
+    return c

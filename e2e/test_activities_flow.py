@@ -16,13 +16,14 @@ Screenshots: test-artifacts/screenshots/activities-NN-*.png.
 
 import io
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from e2e.helpers import local_input, login
 from leifeng.accounts.models import Role
 from leifeng.activities.models import Activity, ActivityStatus, Post, Signup, SignupStatus
 from leifeng.attendance import services as attendance
@@ -38,36 +39,6 @@ TITLE = "学雷锋日·东关社区环境清扫"
 POST = "清扫东关大街"
 NAME = "雷小锋"
 SLOW = 60000  # generous waits: the machine may be busy
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """clock.set(moment): from now on `timezone.now()` (server thread included) runs on from `moment`."""
-    real_now = timezone.now
-
-    class Clock:
-        offset = timedelta(0)
-
-        def set(self, moment: datetime) -> None:
-            self.offset = moment - real_now()
-
-    c = Clock()
-    monkeypatch.setattr(timezone, "now", lambda: real_now() + c.offset)
-    return c
-
-
-def login(page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", testing.PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/$"))
-
-
-def local_input(moment: datetime) -> str:
-    """What a person types into a datetime-local field (the site's time zone)."""
-    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
 
 
 def decode_kiosk_qr(page) -> str:

@@ -11,6 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from e2e.helpers import login
 from leifeng.core import testing
 from leifeng.orders.models import Order, OrderStatus
 from leifeng.orders.tests.factories import leader_with_team, menu_item
@@ -20,15 +21,6 @@ pytestmark = pytest.mark.browser
 
 RESIDENT = "王秀兰"
 PHONE = "13987654321"
-
-
-def login(page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", testing.PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/$"))
 
 
 def test_resident_orders_staff_dispatch_by_suggestion_leader_serves_resident_rates(

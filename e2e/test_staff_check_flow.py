@@ -11,7 +11,6 @@ press the button (htmx swaps the roster).
 Screenshots: test-artifacts/screenshots/staff-check-NN-*.png.
 """
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +18,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from e2e.helpers import local_input, login
 from leifeng.accounts.models import Role
 from leifeng.activities import services as activity_services
 from leifeng.activities.models import Post
@@ -35,28 +35,6 @@ POST = "助餐点帮厨"
 NAME = "张秀兰"  # an elderly volunteer without a smartphone
 LEADER = "王队长"
 SLOW = 60000  # generous waits: the machine may be busy
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """clock.set(moment): from now on `timezone.now()` (server thread included) runs on from `moment`;
-    clock.set(moment, frozen=True): it stays at `moment` (to check a time stamped "now" to the second)."""
-    real_now = timezone.now
-
-    class Clock:
-        offset = timedelta(0)
-        frozen: datetime | None = None
-
-        def set(self, moment: datetime, *, frozen: bool = False) -> None:
-            self.offset = moment - real_now()
-            self.frozen = moment if frozen else None
-
-        def now(self) -> datetime:
-            return self.frozen or real_now() + self.offset
-
-    c = Clock()
-    monkeypatch.setattr(timezone, "now", c.now)
-    return c
 
 
 @dataclass
@@ -86,20 +64,6 @@ def scene(transactional_db) -> Scene:
     activity_services.signup_create(actor=vol_user, post=post.pk)
     activity_services.activity_start(actor=head, activity_id=activity.pk)
     return Scene(post=post, volunteer=vol_user.volunteer, leader=leader, starts=starts)
-
-
-def login(page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", testing.PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/$"))
-
-
-def local_input(moment: datetime) -> str:
-    """What a person types into a datetime-local field (the site's time zone)."""
-    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
 
 
 def hm(moment: datetime) -> str:
