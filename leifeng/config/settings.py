@@ -68,7 +68,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "leifeng.accounts.middleware.PrincipalMiddleware",  # Django's AuthenticationMiddleware, in one query
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -183,6 +183,7 @@ IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", str(50 * 1024 * 1024))
 # SECURE_HSTS_INCLUDE_SUBDOMAINS / SECURE_HSTS_PRELOAD default to on and only act once
 # SECURE_HSTS_SECONDS > 0; set them to False if a subdomain of the site must stay on plain HTTP.
 # BEHIND_PROXY=True trusts X-Forwarded-Proto / X-Forwarded-For from the reverse proxy.
+SESSION_ENGINE = "leifeng.accounts.sessions"  # database sessions that name their account (one query a page)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "False")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

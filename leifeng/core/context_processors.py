@@ -25,12 +25,16 @@ def reverse(name: str) -> str:
 
 def _is_volunteer(user) -> bool:
     """Has the user a volunteer profile? The profile when a view loaded it already (teams.selectors.volunteer_of
-    primes it), else one EXISTS query instead of loading the whole profile only to know whether it is there."""
+    primes it), else what the request's session query found (accounts.middleware), else one EXISTS query
+    instead of loading the whole profile only to know whether it is there."""
     from leifeng.people.models import Volunteer
 
     related = Volunteer.user.field.remote_field
     if related.is_cached(user):
         return related.get_cached_value(user) is not None
+    known = getattr(user, "_leifeng_is_volunteer", None)
+    if known is not None:
+        return known
     return Volunteer.objects.filter(user_id=user.pk).exists()
 
 
