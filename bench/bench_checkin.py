@@ -589,7 +589,7 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=1800, help="give up (and stop the server) after this many s")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "checkin.json"))
     args = ap.parse_args()
-    from bench_roster import db_cpu_reader, stop_on_signals, stop_server
+    from bench_roster import browser_cookie, db_cpu_reader, stop_on_signals, stop_server
 
     stop_on_signals(args.timeout)
     if not shutil.which("wrk"):
@@ -598,7 +598,6 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
@@ -741,9 +740,8 @@ def main() -> None:
         if args.roster_seconds > 0:
             browser = Client()
             browser.force_login(data["organizer"])  # a real session row, as after logging in
-            name = settings.SESSION_COOKIE_NAME
-            cookie = {"Cookie": f"{name}={browser.cookies[name].value}"}
             url = reverse("activities:roster", kwargs={"pk": data["activity"].pk})
+            cookie = {"Cookie": browser_cookie(browser, url)}
             wrk(port, args.clients, url=url, seconds=2, headers=cookie)  # warm
             row = wrk(port, args.clients, url=url, seconds=args.roster_seconds, headers=cookie, db_cpu=db_cpu)
             report_doc["results"].append(report(f"roster page ({len(people)} sign-ups)", row))

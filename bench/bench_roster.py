@@ -118,6 +118,16 @@ def in_process(client, url: str, repeat: int) -> dict:
     }
 
 
+def browser_cookie(client, url: str) -> str:
+    """The Cookie header of an organizer's browser on its second visit: the session and the CSRF cookie the first
+    page set (without it, Django would mint and set a new CSRF secret on every page, which no browser asks for)."""
+    from django.conf import settings
+
+    client.get(url)
+    names = (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
+    return "; ".join(f"{n}={client.cookies[n].value}" for n in names if n in client.cookies)
+
+
 def db_cpu_reader():
     """A function giving the CPU seconds used so far by the PostgreSQL server (postmaster and its processes)."""
     from django.db import connection
@@ -241,7 +251,13 @@ def main() -> None:
     ap.add_argument("--worker-class", default="sync", choices=["sync", "gthread"], help="gunicorn only")
     ap.add_argument("--seconds", type=int, default=10, help="wrk's duration per page")
     ap.add_argument("--no-http", action="store_true")
-    ap.add_argument("--profile", action="store_true", help="cProfile the realistic page in process, then stop")
+    ap.add_argument(
+        "--profile",
+        nargs="?",
+        const="realistic",
+        choices=["realistic", "big", "check-in"],
+        help="cProfile one page in process (default: realistic), then stop",
+    )
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "roster.json"))
     ap.add_argument("--timeout", type=float, default=1800, help="give up (and stop the server) after this many s")
     args = ap.parse_args()
@@ -250,7 +266,6 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
@@ -295,14 +310,17 @@ def main() -> None:
         import cProfile
         import pstats
 
-        url = reverse("activities:roster", args=[next(iter(cases.values())).pk])
+        chosen = next(a for label, a in cases.items() if label.startswith(args.profile))
+        url = reverse("activities:roster", args=[chosen.pk])
         client.get(url)
         prof = cProfile.Profile()
         prof.enable()
-        for _ in range(5):
+        for _ in range(20):
             client.get(url)
         prof.disable()
-        pstats.Stats(prof).sort_stats("cumulative").print_stats(45)
+        stats = pstats.Stats(prof)
+        stats.sort_stats("cumulative").print_stats(60)
+        stats.sort_stats("tottime").print_stats(40)
         return
     urls = {"/healthz (bare endpoint)": "/healthz", "activity detail (same site frame)": None}
     for label, activity in cases.items():
@@ -325,7 +343,7 @@ def main() -> None:
         db_cpu = db_cpu_reader()
         connection.close()
         port = free_port()
-        cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        cookie = browser_cookie(client, next(u for u in urls.values() if u != "/healthz"))
         report["server"] = (
             server_label(args.server, args.workers, args.threads, args.worker_class)
             + f", DEBUG=False, DB_CONN_MAX_AGE={os.environ['DB_CONN_MAX_AGE']}"
