@@ -13,8 +13,9 @@ from django.core import management
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 
-# Rebuilt by migrate on the target; dumping them would clash with the rows migrate creates.
-EXCLUDE = ["contenttypes", "auth.permission", "sessions", "admin.logentry", "axes"]
+# Rebuilt by migrate on the target; dumping them would clash with the rows migrate creates. Login sessions
+# (accounts.session, and Django's own table) are not data: a restore signs everybody out.
+EXCLUDE = ["contenttypes", "auth.permission", "sessions", "accounts.session", "admin.logentry", "axes"]
 
 
 def _media_files(path: str = ""):
