@@ -444,14 +444,12 @@ def _roster_activity_sql() -> tuple[str, tuple[str, ...]]:
     return f"SELECT {cols}, o.path FROM {at} a JOIN {ot} o ON o.id = a.org_id WHERE a.id = %s", fields
 
 
-def roster_activity(*, actor, activity_id: int) -> Activity:
-    """The activity of a roster page for its organizers (Perm.VIEW at its node), else 404 — the same answer
-    `activity_get` gives them, in one prepared statement of the few columns the page shows. The other
-    fields are deferred (read on first use), the org carries its path only (what the scope check needs)."""
-    sql, fields = _roster_activity_sql()
-    (rows,) = _prepared((sql, [activity_id]))
+def _roster_activity(actor, rows: list[tuple]) -> Activity:
+    """The activity from `_roster_activity_sql`'s rows if the actor may see its roster (Perm.VIEW at its
+    node), else 404."""
     if not rows:
         raise Http404
+    _sql, fields = _roster_activity_sql()
     *values, path = rows[0]
     activity = Activity.from_db(connection.alias, fields, values)
     activity.org = Org.from_db(connection.alias, ("id", "path"), (activity.org_id, path))
@@ -460,40 +458,62 @@ def roster_activity(*, actor, activity_id: int) -> Activity:
     return activity
 
 
-def _roster_overview_pg(activity: Activity) -> RosterView:
-    """The overview (no search) on PostgreSQL: two prepared statements, see `_roster_sql`."""
-    posts_sql, people_sql = _roster_sql()
-    view = RosterView(sections=[], groups={})
+def roster_activity(*, actor, activity_id: int) -> Activity:
+    """The activity of a roster page for its organizers (Perm.VIEW at its node), else 404 — the same answer
+    `activity_get` gives them, in one prepared statement of the few columns the page shows. The other
+    fields are deferred (read on first use), the org carries its path only (what the scope check needs)."""
+    sql, _fields = _roster_activity_sql()
+    (rows,) = _prepared((sql, [activity_id]))
+    return _roster_activity(actor, rows)
+
+
+def _roster_overview_pg(activity: Activity, posts: list[tuple], people: list[tuple]) -> RosterView:
+    """The overview (no search) on PostgreSQL from the rows of `_roster_sql`'s two statements."""
+    activity_id = activity.pk
     by_post: dict[int, RosterSection] = {}
-    posts, people = _prepared((posts_sql, [activity.pk]), (people_sql, [activity.pk]))
     for pk, title, starts_at, ends_at, quota, filled, n_waitlisted, n_ended in posts:
-        p = Post(id=pk, activity_id=activity.pk, title=title, starts_at=starts_at, ends_at=ends_at, quota=quota)
+        p = Post(id=pk, activity_id=activity_id, title=title, starts_at=starts_at, ends_at=ends_at, quota=quota)
         p.filled = p.n_confirmed = filled
         p.n_waitlisted, p.n_ended = n_waitlisted, n_ended
         by_post[pk] = RosterSection(p, [], [], [])
-    groups = view.groups
-    for row in people:
-        s = dict(zip(ROSTER_FIELDS, row[:11], strict=True))
-        gid = s["group_id"]
-        if gid is not None and gid not in groups:
-            g = SignupGroup(id=gid, post_id=s["post_id"], number=row[11], leader_id=row[12])
-            if row[12] is not None:
-                g.leader = Volunteer(id=row[12], name=row[13])
-            g.size = row[14]
-            groups[gid] = g
-        entry = by_post[s["post_id"]]
-        status = s["status"]
-        if status == SignupStatus.CONFIRMED:
-            entry.people.append(s)
-        elif status == SignupStatus.WAITLISTED:
-            entry.waitlisted.append(s)
-        else:
+    groups: dict[int, SignupGroup] = {}
+    confirmed, waitlisted = SignupStatus.CONFIRMED.value, SignupStatus.WAITLISTED.value
+    for pk, post_id, status, assigned_by_id, note, consent, gid, vid, name, number, phone, *group in people:
+        # ROSTER_FIELDS as a literal (a third of dict(zip(...))'s cost), group heads marked on the way as
+        # `_mark_group_heads` does: the rows of each post and status come in the page's order
+        s = {
+            "pk": pk,
+            "post_id": post_id,
+            "status": status,
+            "assigned_by_id": assigned_by_id,
+            "note": note,
+            "guardian_consent": consent,
+            "group_id": gid,
+            "volunteer_id": vid,
+            "volunteer__name": name,
+            "volunteer__number": number,
+            "volunteer__phone": phone,
+        }
+        g = None
+        if gid is not None:
+            g = groups.get(gid)
+            if g is None:
+                gnum, leader_id, leader_name, gsize = group
+                g = SignupGroup(id=gid, post_id=post_id, number=gnum, leader_id=leader_id)
+                if leader_id is not None:
+                    g.leader = Volunteer(id=leader_id, name=leader_name)
+                g.size = gsize
+                groups[gid] = g
+        entry = by_post[post_id]
+        if status != confirmed and status != waitlisted:
             entry.ended.append(s)
-    for entry in by_post.values():
-        _mark_group_heads(entry.people, groups)
-        _mark_group_heads(entry.waitlisted, groups)
-    view.sections = list(by_post.values())
-    return view
+            continue
+        listed = entry.people if status == confirmed else entry.waitlisted
+        s["group_head"] = not listed or listed[-1]["group_id"] != gid
+        s["group"] = g
+        s["is_leader"] = g is not None and g.leader_id == vid
+        listed.append(s)
+    return RosterView(sections=list(by_post.values()), groups=groups)
 
 
 def roster_view(
@@ -511,8 +531,31 @@ def roster_view(
     if not scope.allows(actor, Perm.VIEW, activity.org):
         raise Http404
     if post_id is None and not q and connection.vendor == "postgresql":
-        return _roster_overview_pg(activity)
+        posts_sql, people_sql = _roster_sql()
+        posts, people = _prepared((posts_sql, [activity.pk]), (people_sql, [activity.pk]))
+        return _roster_overview_pg(activity, posts, people)
     return _roster_view_orm(activity, post_id=post_id, tab=tab, q=q, page=page)
+
+
+def roster_page(
+    *, actor, activity_id: int, post_id: int | None = None, tab: str = "confirmed", q: str = "", page: str = "1"
+) -> tuple[Activity, RosterView]:
+    """The roster page's activity (`roster_activity`: Perm.VIEW at its node, else 404) and its roster
+    (`roster_view`).
+
+    The PostgreSQL overview reads the activity, the posts and the people in one transaction of three
+    prepared statements (one round of BEGIN … COMMIT instead of two), the people read before the scope
+    check: nothing of them is used unless the actor passes it, an outsider gets the same 404."""
+    if post_id is None and not q and connection.vendor == "postgresql":
+        activity_sql, _fields = _roster_activity_sql()
+        posts_sql, people_sql = _roster_sql()
+        rows, posts, people = _prepared(
+            (activity_sql, [activity_id]), (posts_sql, [activity_id]), (people_sql, [activity_id])
+        )
+        activity = _roster_activity(actor, rows)  # 404 before anything else is looked at
+        return activity, _roster_overview_pg(activity, posts, people)
+    activity = roster_activity(actor=actor, activity_id=activity_id)
+    return activity, _roster_view_orm(activity, post_id=post_id, tab=tab, q=q, page=page)
 
 
 def _roster_view_orm(activity: Activity, *, post_id: int | None, tab: str, q: str, page: str) -> RosterView:
