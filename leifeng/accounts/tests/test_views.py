@@ -44,9 +44,9 @@ def test_user_list_anonymous_goes_to_login(client, tree):
 def test_user_list_query_count_does_not_grow(tree, owner, client_for, django_assert_num_queries, n):
     make_staff(tree, n)
     client = client_for(owner)
-    # 1 session, 2 user, 3 actor's roles (scope), 4 count, 5 page of users, 6 their in-scope roles with
-    # their nodes (prefetch), 7 the menu's "has a volunteer profile?"
-    with django_assert_num_queries(7):
+    # 1 session with its account, roles and volunteer flag (accounts.middleware), 2 count, 3 page of users,
+    # 4 their in-scope roles with their nodes (prefetch)
+    with django_assert_num_queries(4):
         response = client.get(reverse("accounts:user_list"))
     assert len(response.context["page"].object_list) == min(n + 1, 50)
 
@@ -258,8 +258,8 @@ def test_me_query_count_does_not_grow_with_tokens(tree, colleague, client_for, d
         if i >= 5:
             services.token_revoke(actor=colleague, token_id=token.pk)
     client = client_for(colleague)
-    # 1 session, 2 user, 3 my roles with nodes, 4 my tokens (bounded), 5 the menu's volunteer profile,
-    # 6 the menu's roles (scope)
-    with django_assert_num_queries(6):
+    # 1 session with its account, roles and volunteer flag (accounts.middleware), 2 my roles with nodes,
+    # 3 my tokens (bounded)
+    with django_assert_num_queries(3):
         response = client.get(reverse("accounts:me"))
     assert len(response.context["tokens"]) == min(n, services.MAX_ACTIVE_TOKENS + 10)

@@ -103,11 +103,12 @@ def test_list_query_count_does_not_grow(owner, tree, client_for, django_assert_n
         make_activity(tree.st_a1, title=f"活动{i}")
     client = client_for(owner)
     client.get(f"{API}/")  # warm the session
-    with django_assert_num_queries(5):
-        # session, user, roles, count, page of activities with totals as subqueries
+    with django_assert_num_queries(3):
+        # session with its account, roles and volunteer flag (accounts.middleware), count,
+        # page of activities with totals as subqueries
         r = client.get(f"{API}/?page_size=2")
     assert len(r.json()["items"]) == 2
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(3):
         client.get(f"{API}/?page_size=50")
 
 
@@ -176,9 +177,9 @@ def test_roster_groups_and_remove(owner, client_for, post, make_volunteer, djang
     groups = post_json(client, f"{API}/posts/{post.pk}/groups").json()
     assert len(groups) == 1 and len(groups[0]["member_ids"]) == 3
     client.get(f"{API}/{post.activity_id}/roster")
-    with django_assert_num_queries(8):
-        # session, user, roles, the actor's volunteer profile (none), activity, posts,
-        # sign-ups with volunteers and groups, groups with leaders
+    with django_assert_num_queries(6):
+        # session with its account, roles and volunteer flag (accounts.middleware), the actor's volunteer
+        # profile (none), activity, posts, sign-ups with volunteers and groups, groups with leaders
         r = client.get(f"{API}/{post.activity_id}/roster")
     entry = r.json()["items"][0]
     assert len(entry["confirmed"]) == 3 and len(entry["waitlisted"]) == 1

@@ -38,12 +38,13 @@ def test_find_query_count_does_not_grow(client_for, tree, make_volunteer, django
     client = client_for(make_volunteer().user)
     make_activity(tree.st_a1, title="一")
     client.get(reverse("activities:find"))
-    with django_assert_num_queries(6):
-        # session, user, roles (menu), volunteer profile, count, page of activities with totals
+    with django_assert_num_queries(4):
+        # session with its account, roles and volunteer flag (accounts.middleware), volunteer profile, count,
+        # page of activities with totals
         client.get(reverse("activities:find"))
     for i in range(5):
         make_activity(tree.st_a1, title=f"活动{i}")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(4):
         client.get(reverse("activities:find"))
 
 
@@ -114,12 +115,13 @@ def test_activity_list_query_count(client_for, owner, tree, django_assert_num_qu
     client = client_for(owner)
     make_activity(tree.st_a1, title="一")
     client.get(reverse("activities:activity_list"))
-    with django_assert_num_queries(6):
-        # session, user, roles, count, the menu's volunteer profile, page with totals as subqueries
+    with django_assert_num_queries(3):
+        # session with its account, roles and volunteer flag (accounts.middleware), count,
+        # page with totals as subqueries
         client.get(reverse("activities:activity_list"))
     for i in range(5):
         make_activity(tree.st_a1, title=f"活动{i}")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(3):
         client.get(reverse("activities:activity_list"))
 
 

@@ -83,8 +83,9 @@ def test_attendance_list_query_count(
     assert client_for(outsider).get(url).status_code == 404
     c = client_for(owner)
     for size in (2, 6):
-        # session, user, activity with org, roles, count, page of presences with post, volunteer and record
-        with django_assert_num_queries(6):
+        # session with its account, roles and volunteer flag (accounts.middleware), activity with org, count,
+        # page of presences with post, volunteer and record
+        with django_assert_num_queries(4):
             r = c.get(url, {"page_size": size})
         assert r.json()["count"] == 6 and len(r.json()["items"]) == size
 

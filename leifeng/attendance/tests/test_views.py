@@ -73,13 +73,14 @@ def test_roll_call_page_query_count(client_for, post, owner, make_volunteer, dja
         sign_up(post, make_volunteer())
     c = client_for(owner)
     c.get(reverse("attendance:roll_call", args=[post.pk]))
-    # session, user, post with activity and org, roles, roster with marks, presence and open check-in time
-    # (subqueries), the menu's volunteer profile; the 代签到 / 代签退 forms reuse the cached roles
-    with django_assert_num_queries(6):
+    # session with its account, roles and volunteer flag (accounts.middleware), post with activity and org,
+    # roster with marks, presence and open check-in time (subqueries); the 代签到 / 代签退 forms reuse the
+    # roles read with the session
+    with django_assert_num_queries(3):
         c.get(reverse("attendance:roll_call", args=[post.pk]))
     for _ in range(10):
         sign_up(post, make_volunteer())
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(3):
         c.get(reverse("attendance:roll_call", args=[post.pk]))
 
 

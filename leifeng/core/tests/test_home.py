@@ -29,9 +29,9 @@ def test_anonymous_is_sent_to_login(client, tree):
 
 def test_owner_sees_counts_of_own_subtree_and_pending_link(data, owner, client_for, django_assert_num_queries):
     client = client_for(owner)
-    # 1 session, 2 user, 3 own roles with node names, 4 roles for scope, 5 volunteer counts, 6 teams,
-    # 7 nodes, 8 own volunteer profile, 9 recent audit events
-    with django_assert_num_queries(9):
+    # 1 session with its account, roles and volunteer flag (accounts.middleware), 2 own roles with node names,
+    # 3 volunteer counts, 4 teams, 5 nodes, 6 own volunteer profile, 7 recent audit events
+    with django_assert_num_queries(7):
         response = client.get(HOME)
     summary = response.context["summary"]
     assert (summary["volunteers"], summary["pending"], summary["teams"], summary["orgs"]) == (3, 1, 1, 1)

@@ -35,8 +35,9 @@ def test_records_query_count(client_for, activity, post, owner, make_volunteer, 
         serve(activity, v, key=str(i))
     c = client_for(owner)
     for size in (2, 6):
-        # session, user, roles, count, page of records with volunteer, org and reversal
-        with django_assert_num_queries(5):
+        # session with its account, roles and volunteer flag (accounts.middleware), count,
+        # page of records with volunteer, org and reversal
+        with django_assert_num_queries(3):
             r = c.get(f"{API}/records", {"page_size": size})
         assert len(r.json()["items"]) == size
 

@@ -128,8 +128,9 @@ def test_list_is_scoped_paginated_and_constant_in_queries(
     svc.ask(vol_user, tree.st_a2)
     client = client_for(owner)
     client.get(LIST)
-    # session, user, roles, count, the page (volunteer/org/requester/handler joined)
-    with django_assert_num_queries(5):
+    # session with its account, roles and volunteer flag (accounts.middleware), count,
+    # the page (volunteer/org/requester/handler joined)
+    with django_assert_num_queries(3):
         body = client.get(LIST, {"page_size": page_size}).json()
     assert body["count"] == 4 and len(body["items"]) == min(page_size, 4)
     assert client.get(LIST, {"to_decide": True}).json()["count"] == 3  # 西街's is not 东关's to issue

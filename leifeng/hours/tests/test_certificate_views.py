@@ -58,9 +58,10 @@ def test_my_certificates_query_count_does_not_grow(
         svc.ask(vol_user, tree.st_a1, period_to=date(2026, month, 28))
     client = client_for(vol_user)
     client.get(reverse("hours:my_certificates"))
-    # session, user, volunteer profile, count for the pager, any certifying node? (has_orgs), roles (menu),
-    # the page of certificates (volunteer/org/requester/handler joined), certifying nodes (form choices)
-    with django_assert_num_queries(8):
+    # session with its account, roles and volunteer flag (accounts.middleware), volunteer profile, count for the
+    # pager, any certifying node? (has_orgs), the page of certificates (volunteer/org/requester/handler joined),
+    # certifying nodes (form choices)
+    with django_assert_num_queries(6):
         page = client.get(reverse("hours:my_certificates"))
     assert page.content.decode().count("申请中") == 3
 
@@ -74,9 +75,9 @@ def test_queue_three_personas(
     url = reverse("hours:certificate_queue")
     client = client_for(owner)
     client.get(url)
-    # session, user, roles, count, volunteer profile (menu), the page (volunteer/org/requester/handler joined),
-    # nodes for the request form
-    with django_assert_num_queries(7):
+    # session with its account, roles and volunteer flag (accounts.middleware), count,
+    # the page (volunteer/org/requester/handler joined), nodes for the request form
+    with django_assert_num_queries(4):
         page = client.get(url).content.decode()
     assert page.count("LF3201000001") == 2 and "西街社区站</td>" not in page
     assert client_for(colleague).get(url).content.decode().count("LF3201000001") == 2

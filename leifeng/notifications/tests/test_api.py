@@ -48,8 +48,8 @@ class TestInbox:
     def test_list_query_count(self, count, client_for, owner, django_assert_num_queries):
         inbox_for(owner, count)
         client = client_for(owner)
-        # 1 session, 2 user, 3 COUNT of the inbox, 4 the page
-        with django_assert_num_queries(4):
+        # 1 session with its account, roles and volunteer flag (accounts.middleware), 2 COUNT of the inbox, 3 the page
+        with django_assert_num_queries(3):
             client.get(API, {"page_size": 10})
 
 
@@ -116,9 +116,9 @@ class TestRelays:
             testing.make_user(f"staff{i}", role="org_staff", org=tree.st_a1)
         relay = services.relay_send(actor=owner, org=tree.st_a1, title="t", body="b", channels=["console", "sms"])
         client = client_for(owner)
-        # 1 session, 2 user, 3 roles (scope), 4 the relay, 5 COUNT of recipients, 6 the page with accounts,
-        # 7 their deliveries
-        with django_assert_num_queries(7):
+        # 1 session with its account, roles and volunteer flag (accounts.middleware), 2 the relay,
+        # 3 COUNT of recipients, 4 the page with accounts, 5 their deliveries
+        with django_assert_num_queries(5):
             assert client.get(f"{API}relays/{relay.pk}/recipients").json()["count"] == count + 1
 
 

@@ -51,9 +51,9 @@ class TestInbox:
     def test_query_count_does_not_grow(self, count, client_for, owner, django_assert_num_queries):
         inbox_for(owner, count)
         c = client_for(owner)
-        # 1 session, 2 user, 3 COUNT of the inbox (pager), 4 unread count, 5 the user's roles (scope: may relay?),
-        # 6 the menu's volunteer record, 7 the page of messages
-        with django_assert_num_queries(7):
+        # 1 session with its account, roles (scope: may relay?) and volunteer flag (accounts.middleware),
+        # 2 COUNT of the inbox (pager), 3 unread count, 4 the page of messages
+        with django_assert_num_queries(4):
             c.get(reverse("notifications:inbox"))
 
 
@@ -128,9 +128,9 @@ class TestRelayPages:
         for i in range(count):
             services.relay_send(actor=owner, org=tree.st_a1, title=f"r{i}", body="b", channels=["console"])
         c = client_for(owner)
-        # 1 session, 2 user, 3 roles (scope), 4 COUNT of relays in scope, 5 the menu's volunteer record,
-        # 6 the page of relays with their org, sender and delivery figures
-        with django_assert_num_queries(6):
+        # 1 session with its account, roles and volunteer flag (accounts.middleware), 2 COUNT of relays in scope,
+        # 3 the page of relays with their org, sender and delivery figures
+        with django_assert_num_queries(3):
             c.get(reverse("notifications:relay_list"))
 
 
@@ -140,9 +140,9 @@ def test_relay_detail_query_count_does_not_grow(count, client_for, tree, owner, 
         testing.make_user(f"staff{i}", role="org_staff", org=tree.st_a1)
     relay = services.relay_send(actor=owner, org=tree.st_a1, title="t", body="b", channels=["console", "sms"])
     c = client_for(owner)
-    # 1 session, 2 user, 3 roles (scope), 4 the relay with its node and sender, 5 recipients with their accounts,
-    # 6 their deliveries, 7 the menu's volunteer record
-    with django_assert_num_queries(7):
+    # 1 session with its account, roles and volunteer flag (accounts.middleware), 2 the relay with its node and sender,
+    # 3 recipients with their accounts, 4 their deliveries
+    with django_assert_num_queries(4):
         r = c.get(reverse("notifications:relay_detail", args=[relay.pk]))
     assert r.content.decode().count("服务器日志") == count + 1
 
@@ -151,7 +151,7 @@ def test_unread_badge_for_the_menu(client, client_for, owner, colleague, django_
     inbox_for(owner, 3)
     assert client.get(reverse("notifications:unread_badge")).content.strip() == b""  # anonymous: nothing
     c = client_for(owner)
-    # 1 session, 2 user, 3 unread count
-    with django_assert_num_queries(3):
+    # 1 session with its account, roles and volunteer flag (accounts.middleware), 2 unread count
+    with django_assert_num_queries(2):
         assert ">3</span>" in c.get(reverse("notifications:unread_badge")).content.decode()
     assert client_for(colleague).get(reverse("notifications:unread_badge")).content.strip() == b""

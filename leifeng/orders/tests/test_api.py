@@ -78,10 +78,11 @@ def test_list_query_count_is_constant(client_for, tree, owner, django_assert_max
     for i in range(12):
         submit(tree.st_a1, resident_phone=f"1391234{i:04d}")
     client = client_for(owner)
-    # session, user, roles (scope), count, one page of orders with joined org/item/team/duplicate
-    with django_assert_max_num_queries(6):
+    # session with its account, roles and volunteer flag (accounts.middleware), count,
+    # one page of orders with joined org/item/team/duplicate (3; the bound keeps its one query of slack)
+    with django_assert_max_num_queries(4):
         assert len(client.get(f"{API}/?page_size=3").json()["items"]) == 3
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(4):
         assert len(client.get(f"{API}/?page_size=12").json()["items"]) == 12
 
 
@@ -177,9 +178,9 @@ def test_figures_export_over_the_api_is_the_pages_export(client_for, tree, owner
 def test_orders_export_query_count_does_not_grow_with_the_orders(client_for, tree, owner, django_assert_num_queries):
     client = client_for(owner)
     submit(tree.st_a1)
-    # session, user, roles (scope), the orders with their nodes, items, teams and duplicates (one query,
-    # streamed), the audit row's node (scope.orgs), the audit insert
-    with django_assert_num_queries(6) as one:
+    # session with its account, roles and volunteer flag (accounts.middleware), the orders with their nodes,
+    # items, teams and duplicates (one query, streamed), the audit row's node (scope.orgs), the audit insert
+    with django_assert_num_queries(4) as one:
         _workbook(client.get(f"{API}/export.xlsx"))
     for i in range(20):
         submit(tree.st_a1, resident_phone=f"1381234{i:04d}")
@@ -193,10 +194,11 @@ def test_figures_export_query_count_does_not_grow_with_the_orders(
     leader, team = crew
     client = client_for(owner)
     order_in(S.CLOSED, tree=tree, staff=owner, leader=leader, team=team)
-    # session, user, roles (scope); the node (scope.orgs); the subtree's figures: aggregate + durations; the nodes
-    # just below st_a1 (none); the ids of the teams that served (DISTINCT); those teams; the team's aggregate +
-    # durations; the counts per status; the audit insert. Grows with the nodes and teams shown, not the orders.
-    with django_assert_num_queries(13) as one:
+    # session with its account, roles and volunteer flag (accounts.middleware); the node (scope.orgs); the
+    # subtree's figures: aggregate + durations; the nodes just below st_a1 (none); the ids of the teams that served
+    # (DISTINCT); those teams; the team's aggregate + durations; the counts per status; the audit insert. Grows
+    # with the nodes and teams shown, not the orders.
+    with django_assert_num_queries(11) as one:
         _workbook(client.get(f"{API}/figures.xlsx"))
     for i in range(10):
         order_in(S.CLOSED, tree=tree, staff=owner, leader=leader, team=team, resident_phone=f"1381234{i:04d}")

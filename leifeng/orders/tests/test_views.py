@@ -119,8 +119,8 @@ def test_inbox_query_count_does_not_grow_with_the_page(client_for, tree, owner, 
     small = count()
     for i in range(10):
         submit(tree.st_a1, resident_phone=f"1381234560{i}")
-    # session, user, roles (scope), page count, page rows (orders + org, item, team, duplicate joined),
-    # status counts: the same number of queries for 3 or 13 rows
+    # session with its account, roles and volunteer flag (accounts.middleware), page count, page rows (orders +
+    # org, item, team, duplicate joined), status counts: the same number of queries for 3 or 13 rows
     assert count() == small
 
 

@@ -66,9 +66,9 @@ def test_list_query_count_is_constant(tree, client_for, center_admin, django_ass
     client.get(BASE)
 
     def expected():
-        # 1 session, 2 user (session auth), 3 the user's roles (scope), 4 COUNT for the page,
-        # 5 one page of nodes, parent_id from a correlated subquery
-        return django_assert_num_queries(5)
+        # 1 session with its account, roles and volunteer flag (accounts.middleware), 2 COUNT for the page,
+        # 3 one page of nodes, parent_id from a correlated subquery
+        return django_assert_num_queries(3)
 
     with expected():
         assert len(client.get(BASE, {"page_size": 2}).json()["items"]) == 2
@@ -182,9 +182,9 @@ def test_unit_list_query_count_is_constant(tree, client_for, owner, django_asser
     school = services.unit_create(actor=owner, org=tree.st_a1, name="东关中学", kind=UnitKind.SCHOOL)
 
     def expected():
-        # 1 session, 2 user, 3 the user's roles (scope), 4 COUNT for the page,
-        # 5 one page of units with node and parent unit joined
-        return django_assert_num_queries(5)
+        # 1 session with its account, roles and volunteer flag (accounts.middleware), 2 COUNT for the page,
+        # 3 one page of units with node and parent unit joined
+        return django_assert_num_queries(3)
 
     with expected():
         client.get(f"{BASE}units", {"page_size": 1})

@@ -76,10 +76,10 @@ def test_tree_query_count_does_not_grow_with_nodes(tree, client_for, center_admi
     client.get(reverse("orgs:tree"))  # warm up the session
 
     def expected():
-        # 1 session, 2 user, 3 the user's roles (scope, cached for the request),
-        # 4 the whole visible tree with volunteer and team counts as correlated subqueries,
-        # 5 the menu asking whether the user has a volunteer profile
-        return django_assert_num_queries(5)
+        # 1 session with its account, roles (scope, cached for the request) and the menu's
+        # "has a volunteer profile?" flag (accounts.middleware),
+        # 2 the whole visible tree with volunteer and team counts as correlated subqueries
+        return django_assert_num_queries(2)
 
     with expected():
         assert client.get(reverse("orgs:tree")).status_code == 200
@@ -140,10 +140,10 @@ def test_node_detail_query_count_does_not_grow(tree, client_for, center_admin, d
             )
 
     def expected():
-        # 1 session, 2 user, 3 roles, 4 the node (parent_id as a subquery), 5 its ancestors in scope,
-        # 6 children with volunteer and team counts, 7 units with their parent unit, 8 positions,
-        # 9 leading groups, 10 their members (one prefetch), 11 the menu's volunteer-profile check
-        return django_assert_num_queries(11)
+        # 1 session with its account, roles and volunteer flag (accounts.middleware),
+        # 2 the node (parent_id as a subquery), 3 its ancestors in scope, 4 children with volunteer and team
+        # counts, 5 units with their parent unit, 6 positions, 7 leading groups, 8 their members (one prefetch)
+        return django_assert_num_queries(8)
 
     add_rows(1, 0)
     with expected():
@@ -290,10 +290,9 @@ def test_unit_list_query_count_does_not_grow_with_rows(tree, client_for, owner, 
     client.get(reverse("orgs:unit_list"))
 
     def expected():
-        # 1 session, 2 user, 3 the user's roles (scope), 4 COUNT of units for the pager,
-        # 5 the menu asking whether the user has a volunteer profile, 6 the nodes for the filter select,
-        # 7 one page of units with node and parent unit joined
-        return django_assert_num_queries(7)
+        # 1 session with its account, roles and volunteer flag (accounts.middleware), 2 COUNT of units for the pager,
+        # 3 the nodes for the filter select, 4 one page of units with node and parent unit joined
+        return django_assert_num_queries(4)
 
     services.unit_create(actor=owner, org=tree.st_a1, name="单位0", kind=UnitKind.ENTERPRISE)
     with expected():

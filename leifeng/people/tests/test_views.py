@@ -177,11 +177,11 @@ def test_list_search_filters_and_export_link(client_for, tree, owner, v_a1):
 def test_list_queries_do_not_grow_with_rows(client_for, django_assert_num_queries, tree, owner, rows):
     VolunteerFactory.create_batch(rows, org=tree.st_a1)
     client = client_for(owner)
-    with django_assert_num_queries(9):
-        # 1 session, 2 user, 3 the owner's roles (scope), 4 ids of the stations in scope,
-        # 5 capped COUNT of the matches, 6 the 50 rows of the page with org and unit joined,
-        # 7 org choices of the filter, 8 skill choices of the filter,
-        # 9 "has a volunteer profile?" for the menu (context processor)
+    with django_assert_num_queries(6):
+        # 1 session with its account, roles and "has a volunteer profile?" for the menu (accounts.middleware),
+        # 2 ids of the stations in scope, 3 capped COUNT of the matches,
+        # 4 the 50 rows of the page with org and unit joined, 5 org choices of the filter,
+        # 6 skill choices of the filter
         page = client.get(url("volunteer_list")).content.decode()
     assert page.count('data-label="志愿者编号"') == min(rows, 50)
 

@@ -57,9 +57,9 @@ def test_list_query_count_does_not_grow_with_the_page(n_teams, tree, owner, clie
     for i in range(n_teams):
         TeamFactory(org=tree.st_a1, name=f"队{i}")
     client = client_for(owner)
-    # 1 session, 2 user, 3 the owner's roles (scope), 4 COUNT(*) of teams in scope,
-    # 5 one page of teams with org, parent, leader and deputy joined and both counts as subqueries
-    with django_assert_num_queries(5):
+    # 1 session with its account, roles and volunteer flag (accounts.middleware), 2 COUNT(*) of teams in scope,
+    # 3 one page of teams with org, parent, leader and deputy joined and both counts as subqueries
+    with django_assert_num_queries(3):
         r = api_get(client, API, page_size=50)
     assert len(r.json()["items"]) == n_teams
 
@@ -213,8 +213,9 @@ def test_roster_query_count_does_not_grow_with_the_page(
         actor=owner, team_id=team.pk, numbers=[make_volunteer(account=False).number for _ in range(n_members)]
     )
     client = client_for(owner)
-    # 1 session, 2 user, 3 roles, 4 the team (visibility + counts), 5 the owner's volunteer profile (none),
-    # 6 COUNT(*) of memberships, 7 one page of memberships with their volunteers joined
-    with django_assert_num_queries(7):
+    # 1 session with its account, roles and volunteer flag (accounts.middleware),
+    # 2 the owner's volunteer profile (none), 3 the team (visibility + counts), 4 COUNT(*) of memberships,
+    # 5 one page of memberships with their volunteers joined
+    with django_assert_num_queries(5):
         r = api_get(client, f"{API}{team.pk}/memberships", page_size=50)
     assert r.json()["count"] == n_members and len(r.json()["items"]) == n_members

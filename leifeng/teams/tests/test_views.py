@@ -56,9 +56,10 @@ def test_list_page_query_count_does_not_grow(n_teams, tree, owner, client_for, d
     for i in range(n_teams):
         TeamFactory(org=tree.st_a1, name=f"队{i:02d}")
     client = client_for(owner)
-    # 1 session, 2 user, 3 the owner's roles (scope), 4 the owner's volunteer profile (none; reused by the nav),
-    # 5 COUNT(*) of teams, 6 orgs for the filter, 7 one page (50) of teams with joins and count subqueries
-    with django_assert_num_queries(7):
+    # 1 session with its account, roles and volunteer flag (accounts.middleware), 2 COUNT(*) of teams,
+    # 3 the owner's volunteer profile (none; reused by the nav), 4 orgs for the filter,
+    # 5 one page (50) of teams with joins and count subqueries
+    with django_assert_num_queries(5):
         r = client.get(url("team_list"))
     assert r.status_code == 200
     assert text(r).count('data-label="名称"><a href="/teams/') == min(n_teams, 50)
