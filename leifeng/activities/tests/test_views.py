@@ -132,9 +132,10 @@ def test_roster_query_count_is_constant(client_for, owner, tree, make_volunteer,
     sign(make_volunteer(), p)
     services.groups_build(actor=owner, post_id=p.pk)
     client.get(reverse("activities:roster", args=[a.pk]))
-    # session, user, roles, volunteer profile, activity, posts, sign-ups (+volunteer, group), groups (+leader);
-    # on PostgreSQL: ..., activity, SET LOCAL plan_cache_mode, posts, sign-ups with their group (selectors._roster_sql)
-    roster_queries = 8
+    # session with its account, roles and volunteer flag (accounts.middleware), activity, posts, sign-ups
+    # (+volunteer, group), groups (+leader); on PostgreSQL: the session query, then one transaction of
+    # SET LOCAL plan_cache_mode, activity, posts, sign-ups with their group (selectors.roster_page)
+    roster_queries = 5
     with django_assert_num_queries(roster_queries):
         client.get(reverse("activities:roster", args=[a.pk]))
     for _ in range(12):
@@ -300,8 +301,8 @@ def test_roster_caps_a_big_post_and_pages_the_rest(client_for, owner, tree, make
     assert reverse("attendance:roll_call", args=[p.pk]) in body
     assert "<select" not in body  # the move-to-group select loads on demand, per person
     client.get(url, {"post": p.pk, "page": 2})
-    with django_assert_num_queries(9):
-        # session, user, roles, volunteer profile, activity, the post with counts, count, page, groups
+    with django_assert_num_queries(6):
+        # session with its account, roles and volunteer flag, activity, the post with counts, count, page, groups
         r = client.get(url, {"post": p.pk, "page": 2})
     assert r.content.decode().count("badge confirmed") == 5
     r = client.get(url, {"post": p.pk, "tab": "waitlisted"})
