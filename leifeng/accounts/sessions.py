@@ -88,6 +88,7 @@ class SessionStore(DBStore):
         (then Django's own path reads the account) or there is no key."""
         if self.session_key is None or hasattr(self, "_session_cache"):
             return None
+        self.accessed = True  # as `_get_session` marks it: the answer depends on the cookie (Vary: Cookie)
         alias = router.db_for_read(self.model)
         connection = connections[alias]
         sql, attnames, converters = _principal_sql(alias, connection.vendor)

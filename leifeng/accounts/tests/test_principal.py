@@ -33,6 +33,12 @@ def test_a_signed_in_request_reads_session_account_roles_and_flag_in_one_query(o
     assert user._leifeng_is_volunteer is False
 
 
+def test_a_signed_in_page_varies_by_cookie(owner, client_for):
+    """A shared cache must never hand one person's page to another: the session was read, so Vary: Cookie."""
+    response = client_for(owner).get(reverse(BADGE))
+    assert "Cookie" in response.get("Vary", "")
+
+
 def test_the_account_is_the_one_django_loads_field_by_field(owner, client_for):
     """Booleans and datetimes come back converted as the ORM would (SQLite stores them as text and 0/1)."""
     owner.last_login = timezone.now() - timedelta(days=2)
