@@ -17,6 +17,8 @@ from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.db import connections, router
 from django.utils import timezone
 
+from leifeng.core.rows import row_reader
+
 log = logging.getLogger("django.security.SuspiciousSession")
 
 
@@ -38,34 +40,26 @@ class Principal:
 
 
 @cache
-def _principal_sql(alias: str, vendor: str) -> tuple[str, tuple[str, ...], tuple]:
-    """The statement, the account's field names (model order, as `Model.from_db` takes them) and, per column,
-    the converters Django's compiler would apply (SQLite's booleans and datetimes, PostgreSQL's none)."""
+def _principal_sql(alias: str, vendor: str) -> str:
+    """The statement: the session's data, the account's columns (`row_reader(User)` order), its volunteer flag,
+    and one row per role (role, node path) — a single row with NULLs when it has none."""
     from leifeng.accounts.models import RoleAssignment, Session
     from leifeng.orgs.models import Org
     from leifeng.people.models import Volunteer
 
     User = get_user_model()
-    connection = connections[alias]
-    fields = User._meta.concrete_fields
-    qn = connection.ops.quote_name
-    user_cols = ", ".join(f"u.{qn(f.column)}" for f in fields)
+    qn = connections[alias].ops.quote_name
+    pk = qn(User._meta.pk.column)
     vt, rt, ot = Volunteer._meta.db_table, RoleAssignment._meta.db_table, Org._meta.db_table
-    sql = (
-        f"SELECT s.session_data, {user_cols}, "
-        f"EXISTS (SELECT 1 FROM {qn(vt)} v WHERE v.user_id = u.{qn(User._meta.pk.column)}), r.role, o.path "
+    return (
+        f"SELECT s.session_data, {row_reader(User, alias).select('u')}, "
+        f"EXISTS (SELECT 1 FROM {qn(vt)} v WHERE v.user_id = u.{pk}), r.role, o.path "
         f"FROM {qn(Session._meta.db_table)} s "
-        f"LEFT JOIN {qn(User._meta.db_table)} u ON u.{qn(User._meta.pk.column)} = s.user_id "
-        f"LEFT JOIN {qn(rt)} r ON r.user_id = u.{qn(User._meta.pk.column)} "
+        f"LEFT JOIN {qn(User._meta.db_table)} u ON u.{pk} = s.user_id "
+        f"LEFT JOIN {qn(rt)} r ON r.user_id = u.{pk} "
         f"LEFT JOIN {qn(ot)} o ON o.id = r.org_id "
         f"WHERE s.session_key = %s AND s.expire_date > %s"
     )
-    converters = []
-    for f in fields:
-        col = f.get_col("u")
-        convs = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
-        converters.append(tuple((conv, col) for conv in convs))
-    return sql, tuple(f.attname for f in fields), tuple(converters)
 
 
 class SessionStore(DBStore):
@@ -91,7 +85,7 @@ class SessionStore(DBStore):
         self.accessed = True  # as `_get_session` marks it: the answer depends on the cookie (Vary: Cookie)
         alias = router.db_for_read(self.model)
         connection = connections[alias]
-        sql, attnames, converters = _principal_sql(alias, connection.vendor)
+        sql = _principal_sql(alias, connection.vendor)
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         with connection.cursor() as cur:
             cur.execute(sql, [self.session_key, now])
@@ -108,13 +102,10 @@ class SessionStore(DBStore):
             data = {}
         self._session_cache = data
         first = rows[0]
-        n = len(attnames)
+        reader = row_reader(get_user_model(), alias)
+        n = len(reader)
         if first[1] is None:  # no account on the row (anonymous session, or the account is gone)
             return Principal(data, None, [], False)
-        values = list(first[1 : 1 + n])
-        for i, convs in enumerate(converters):
-            for conv, col in convs:
-                values[i] = conv(values[i], col, connection)
-        user = get_user_model().from_db(alias, attnames, values)
+        user = reader.instance(first[1 : 1 + n])
         roles = [(row[n + 2], row[n + 3]) for row in rows if row[n + 2] is not None]
         return Principal(data, user, roles, bool(first[n + 1]))

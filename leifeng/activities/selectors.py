@@ -36,6 +36,7 @@ from leifeng.activities.models import (
 )
 from leifeng.activities.services import volunteer_visible_q
 from leifeng.core import scope
+from leifeng.core.rows import convert, field_converters, row_reader
 from leifeng.core.scope import Perm
 from leifeng.orgs.models import Org
 from leifeng.people.models import Skill, Volunteer
@@ -243,34 +244,23 @@ def _visible_to(actor, activity: Activity, volunteer: Volunteer | None) -> bool:
     return Activity.objects.filter(visible_q(actor), pk=activity.pk).exists()
 
 
-def _converters(field, alias: str) -> tuple:
-    """What Django's compiler applies to a column of this field when it reads it (SQLite's datetimes,
-    booleans and decimals; PostgreSQL's none), as (converter, column) pairs."""
-    col = field.get_col(alias)
-    return tuple((conv, col) for conv in connection.ops.get_db_converters(col) + field.get_db_converters(connection))
-
-
 @cache
-def _page_activity_sql(vendor: str) -> tuple[str, tuple[str, ...], tuple]:
-    """The activity page's first statement, built once: the activity (every field, in model order as
-    `Model.from_db` takes them), its node's name and path, its campaign's title, its lead unit's name,
-    whether it has a report, and the actor's volunteer profile (id, node, node path) if any."""
+def _page_activity_sql(vendor: str) -> str:
+    """The activity page's first statement, built once: the activity (every field, `row_reader` order), its
+    node's name and path, its campaign's title, its lead unit's name, whether it has a report, and the actor's
+    volunteer profile (id, node, node path) if any."""
     from leifeng.orgs.models import Unit
 
-    qn = connection.ops.quote_name
     at, ot, ct, ut = (m._meta.db_table for m in (Activity, Org, Campaign, Unit))
     rt, vt = ActivityReport._meta.db_table, Volunteer._meta.db_table
-    fields = Activity._meta.concrete_fields
-    cols = ", ".join(f"a.{qn(f.column)}" for f in fields)
-    sql = (
-        f"SELECT {cols}, o.name, o.path, c.title, u.name, "
+    return (
+        f"SELECT {row_reader(Activity, connection.alias).select('a')}, o.name, o.path, c.title, u.name, "
         f"EXISTS (SELECT 1 FROM {rt} r WHERE r.activity_id = a.id), v.id, v.org_id, vo.path "
         f"FROM {at} a JOIN {ot} o ON o.id = a.org_id LEFT JOIN {ct} c ON c.id = a.campaign_id "
         f"LEFT JOIN {ut} u ON u.id = a.lead_unit_id "
         f"LEFT JOIN {vt} v ON v.user_id = %s LEFT JOIN {ot} vo ON vo.id = v.org_id "
         f"WHERE a.id = %s"
     )
-    return sql, tuple(f.attname for f in fields), tuple(_converters(f, "a") for f in fields)
 
 
 def _partial(model, **values):
@@ -286,18 +276,14 @@ def _page_activity(actor, activity_id: int) -> tuple[Activity | None, Volunteer 
     the activity has a report: one statement instead of the ORM's activity, profile and report queries."""
     from leifeng.orgs.models import Unit
 
-    sql, attnames, converters = _page_activity_sql(connection.vendor)
     with connection.cursor() as cur:
-        cur.execute(sql, [actor.pk, activity_id])
+        cur.execute(_page_activity_sql(connection.vendor), [actor.pk, activity_id])
         row = cur.fetchone()
     if row is None:
         return None, None, False
-    n = len(attnames)
-    values = list(row[:n])
-    for i, convs in enumerate(converters):
-        for conv, col in convs:
-            values[i] = conv(values[i], col, connection)
-    a = Activity.from_db(connection.alias, attnames, values)
+    reader = row_reader(Activity, connection.alias)
+    n = len(reader)
+    a = reader.instance(row[:n])
     org_name, org_path, campaign_title, unit_name, has_report, volunteer_id, volunteer_org_id, volunteer_path = row[n:]
     a.org = _partial(Org, id=a.org_id, name=org_name, path=org_path)
     if a.campaign_id is not None:
@@ -357,7 +343,7 @@ def activity_page(*, actor, activity_id: int) -> ActivityPage:
     if a is None or not _visible_to(actor, a, volunteer):
         raise Http404
     posts_sql, skills_sql = _page_posts_sql(connection.vendor)
-    converters = _converters(Post._meta.get_field("starts_at"), "p")
+    converters = field_converters(Post._meta.get_field("starts_at"), connection.alias, "p")
     volunteer_id = volunteer.pk if volunteer is not None else None
     with connection.cursor() as cur:
         cur.execute(posts_sql, [volunteer_id, a.pk])
@@ -369,9 +355,8 @@ def activity_page(*, actor, activity_id: int) -> ActivityPage:
     posts: list[Post] = []
     by_pk: dict[int, Post] = {}
     for pk, title, description, starts_at, ends_at, quota, filled, waitlisted, _skills, mine_pk, mine_status in rows:
-        for conv, col in converters:
-            starts_at = conv(starts_at, col, connection)
-            ends_at = conv(ends_at, col, connection)
+        starts_at = convert(starts_at, converters, connection.alias)
+        ends_at = convert(ends_at, converters, connection.alias)
         p = Post(
             id=pk,
             activity_id=a.pk,
