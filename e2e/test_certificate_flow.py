@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from e2e.helpers import login
 from leifeng.accounts.models import Role
 from leifeng.core import testing
 from leifeng.hours.models import Certificate, CertificateStatus, RecordKind
@@ -39,15 +40,6 @@ def phone(browser):
 def shot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"certificate-{name}.png"), full_page=True)
-
-
-def login(page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", testing.PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
 
 
 def test_request_issue_download_verify_on_a_phone(transactional_db, live_server, phone, settings):

@@ -11,54 +11,41 @@ from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
 
 from leifeng.accounts.models import ApiToken
+from leifeng.core.rows import convert, field_converters, row_reader
 
 LAST_USED_EVERY = timedelta(minutes=5)
 
 
 @cache
-def _token_query(alias: str) -> tuple[str, list[str], list]:
-    """SQL, user field names and per-column converters of the token lookup, built once per database.
+def _token_query(alias: str) -> str:
+    """SQL of the token lookup (token id, last use, the user's columns in `row_reader` order), built once per
+    database.
 
     Every API request runs this lookup, so it is plain SQL: compiling the equivalent ORM query
     (select_related + three filters) cost more CPU than the rest of a check-in together (bench/).
     """
-    connection = connections[alias]
+    qn = connections[alias].ops.quote_name
     user_model = get_user_model()
-    qn = connection.ops.quote_name
-    fields = user_model._meta.concrete_fields
-    cols = ", ".join(f"u.{qn(f.column)}" for f in fields)
-    sql = (
-        f"SELECT t.{qn('id')}, t.{qn('last_used_at')}, {cols} "
+    return (
+        f"SELECT t.{qn('id')}, t.{qn('last_used_at')}, {row_reader(user_model, alias).select('u')} "
         f"FROM {qn(ApiToken._meta.db_table)} t "
         f"JOIN {qn(user_model._meta.db_table)} u ON u.{qn('id')} = t.{qn('user_id')} "
         f"WHERE t.{qn('key_hash')} = %s AND t.{qn('revoked_at')} IS NULL AND u.{qn('is_active')}"
     )
-    last_used = ApiToken._meta.get_field("last_used_at")
-    converters = []
-    for f in [last_used, *fields]:
-        col = f.get_col(f.model._meta.db_table)
-        converters.append((connection.ops.get_db_converters(col) + f.get_db_converters(connection), col))
-    return sql, [f.attname for f in fields], converters
 
 
 def token_user(raw: str, *, using: str = "default"):
     """The active user owning the unrevoked token `raw`, or None; stamps last_used_at at most every 5 min."""
-    sql, names, converters = _token_query(using)
-    connection = connections[using]
-    with connection.cursor() as cur:
-        cur.execute(sql, [ApiToken.hash(raw)])
+    with connections[using].cursor() as cur:
+        cur.execute(_token_query(using), [ApiToken.hash(raw)])
         row = cur.fetchone()
     if row is None:
         return None
-    values = list(row[1:])
-    for i, (funcs, col) in enumerate(converters):
-        for func in funcs:
-            values[i] = func(values[i], col, connection)
-    last_used_at, values = values[0], values[1:]
+    last_used_at = convert(row[1], field_converters(ApiToken._meta.get_field("last_used_at"), using, "t"), using)
     now = timezone.now()
     if last_used_at is None or now - last_used_at > LAST_USED_EVERY:
         ApiToken.objects.using(using).filter(pk=row[0]).update(last_used_at=now)
-    return get_user_model().from_db(using, names, values)
+    return row_reader(get_user_model(), using).instance(row[2:])
 
 
 class TokenAuth(HttpBearer):

@@ -9,6 +9,7 @@ Django's own checks (backend, active account, session hash) before trusting it.
 """
 
 import logging
+from dataclasses import dataclass
 from functools import cache
 
 from django.contrib.auth import SESSION_KEY, get_user_model
@@ -30,13 +31,14 @@ def _user_id(value) -> int | None:
         return None
 
 
+@dataclass(slots=True)
 class Principal:
     """The session's data and, when the session names an existing account, that account with its roles."""
 
-    __slots__ = ("data", "user", "roles", "is_volunteer")
-
-    def __init__(self, data: dict, user, roles: list[tuple[str, str]], is_volunteer: bool):
-        self.data, self.user, self.roles, self.is_volunteer = data, user, roles, is_volunteer
+    data: dict
+    user: object | None
+    roles: list[tuple[str, str]]
+    is_volunteer: bool
 
 
 @cache

@@ -36,7 +36,7 @@ from leifeng.activities.models import (
 )
 from leifeng.activities.services import volunteer_visible_q
 from leifeng.core import scope
-from leifeng.core.rows import convert, field_converters, row_reader
+from leifeng.core.rows import convert, field_converters, partial, row_reader
 from leifeng.core.scope import Perm
 from leifeng.orgs.models import Org
 from leifeng.people.models import Skill, Volunteer
@@ -264,10 +264,7 @@ def _page_activity_sql(vendor: str) -> str:
 
 
 def _partial(model, **values):
-    """An instance read from the database with only these fields loaded (the others deferred): `from_db`
-    takes the values in the model's field order, whatever the names' order."""
-    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
-    return model.from_db(connection.alias, names, [values[name] for name in names])
+    return partial(model, connection.alias, **values)
 
 
 def _page_activity(actor, activity_id: int) -> tuple[Activity | None, Volunteer | None, bool]:
@@ -614,7 +611,7 @@ def _roster_activity(actor, rows: list[tuple]) -> Activity:
     _sql, fields = _roster_activity_sql()
     *values, path = rows[0]
     activity = Activity.from_db(connection.alias, fields, values)
-    activity.org = Org.from_db(connection.alias, ("id", "path"), (activity.org_id, path))
+    activity.org = _partial(Org, id=activity.org_id, path=path)
     if not scope.allows(actor, Perm.VIEW, activity.org):
         raise Http404
     return activity

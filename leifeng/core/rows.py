@@ -15,6 +15,7 @@ from django.db import connections
 from django.db.models import Field, Model
 
 
+@cache
 def field_converters(field: Field, alias: str, table: str) -> tuple[tuple[Callable, object], ...]:
     """What Django's compiler applies to this field's column when it reads it, as (converter, column) pairs."""
     connection = connections[alias]
@@ -27,6 +28,13 @@ def convert(value, converters: tuple[tuple[Callable, object], ...], alias: str):
     for conv, col in converters:
         value = conv(value, col, connection)
     return value
+
+
+def partial(model: type[Model], alias: str, **values) -> Model:
+    """An instance read from the database with only these fields loaded (the others deferred, read on first
+    use): `from_db` takes the values in the model's field order, whatever the order of the names."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(alias, names, [values[name] for name in names])
 
 
 @dataclass(frozen=True)
