@@ -1,9 +1,9 @@
-"""Fixtures every test may use: the org tree and the three personas (see leifeng/core/testing.py)."""
+"""Fixtures every test may use: the org tree and the three personas (see leifeng/testing/__init__.py)."""
 
 import pytest
 
+from leifeng import testing
 from leifeng.accounts.models import Role
-from leifeng.core import testing
 
 
 @pytest.fixture

@@ -203,8 +203,8 @@ def openpyxl_xlsx(rows: list[list]) -> bytes:
 
 def build_county():
     from leifeng.accounts.models import Role
-    from leifeng.core.testing import add_child, add_root, make_user
     from leifeng.orgs.models import OrgLevel
+    from leifeng.testing import add_child, add_root, make_user
 
     center = add_root("县新时代文明实践中心")
     stations = []

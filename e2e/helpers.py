@@ -6,7 +6,7 @@ from datetime import datetime
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from leifeng.core import testing
+from leifeng import testing
 
 
 def login(page, base: str, username: str) -> None:

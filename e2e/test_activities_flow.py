@@ -24,11 +24,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from e2e.helpers import local_input, login
+from leifeng import testing
 from leifeng.accounts.models import Role
 from leifeng.activities.models import Activity, ActivityStatus, Post, Signup, SignupStatus
 from leifeng.attendance import services as attendance
 from leifeng.attendance.models import Attendance
-from leifeng.core import testing
 from leifeng.core.errors import ServiceError
 from leifeng.hours.certificates import hours_text
 from leifeng.hours.models import Certificate, CertificateStatus, RecordKind, ServiceRecord

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from e2e.helpers import login
+from leifeng import testing
 from leifeng.accounts.models import Role
-from leifeng.core import testing
 from leifeng.hours.models import Certificate, CertificateStatus, RecordKind
 from leifeng.hours.tests.test_certificate_services import add_record
 

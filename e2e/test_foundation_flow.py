@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from leifeng.core import testing
+from leifeng import testing
 from leifeng.core.idnumbers import make_ric
 from leifeng.people.models import Volunteer, VolunteerStatus
 from leifeng.teams.models import MembershipStatus, TeamMembership

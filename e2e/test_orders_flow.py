@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e.helpers import login
-from leifeng.core import testing
+from leifeng import testing
 from leifeng.orders.models import Order, OrderStatus
 from leifeng.orders.tests.factories import leader_with_team, menu_item
 from leifeng.people.models import Volunteer

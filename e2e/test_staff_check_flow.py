@@ -19,11 +19,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from e2e.helpers import local_input, login
+from leifeng import testing
 from leifeng.accounts.models import Role
 from leifeng.activities import services as activity_services
 from leifeng.activities.models import Post
 from leifeng.attendance.models import Attendance, AttendanceStatus, CheckRequest, Method
-from leifeng.core import testing
 from leifeng.core.models import AuditEvent
 from leifeng.hours.models import RecordKind, ServiceRecord
 from leifeng.people.models import Volunteer

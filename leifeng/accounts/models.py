@@ -7,6 +7,10 @@ from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from leifeng.core.roles import Role
+
+__all__ = ["ApiToken", "Role", "RoleAssignment", "Session", "User"]
+
 
 class User(AbstractUser):
     """An account. Logs in by user name or mainland mobile number."""
@@ -20,19 +24,6 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
-
-
-class Role(models.TextChoices):
-    """DESIGN §1. A role is held at an org node and reaches its whole subtree."""
-
-    PLATFORM_ADMIN = "platform_admin", _("Platform administrator")
-    ORG_ADMIN = "org_admin", _("Organization administrator")
-    ORG_STAFF = "org_staff", _("Organization staff")
-    TEAM_LEADER = "team_leader", _("Team leader")
-    VOLUNTEER = "volunteer", _("Volunteer")
-    CARE_WORKER = "care_worker", _("Care worker")
-    ASSESSOR = "assessor", _("Assessor")
-    RECORDER = "recorder", _("Recorder")
 
 
 class RoleAssignment(models.Model):

@@ -8,6 +8,7 @@ from django.http import Http404
 from leifeng.accounts.models import ApiToken, Role, RoleAssignment, User
 from leifeng.core import scope
 from leifeng.core.scope import Perm
+from leifeng.orgs import policy as org_policy
 
 
 def role_list_for_user(*, user) -> list[RoleAssignment]:
@@ -26,7 +27,7 @@ def grantable_roles(*, actor) -> list[tuple[str, str]]:
 
 
 def grantable_orgs(*, actor):
-    return scope.orgs(actor, Perm.MANAGE_ORG).order_by("path")
+    return org_policy.orgs(actor, Perm.MANAGE_ORG).order_by("path")
 
 
 @dataclass

@@ -27,6 +27,7 @@ from leifeng.core import audit, scope
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from leifeng.core.idnumbers import InvalidId, normalize_phone
 from leifeng.core.scope import ROLE_PERMS, Perm
+from leifeng.orgs import policy as org_policy
 from leifeng.orgs.models import Org
 
 MAX_ACTIVE_TOKENS = 20
@@ -95,7 +96,7 @@ def _check_role_choice(actor, role: str) -> None:
 
 def _org_in_scope(actor, org_id: int | None) -> Org:
     """The node if the actor manages it; the same 404 as a missing node otherwise."""
-    org = scope.orgs(actor, Perm.MANAGE_ORG).filter(pk=org_id).first() if org_id else None
+    org = org_policy.orgs(actor, Perm.MANAGE_ORG).filter(pk=org_id).first() if org_id else None
     if org is None:
         raise NotFound(_("Organization not found."))
     return org

@@ -46,12 +46,14 @@ def _principal_sql(alias: str, vendor: str) -> str:
     """The statement: the session's data, the account's columns (`row_reader(User)` order), its volunteer flag,
     and one row per role (role, node path) — a single row with NULLs when it has none."""
     from leifeng.accounts.models import RoleAssignment, Session
-    from leifeng.orgs.models import Org
-    from leifeng.people.models import Volunteer
 
     User = get_user_model()
     qn = connections[alias].ops.quote_name
     pk = qn(User._meta.pk.column)
+    # The volunteer profile (people) and the node (orgs) are reached through the relations that name them, so
+    # accounts imports neither app: people.Volunteer.user is the account's `volunteer`, RoleAssignment.org its node.
+    Volunteer = User._meta.get_field("volunteer").related_model
+    Org = RoleAssignment._meta.get_field("org").related_model
     vt, rt, ot = Volunteer._meta.db_table, RoleAssignment._meta.db_table, Org._meta.db_table
     return (
         f"SELECT s.session_data, {row_reader(User, alias).select('u')}, "

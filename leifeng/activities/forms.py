@@ -7,6 +7,7 @@ from django.utils.translation import pgettext_lazy
 from leifeng.activities.models import Activity, ActivityCategory, Campaign, Post, Visibility
 from leifeng.core import scope
 from leifeng.core.scope import Perm
+from leifeng.orgs import policy as org_policy
 from leifeng.orgs.models import LeadingGroup, Org, Unit
 from leifeng.people.models import Skill
 from leifeng.people.selectors import skill_list
@@ -54,7 +55,7 @@ class CampaignForm(forms.Form):
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["org"].queryset = scope.orgs(actor, Perm.CHANGE).order_by("path")
+        self.fields["org"].queryset = org_policy.orgs(actor, Perm.CHANGE).order_by("path")
         self.fields["leading_group"].queryset = _above_or_in(actor, LeadingGroup).order_by("org__path", "name")
         self.fields["units"].queryset = scope.scoped(Unit.objects.all(), actor, Perm.VIEW).order_by("name")
 
@@ -158,7 +159,7 @@ class ActivityForm(forms.Form):
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["org"].queryset = scope.orgs(actor, Perm.CHANGE).order_by("path")
+        self.fields["org"].queryset = org_policy.orgs(actor, Perm.CHANGE).order_by("path")
         self.fields["campaign"].queryset = _above_or_in(actor, Campaign).order_by("-starts_on")
         self.fields["lead_unit"].queryset = _above_or_in(actor, Unit, Perm.VIEW).order_by("name")
         self.fields["teams"].queryset = _above_or_in(actor, Team, Perm.VIEW).order_by("org__path", "name")

@@ -227,7 +227,7 @@ def code_create(request: HttpRequest, pk: int) -> HttpResponse:
     except (ServiceError, ValidationError) as exc:
         messages.error(request, _message(exc))
         post = Post.objects.filter(pk=pk).first()
-        return redirect("attendance:kiosk", pk=post.activity_id) if post else redirect("core:home")
+        return redirect("attendance:kiosk", pk=post.activity_id) if post else redirect("home:home")
     return render(request, "attendance/code.html", {"code": dc, "post": dc.post})
 
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "leifeng.orders",
     "leifeng.notifications",
     "leifeng.demo",
+    "leifeng.home",
     "django_tasks_db",
 ]
 
@@ -90,7 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "leifeng.core.context_processors.navigation",
+                "leifeng.home.context_processors.navigation",
             ],
         },
     },
@@ -136,7 +137,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "home:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Throttled failed logins (django-axes): after AXES_FAILURE_LIMIT failures per user name and

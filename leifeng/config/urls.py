@@ -6,6 +6,7 @@ from leifeng.config.api import api
 # The API first: it takes the burst traffic (check-ins, sign-ups) and resolving it is then one prefix match.
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("", include("leifeng.home.urls")),
     path("", include("leifeng.core.urls")),
     path("accounts/", include("leifeng.accounts.urls")),
     path("orgs/", include("leifeng.orgs.urls")),

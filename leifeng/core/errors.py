@@ -1,6 +1,28 @@
 """Errors every service raises, so pages and the API report them the same way."""
 
+from enum import StrEnum
+
 from django.core.exceptions import ValidationError
+
+
+class ErrorCode(StrEnum):
+    """Codes any app may raise (Saleor's `error_codes.py`); an app's own live in `<app>/codes.py`.
+
+    A code is part of the API: clients branch on it, so a value never changes once published."""
+
+    INVALID = "invalid"
+    NOT_FOUND = "not_found"
+    FORBIDDEN = "forbidden"
+    UNAUTHORIZED = "unauthorized"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    CONFLICT = "conflict"
+    INVALID_TRANSITION = "invalid_transition"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    TOO_LARGE = "too_large"
+    THROTTLED = "throttled"
+    SERVER_ERROR = "server_error"
+    UNAVAILABLE = "unavailable"
+    ERROR = "error"
 
 
 class ServiceError(Exception):
@@ -8,7 +30,7 @@ class ServiceError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, *, code: str = "invalid", field: str | None = None):
+    def __init__(self, message: str, *, code: StrEnum = ErrorCode.INVALID, field: str | None = None):
         super().__init__(str(message))
         self.message = str(message)
         self.code = code
@@ -20,7 +42,7 @@ class NotFound(ServiceError):
 
     status = 404
 
-    def __init__(self, message: str = "Not found.", *, code: str = "not_found"):
+    def __init__(self, message: str = "Not found.", *, code: StrEnum = ErrorCode.NOT_FOUND):
         super().__init__(message, code=code)
 
 
@@ -29,14 +51,14 @@ class Unauthorized(ServiceError):
 
     status = 401
 
-    def __init__(self, message: str = "Wrong credentials.", *, code: str = "invalid_credentials"):
+    def __init__(self, message: str = "Wrong credentials.", *, code: StrEnum = ErrorCode.INVALID_CREDENTIALS):
         super().__init__(message, code=code)
 
 
 class PermissionDenied(ServiceError):
     status = 403
 
-    def __init__(self, message: str = "You may not do this.", *, code: str = "forbidden"):
+    def __init__(self, message: str = "You may not do this.", *, code: StrEnum = ErrorCode.FORBIDDEN):
         super().__init__(message, code=code)
 
 

@@ -30,11 +30,9 @@ def rule(org, name: str) -> Any:
     if org is not None:
         if name in (org.rules or {}):
             return org.rules[name]
-        from leifeng.orgs.models import Org
-
         prefixes = [org.path[:i] for i in range(org.steplen, len(org.path), org.steplen)]
         for _path, rules in sorted(
-            Org.objects.filter(path__in=prefixes).values_list("path", "rules"), key=lambda x: -len(x[0])
+            type(org)._default_manager.filter(path__in=prefixes).values_list("path", "rules"), key=lambda x: -len(x[0])
         ):
             if rules and name in rules:
                 return rules[name]

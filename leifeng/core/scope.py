@@ -4,39 +4,31 @@ A role is held at a node and reaches that node's whole subtree. Every selector f
 here; anything outside the result answers the same 404 as something that does not exist.
 """
 
-from enum import StrEnum
 from functools import reduce
 from operator import or_
 
+from django.contrib.auth import get_user_model
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
-from leifeng.accounts.models import Role
+from leifeng.core.roles import ALL, ROLE_PERMS, Perm, Role, roles_with
 
-
-class Perm(StrEnum):
-    VIEW = "view"  # see records of the subtree (ID numbers masked)
-    CHANGE = "change"  # enter and edit records: volunteers, teams, units
-    APPROVE = "approve"  # approve or reject volunteer registrations
-    VIEW_ID = "view_id"  # see ID numbers unmasked (audited)
-    MANAGE_ORG = "manage_org"  # edit the tree, positions, leading groups, accounts and roles
-    AUDIT = "audit"  # read the audit trail
-    LEAD_TEAM = "lead_team"  # run the rosters of teams one leads
-
-
-ALL = frozenset(Perm)
-ROLE_PERMS: dict[str, frozenset[Perm]] = {
-    Role.PLATFORM_ADMIN: ALL,
-    Role.ORG_ADMIN: frozenset(
-        {Perm.VIEW, Perm.CHANGE, Perm.APPROVE, Perm.VIEW_ID, Perm.MANAGE_ORG, Perm.AUDIT, Perm.LEAD_TEAM}
-    ),
-    Role.ORG_STAFF: frozenset({Perm.VIEW, Perm.CHANGE, Perm.APPROVE, Perm.VIEW_ID, Perm.LEAD_TEAM}),
-    Role.ASSESSOR: frozenset({Perm.VIEW}),
-    Role.TEAM_LEADER: frozenset({Perm.LEAD_TEAM}),
-    Role.CARE_WORKER: frozenset(),
-    Role.RECORDER: frozenset(),
-    Role.VOLUNTEER: frozenset(),
-}
+__all__ = [
+    "ALL",
+    "ROLE_PERMS",
+    "Perm",
+    "Role",
+    "allows",
+    "get_or_404",
+    "has_any",
+    "is_platform_admin",
+    "paths",
+    "q",
+    "roles",
+    "roles_with",
+    "scoped",
+    "users_with",
+]
 
 
 def _roles(actor) -> list[tuple[str, str]]:
@@ -45,9 +37,8 @@ def _roles(actor) -> list[tuple[str, str]]:
         return []
     cached = getattr(actor, "_leifeng_roles", None)
     if cached is None:
-        from leifeng.accounts.models import RoleAssignment
-
-        cached = list(RoleAssignment.objects.filter(user=actor).values_list("role", "org__path"))
+        # `roles` is the reverse name of the account's role assignments (accounts.RoleAssignment.user).
+        cached = list(actor.roles.values_list("role", "org__path"))
         actor._leifeng_roles = cached
     return cached
 
@@ -97,12 +88,6 @@ def scoped(qs: QuerySet, actor, perm: Perm = Perm.VIEW, field: str = "org") -> Q
     return qs.filter(q(actor, perm, field))
 
 
-def orgs(actor, perm: Perm = Perm.VIEW) -> QuerySet:
-    from leifeng.orgs.models import Org
-
-    return scoped(Org.objects.all(), actor, perm, field="")
-
-
 def allows(actor, perm: Perm, org) -> bool:
     """Does the actor hold `perm` at `org` (or any ancestor of it)?"""
     if org is None:
@@ -122,3 +107,22 @@ def get_or_404(qs: QuerySet, actor, perm: Perm = Perm.VIEW, field: str = "org", 
         return scoped(qs, actor, perm, field).get(**lookup)
     except (qs.model.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def ancestor_paths(org) -> list[str]:
+    """The materialized paths of `org` and every ancestor (treebeard: each step is `steplen` characters)."""
+    return [org.path[:i] for i in range(org.steplen, len(org.path) + 1, org.steplen)]
+
+
+def users_with(perm: Perm, org, *, here_only: bool = False) -> QuerySet:
+    """Active accounts holding `perm` at `org`: a role granting it at the node or an ancestor (a right reaches the
+    subtree), or only at the node itself with `here_only` (the node's own staff, not the county's). Platform
+    administrators are not included: they are not anybody's day-to-day contact."""
+    grants = [r for r in roles_with(perm) if r != Role.PLATFORM_ADMIN]
+    where = Q(roles__org=org) if here_only else Q(roles__org__path__in=ancestor_paths(org))
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(pk__in=get_user_model().objects.filter(where, roles__role__in=grants).values("pk"))
+        .order_by("pk")
+    )

@@ -4,7 +4,6 @@ from leifeng.core import views
 
 app_name = "core"
 urlpatterns = [
-    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("audit/", views.audit_list, name="audit"),
 ]

@@ -18,12 +18,6 @@ def healthz(request):
 
 
 @login_required
-def home(request):
-    """A dashboard by role: counts of the subtree for staff, one's own registration and teams for a volunteer."""
-    return render(request, "core/home.html", {"summary": selectors.home_summary(actor=request.user)})
-
-
-@login_required
 def audit_list(request):
     form = AuditFilterForm(request.GET)
     form.is_valid()

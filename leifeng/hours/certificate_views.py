@@ -25,6 +25,7 @@ from leifeng.core.idnumbers import IdType
 from leifeng.core.scope import Perm
 from leifeng.hours import certificates as certs
 from leifeng.hours.models import CertificateStatus, RecordKind
+from leifeng.orgs import policy as org_policy
 from leifeng.orgs.models import Org
 from leifeng.teams.selectors import volunteer_of
 
@@ -136,7 +137,7 @@ def certificate_queue(request: HttpRequest) -> HttpResponse:
     page = Paginator(certs.certificate_list(actor=request.user, filters=filters), PER_PAGE).get_page(
         request.GET.get("page")
     )
-    form = StaffRequestForm(request.POST or None, orgs=scope.orgs(request.user, Perm.CHANGE).order_by("path"))
+    form = StaffRequestForm(request.POST or None, orgs=org_policy.orgs(request.user, Perm.CHANGE).order_by("path"))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:

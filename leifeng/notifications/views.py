@@ -18,6 +18,7 @@ from leifeng.core.scope import Perm
 from leifeng.notifications import selectors, services
 from leifeng.notifications.forms import RelayForm
 from leifeng.notifications.models import DeliveryStatus
+from leifeng.orgs import policy as org_policy
 
 PER_PAGE = 30
 
@@ -97,7 +98,7 @@ def relay_list(request: HttpRequest) -> HttpResponse:
 def relay_create(request: HttpRequest) -> HttpResponse:
     if not scope.has_any(request.user, Perm.CHANGE):
         raise Http404
-    orgs = scope.orgs(request.user, Perm.CHANGE).order_by("path")
+    orgs = org_policy.orgs(request.user, Perm.CHANGE).order_by("path")
     form = RelayForm(request.POST or None, orgs=orgs)
     if request.method == "POST" and form.is_valid():
         try:

@@ -14,10 +14,11 @@ from django.utils.translation import pgettext
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
-from leifeng.core import audit, scope
+from leifeng.core import audit
 from leifeng.core.scope import Perm
 from leifeng.orders import selectors
 from leifeng.orders.models import OrderChannel, OrderStatus
+from leifeng.orgs import policy as org_policy
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FETCH = 2000
@@ -178,7 +179,7 @@ def orders_export(*, actor, filters: selectors.OrderFilters) -> ExportResult:
         actor=actor,
         action="order.export",
         object_type="orders.order",
-        org=scope.orgs(actor, Perm.VIEW).order_by("path").first(),
+        org=org_policy.orgs(actor, Perm.VIEW).order_by("path").first(),
         changes={"count": count, "filters": {k: v for k, v in vars(filters).items() if v not in ("", None, False)}},
     )
     return ExportResult(file=_save(wb), count=count)

@@ -20,6 +20,7 @@ from leifeng.core import scope
 from leifeng.core.scope import Perm
 from leifeng.orders.models import MenuItem, Order, OrderEvent, OrderStatus
 from leifeng.orders.services import led_teams, team_may_grab
+from leifeng.orgs import policy as org_policy
 from leifeng.orgs.models import Org
 from leifeng.teams.selectors import ancestor_paths, volunteer_of
 
@@ -322,7 +323,7 @@ def _figures(label: str, qs: QuerySet) -> Figures:
 def figures(*, actor, org_id: int | None = None) -> dict:
     """Volume, time to accept (placed → accepted by the assignee), time to complete (placed → done) and
     satisfaction, for the chosen node's subtree, each node just below it, and each team serving there."""
-    roots = scope.orgs(actor, Perm.VIEW).order_by("path")
+    roots = org_policy.orgs(actor, Perm.VIEW).order_by("path")
     org = roots.filter(pk=org_id).first() if org_id else roots.first()
     if org is None:
         raise Http404

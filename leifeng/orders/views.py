@@ -26,6 +26,7 @@ from leifeng.core.scope import Perm
 from leifeng.orders import excel, selectors, services
 from leifeng.orders.forms import CompleteForm, DispatchForm, MenuItemEditForm, MenuItemForm, OrderForm, RateForm
 from leifeng.orders.models import MenuItem, OrderChannel, OrderStatus
+from leifeng.orgs import policy as org_policy
 from leifeng.orgs.models import Org, OrgLevel
 from leifeng.teams.models import MembershipStatus
 
@@ -203,7 +204,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 def staff_new(request: HttpRequest) -> HttpResponse:
     """Staff and grid workers enter an order on a resident's behalf, with the channel it came by."""
-    orgs = scope.orgs(request.user, Perm.CHANGE).order_by("path")
+    orgs = org_policy.orgs(request.user, Perm.CHANGE).order_by("path")
     if not orgs.exists():
         raise Http404
     chosen = request.POST.get("org") or request.GET.get("org")
@@ -464,7 +465,7 @@ def inbox_export(request: HttpRequest) -> FileResponse:
 def menus(request: HttpRequest) -> HttpResponse:
     """Staff: the menus of their nodes, and a form to add a service."""
     _require_staff(request)
-    orgs = scope.orgs(request.user, Perm.CHANGE).order_by("path")
+    orgs = org_policy.orgs(request.user, Perm.CHANGE).order_by("path")
     form = MenuItemForm(request.POST or None, orgs=orgs) if orgs.exists() else None
     if request.method == "POST" and form is not None and form.is_valid():
         d = form.cleaned_data

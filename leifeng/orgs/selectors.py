@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce, Length, Substr
 
 from leifeng.core import scope
 from leifeng.core.scope import Perm
+from leifeng.orgs import policy as org_policy
 from leifeng.orgs.models import (
     LeadingGroup,
     LeadingGroupMember,
@@ -72,7 +73,7 @@ def org_tree(*, actor, perm: Perm = Perm.VIEW) -> list[TreeNode]:
     Rows come ordered by path, so a parent always arrives before its children; a node whose parent
     is not visible is the root of one of the actor's subtrees.
     """
-    rows = with_counts(scope.orgs(actor, perm)).order_by("path")
+    rows = with_counts(org_policy.orgs(actor, perm)).order_by("path")
     by_path: dict[str, TreeNode] = {}
     roots: list[TreeNode] = []
     for org in rows:
@@ -96,11 +97,11 @@ def _sum_up(node: TreeNode) -> None:
 
 def org_list(*, actor, level: str | None = None, parent_id: int | None = None) -> QuerySet[Org]:
     """Nodes in scope in tree order; `parent_id` keeps only the direct children of that node."""
-    qs = with_parent_id(scope.orgs(actor))
+    qs = with_parent_id(org_policy.orgs(actor))
     if level:
         qs = qs.filter(level=level)
     if parent_id is not None:
-        parent = scope.orgs(actor).filter(pk=parent_id).values_list("path", "depth").first()
+        parent = org_policy.orgs(actor).filter(pk=parent_id).values_list("path", "depth").first()
         if parent is None:
             return qs.none()
         qs = qs.filter(path__startswith=parent[0], depth=parent[1] + 1)
@@ -114,7 +115,7 @@ def org_get(*, actor, pk, perm: Perm = Perm.VIEW) -> Org:
 
 def org_choices(*, actor, perm: Perm = Perm.VIEW, levels: list[str] | None = None) -> QuerySet[Org]:
     """Nodes for a select box (tree order, only what the label needs)."""
-    qs = scope.orgs(actor, perm).only("id", "name", "level", "depth", "path")
+    qs = org_policy.orgs(actor, perm).only("id", "name", "level", "depth", "path")
     if levels is not None:
         qs = qs.filter(level__in=levels)
     return qs.order_by("path")
@@ -172,7 +173,7 @@ def org_detail(*, actor, pk) -> OrgDetail:
     ancestor_paths = [org.path[:i] for i in range(Org.steplen, len(org.path), Org.steplen)]
     return OrgDetail(
         org=org,
-        ancestors=list(scope.orgs(actor).filter(path__in=ancestor_paths).order_by("path")),
+        ancestors=list(org_policy.orgs(actor).filter(path__in=ancestor_paths).order_by("path")),
         children=list(with_counts(Org.objects.get_children(org))),
         units=list(Unit.objects.filter(org=org).select_related("parent").order_by(*UNIT_ORDER)),
         positions=positions_of(org=org),
@@ -215,7 +216,7 @@ def unit_list(*, actor, filters: UnitFilters | None = None) -> QuerySet[Unit]:
     if f.kind:
         qs = qs.filter(kind=f.kind)
     if f.org_id is not None:
-        node = scope.orgs(actor).filter(pk=f.org_id).values_list("path", flat=True).first()
+        node = org_policy.orgs(actor).filter(pk=f.org_id).values_list("path", flat=True).first()
         qs = qs.filter(org__path__startswith=node) if node else qs.none()
     return qs.order_by(*UNIT_ORDER)
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from leifeng.core import errors, scope
 from leifeng.core.forms import apply_errors
 from leifeng.core.scope import Perm
+from leifeng.orgs import policy as org_policy
 from leifeng.orgs import selectors, services
 from leifeng.orgs.forms import (
     LeadingGroupForm,
@@ -171,7 +172,7 @@ def org_delete(request, pk: int):
             messages.error(request, exc.message)
             return redirect(_detail_url(org.pk))
         messages.success(request, _("%(name)s was deleted.") % {"name": org.name})
-        if parent_id and scope.orgs(request.user).filter(pk=parent_id).exists():
+        if parent_id and org_policy.orgs(request.user).filter(pk=parent_id).exists():
             return redirect(_detail_url(parent_id))
         return redirect("orgs:tree")
     return _confirm_page(

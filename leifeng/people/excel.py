@@ -48,6 +48,7 @@ from leifeng.core.idnumbers import Gender, IdType, mask_id
 from leifeng.core.models import AuditEvent
 from leifeng.core.numbers import allocate
 from leifeng.core.scope import Perm
+from leifeng.orgs import policy as org_policy
 from leifeng.orgs.models import Org, OrgLevel
 from leifeng.people.models import (
     AvailableTime,
@@ -587,7 +588,7 @@ class _Stations:
     def __init__(self, actor):
         self.actor = actor
         orgs = list(
-            scope.orgs(actor, Perm.CHANGE)
+            org_policy.orgs(actor, Perm.CHANGE)
             .filter(level__in=REGISTRABLE_LEVELS)
             .only("id", "name", "path", "level", "depth")
             .order_by("path")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from leifeng.core import crypto, scope
 from leifeng.core.idnumbers import IdType, InvalidId, normalize_phone, parse_id
 from leifeng.core.scope import Perm
+from leifeng.orgs import policy as org_policy
 from leifeng.orgs.models import Org, OrgLevel
 from leifeng.people.models import Skill, Volunteer
 
@@ -100,9 +101,9 @@ def _org_filter(actor, org_id: int | None) -> Q | None:
     """Which stations to list: None for everywhere (the operator, no node chosen). One query otherwise."""
     if org_id is None and scope.paths(actor, Perm.VIEW) is None:
         return None
-    orgs = scope.orgs(actor, Perm.VIEW)
+    orgs = org_policy.orgs(actor, Perm.VIEW)
     if org_id is not None:  # a node of the actor's scope and its subtree; nothing when out of scope
-        node = scope.orgs(actor, Perm.VIEW).filter(pk=org_id).values("path")[:1]
+        node = org_policy.orgs(actor, Perm.VIEW).filter(pk=org_id).values("path")[:1]
         orgs = orgs.filter(path__startswith=Subquery(node))
     ids = list(orgs.values_list("id", flat=True)[: LITERAL_ORG_IDS + 1])
     if len(ids) > LITERAL_ORG_IDS:
@@ -252,6 +253,6 @@ def registration_station(*, org_id: int) -> Org:
 
 def org_filter_choices(*, actor) -> list[tuple[int, str]]:
     """Nodes of the actor's scope for the list filter, indented by depth."""
-    rows = list(scope.orgs(actor).order_by("path").values_list("id", "name", "depth"))
+    rows = list(org_policy.orgs(actor).order_by("path").values_list("id", "name", "depth"))
     base = min((depth for _, _, depth in rows), default=1)
     return [(pk, "\u3000" * (depth - base) + name) for pk, name, depth in rows]

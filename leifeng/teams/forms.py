@@ -6,8 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from leifeng.core import scope
 from leifeng.core.scope import Perm
+from leifeng.orgs import policy as org_policy
 from leifeng.orgs.models import Org
 from leifeng.teams import selectors
 from leifeng.teams.models import Team, TeamCategory, TeamKind, TeamLevel
@@ -54,7 +54,7 @@ class TeamForm(forms.Form):
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["org"].queryset = scope.orgs(actor, Perm.CHANGE).order_by("path")
+        self.fields["org"].queryset = org_policy.orgs(actor, Perm.CHANGE).order_by("path")
         self.fields["parent"].queryset = selectors.parent_choices(actor=actor)
 
     @staticmethod

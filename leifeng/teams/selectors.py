@@ -16,6 +16,7 @@ from django.http import Http404
 
 from leifeng.core import scope
 from leifeng.core.scope import Perm
+from leifeng.orgs import policy as org_policy
 from leifeng.people.models import Volunteer, VolunteerStatus
 from leifeng.people.selectors import search_q
 from leifeng.teams.models import MembershipStatus, Team, TeamCategory, TeamKind, TeamLevel, TeamMembership
@@ -116,7 +117,7 @@ def team_list(*, actor, filters: TeamFilters | None = None) -> QuerySet[Team]:
     if f.q:
         qs = qs.filter(name__contains=f.q)
     if f.org_id is not None:
-        node = scope.orgs(actor).filter(pk=f.org_id).values_list("path", flat=True).first()
+        node = org_policy.orgs(actor).filter(pk=f.org_id).values_list("path", flat=True).first()
         qs = qs.filter(org__path__startswith=node) if node else qs.none()
     if f.level:
         qs = qs.filter(level=f.level)

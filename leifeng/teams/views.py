@@ -17,6 +17,7 @@ from leifeng.core import scope
 from leifeng.core.errors import NotFound, PermissionDenied, ServiceError, field_errors
 from leifeng.core.forms import apply_errors
 from leifeng.core.scope import Perm
+from leifeng.orgs import policy as org_policy
 from leifeng.teams import selectors, services
 from leifeng.teams.forms import JoinForm, LeadersForm, RejectForm, TeamEditForm, TeamForm, numbers_from
 from leifeng.teams.models import TeamCategory, TeamKind, TeamLevel
@@ -63,7 +64,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "filters": filters,
-        "orgs": scope.orgs(request.user).order_by("path") if scope.has_any(request.user, Perm.VIEW) else [],
+        "orgs": org_policy.orgs(request.user).order_by("path") if scope.has_any(request.user, Perm.VIEW) else [],
         "levels": TeamLevel.choices,
         "categories": TeamCategory.choices,
         "kinds": TeamKind.choices,

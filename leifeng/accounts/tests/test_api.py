@@ -4,7 +4,7 @@ from django.test import Client
 from leifeng.accounts import services
 from leifeng.accounts.models import ApiToken, Role, User
 from leifeng.core.models import AuditEvent
-from leifeng.core.testing import PASSWORD, make_user
+from leifeng.testing import PASSWORD, make_user
 
 API = "/api/v1/accounts"
 GOOD_PASSWORD = "Str0ng-passw0rd"

@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from leifeng.accounts.models import Role
-from leifeng.core.testing import PASSWORD, make_user
+from leifeng.testing import PASSWORD, make_user
 
 
 @pytest.fixture
@@ -23,8 +23,8 @@ def login(client, username, password):
 @pytest.mark.parametrize("typed", ["zhangsan", "13912345678", "+86 139-1234-5678"])
 def test_login_by_user_name_or_phone(client, staff, typed):
     response = login(client, typed, PASSWORD)
-    assert response.status_code == 302 and response["Location"] == reverse("core:home")
-    assert client.get(reverse("core:home")).context["user"] == staff
+    assert response.status_code == 302 and response["Location"] == reverse("home:home")
+    assert client.get(reverse("home:home")).context["user"] == staff
 
 
 def test_wrong_password_shows_the_form_again(client, staff):
@@ -41,7 +41,7 @@ def test_five_failures_lock_the_account_out(client, staff):
     assert response.status_code == 429
     assert "accounts/locked_out.html" in [t.name for t in response.templates]
     assert "登录失败次数过多" in response.content.decode()
-    assert not client.get(reverse("core:home")).wsgi_request.user.is_authenticated
+    assert not client.get(reverse("home:home")).wsgi_request.user.is_authenticated
 
 
 def test_phone_and_user_name_share_one_failure_counter(client, staff):

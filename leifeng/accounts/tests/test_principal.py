@@ -14,7 +14,7 @@ from django.utils import timezone
 from leifeng.accounts import services
 from leifeng.accounts.models import Role, RoleAssignment, Session, User
 from leifeng.accounts.sessions import SessionStore
-from leifeng.core.testing import PASSWORD, VolunteerFactory, make_user
+from leifeng.testing import PASSWORD, VolunteerFactory, make_user
 
 BADGE = "notifications:unread_badge"  # a small page that only needs the account
 
@@ -53,7 +53,7 @@ def test_the_account_is_the_one_django_loads_field_by_field(owner, client_for):
 
 def test_volunteer_flag_and_the_menu(tree, client_for):
     vol = VolunteerFactory(org=tree.st_a1, user=make_user("vol1"))
-    response = client_for(vol.user).get(reverse("core:home"))
+    response = client_for(vol.user).get(reverse("home:home"))
     assert response.wsgi_request.user._leifeng_is_volunteer is True
     assert reverse("activities:my_shifts") in response.content.decode()  # the volunteer's menu
 

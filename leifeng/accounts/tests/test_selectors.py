@@ -3,7 +3,7 @@ from django.http import Http404
 
 from leifeng.accounts import selectors, services
 from leifeng.accounts.models import Role
-from leifeng.core.testing import grant, make_platform_admin, make_user
+from leifeng.testing import grant, make_platform_admin, make_user
 
 
 def usernames(qs) -> list[str]:

@@ -6,7 +6,7 @@ from leifeng.accounts.models import ApiToken, Role, RoleAssignment, User
 from leifeng.core import scope
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from leifeng.core.models import AuditEvent
-from leifeng.core.testing import grant, make_platform_admin, make_user
+from leifeng.testing import grant, make_platform_admin, make_user
 
 GOOD_PASSWORD = "Str0ng-passw0rd"
 
@@ -213,7 +213,7 @@ def test_update_records_what_changed(tree, owner, colleague):
 
 
 def test_password_change_checks_the_old_one(tree, colleague):
-    from leifeng.core.testing import PASSWORD
+    from leifeng.testing import PASSWORD
 
     with pytest.raises(ValidationError) as exc:
         services.password_change(actor=colleague, old_password="wrong", new_password=GOOD_PASSWORD)

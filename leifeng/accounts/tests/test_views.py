@@ -4,7 +4,7 @@ from django.urls import reverse
 from leifeng.accounts import services
 from leifeng.accounts.models import ApiToken, Role, User
 from leifeng.core.models import AuditEvent
-from leifeng.core.testing import PASSWORD, make_user
+from leifeng.testing import PASSWORD, make_user
 
 GOOD_PASSWORD = "Str0ng-passw0rd"
 
@@ -154,10 +154,10 @@ def test_deactivated_colleague_is_logged_out_at_once(tree, owner, colleague, cli
 
     theirs = Client()
     theirs.force_login(colleague)
-    assert theirs.get(reverse("core:home")).status_code == 200
+    assert theirs.get(reverse("home:home")).status_code == 200
     response = client_for(owner).post(reverse("accounts:user_set_active", args=[colleague.pk]), {"active": "0"})
     assert response.status_code == 302
-    response = theirs.get(reverse("core:home"))
+    response = theirs.get(reverse("home:home"))
     assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
 
 
@@ -171,7 +171,7 @@ def test_owner_resets_a_password(tree, owner, colleague, client_for):
 
 
 def test_owner_cannot_change_an_account_that_works_above(tree, owner, center_admin, client_for):
-    from leifeng.core.testing import grant
+    from leifeng.testing import grant
 
     grant(center_admin, Role.ORG_STAFF, tree.st_a1)
     client = client_for(owner)

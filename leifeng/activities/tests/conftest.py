@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from leifeng.activities import services
 from leifeng.activities.models import Activity, ActivityStatus, Post
-from leifeng.core.testing import VolunteerFactory, make_user
+from leifeng.testing import VolunteerFactory, make_user
 
 _n = itertools.count(1)
 NOW = timezone.now().replace(minute=0, second=0, microsecond=0)

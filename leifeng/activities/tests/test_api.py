@@ -190,8 +190,8 @@ def test_roster_groups_and_remove(owner, client_for, post, make_volunteer, djang
 
 
 def test_leader_assign_endpoint(tree, api_for, make_volunteer):
-    from leifeng.core.testing import TeamFactory
     from leifeng.teams.models import MembershipStatus, TeamMembership
+    from leifeng.testing import TeamFactory
 
     team = TeamFactory(org=tree.st_a1)
     leader = make_volunteer()

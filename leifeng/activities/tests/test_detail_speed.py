@@ -9,9 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse, set_script_prefix
 
+from leifeng import testing
 from leifeng.activities.models import ActivityStatus, Post, Visibility
 from leifeng.activities.tests.conftest import NOW, make_activity, sign
-from leifeng.core import testing
 from leifeng.people.models import Skill
 from leifeng.teams.models import MembershipStatus, TeamMembership
 

@@ -17,7 +17,7 @@ from leifeng.accounts.services import token_create
 from leifeng.activities.models import Signup
 from leifeng.activities.tests.conftest import adult_birth, make_activity
 from leifeng.core.models import AuditEvent
-from leifeng.core.testing import DjangoQueries, wsgi_call
+from leifeng.testing import DjangoQueries, wsgi_call
 
 pytestmark = pytest.mark.django_db(transaction=True)  # real commits, as under gunicorn
 on_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="the fast path serves PostgreSQL only")

@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
+from leifeng import testing
 from leifeng.activities.models import Activity, ActivityStatus, Post, Signup, SignupStatus, Visibility
-from leifeng.core import testing
 
 SHANGHAI = timezone.get_fixed_timezone(8 * 60)
 

@@ -8,9 +8,9 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
+from leifeng import testing
 from leifeng.activities.models import Activity, ActivityStatus, Post, Signup, SignupStatus
 from leifeng.activities.tasks import send_due_reminders
-from leifeng.core import testing
 from leifeng.notifications.models import Delivery, DeliveryStatus, Notification
 
 START = timezone.make_aware(datetime(2026, 12, 1, 7, 30))

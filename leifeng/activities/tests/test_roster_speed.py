@@ -8,10 +8,11 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse, set_script_prefix
 
+from leifeng import testing
 from leifeng.accounts.models import Role
 from leifeng.activities import selectors
 from leifeng.activities.tests.conftest import make_activity, sign
-from leifeng.core import scope, testing
+from leifeng.core import scope
 from leifeng.core.scope import Perm
 
 

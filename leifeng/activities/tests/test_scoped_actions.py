@@ -8,8 +8,8 @@ from django.urls import reverse
 from leifeng.activities.models import Post, Signup, SignupGroup, SignupStatus
 from leifeng.activities.tests.conftest import make_activity, sign
 from leifeng.core.models import AuditEvent
-from leifeng.core.testing import TeamFactory
 from leifeng.teams.models import MembershipStatus, TeamMembership
+from leifeng.testing import TeamFactory
 
 pytestmark = pytest.mark.django_db
 

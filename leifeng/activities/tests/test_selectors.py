@@ -9,8 +9,8 @@ from leifeng.activities import selectors, services
 from leifeng.activities.models import ActivityStatus, Campaign, Visibility
 from leifeng.activities.selectors import ActivityFilters
 from leifeng.activities.tests.conftest import NOW, START, make_activity, sign
-from leifeng.core.testing import TeamFactory
 from leifeng.teams.models import MembershipStatus, TeamMembership
+from leifeng.testing import TeamFactory
 
 
 def titles(qs) -> list[str]:

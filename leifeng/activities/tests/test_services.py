@@ -26,9 +26,9 @@ from leifeng.activities.models import (
 from leifeng.activities.tests.conftest import NOW, START, make_activity, sign
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from leifeng.core.models import AuditEvent
-from leifeng.core.testing import TeamFactory, VolunteerFactory, build_tree, make_user
 from leifeng.people.models import PoliticalStatus, Skill
 from leifeng.teams.models import MembershipStatus, TeamMembership
+from leifeng.testing import TeamFactory, VolunteerFactory, build_tree, make_user
 
 # ---------------------------------------------------------------- campaigns
 

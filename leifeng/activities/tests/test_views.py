@@ -260,8 +260,8 @@ def test_edit_phases_on_the_page(client_for, owner, tree):
 
 
 def test_leader_assigns_on_the_page_and_other_forms_render(client_for, owner, tree, make_volunteer):
-    from leifeng.core.testing import TeamFactory
     from leifeng.teams.models import MembershipStatus, TeamMembership
+    from leifeng.testing import TeamFactory
 
     team = TeamFactory(org=tree.st_a1)
     leader, member = make_volunteer(), make_volunteer()

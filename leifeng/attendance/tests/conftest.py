@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from leifeng.activities.models import Activity, Post, Signup, SignupStatus
-from leifeng.core.testing import VolunteerFactory, make_user
+from leifeng.testing import VolunteerFactory, make_user
 
 _n = itertools.count(1)
 # A fixed clock: the morning of Lei Feng Day. Services take `now=`; nothing sleeps.

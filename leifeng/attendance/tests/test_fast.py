@@ -20,7 +20,7 @@ from leifeng.accounts.services import token_create
 from leifeng.attendance import services
 from leifeng.attendance.models import Attendance, CheckRequest
 from leifeng.attendance.tests.conftest import at, sign_up
-from leifeng.core.testing import DjangoQueries, wsgi_call
+from leifeng.testing import DjangoQueries, wsgi_call
 
 PATH = "/api/v1/attendance/check"
 pytestmark = pytest.mark.django_db(transaction=True)  # real commits, as under gunicorn

@@ -5,7 +5,7 @@ from django.utils import translation
 
 import leifeng.attendance
 import leifeng.hours
-from leifeng.core.testing import assert_catalog_complete
+from leifeng.testing import assert_catalog_complete
 
 
 @pytest.mark.parametrize("app", [leifeng.attendance, leifeng.hours])

@@ -19,7 +19,7 @@ from leifeng.activities.models import Activity, Post, Signup
 from leifeng.attendance import services
 from leifeng.attendance.models import Attendance, CheckRequest
 from leifeng.attendance.tests.conftest import sign_up
-from leifeng.core.testing import ProductionServer
+from leifeng.testing import ProductionServer
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),  # the server is another process: it sees committed rows only

@@ -14,8 +14,8 @@ from leifeng.attendance.models import Attendance, AttendanceStatus, CheckRequest
 from leifeng.attendance.tests.conftest import at, sign_up
 from leifeng.core.errors import Conflict, NotFound
 from leifeng.core.models import AuditEvent
-from leifeng.core.testing import make_user
 from leifeng.hours.models import ServiceRecord
+from leifeng.testing import make_user
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/attendance"

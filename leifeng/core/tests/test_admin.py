@@ -7,7 +7,7 @@ from leifeng.accounts import services
 from leifeng.accounts.models import ApiToken, Role
 from leifeng.core import audit
 from leifeng.core.models import AuditEvent
-from leifeng.core.testing import make_user
+from leifeng.testing import make_user
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from leifeng.accounts import services
 from leifeng.accounts.models import Role
 from leifeng.core import audit
 from leifeng.core.models import AuditEvent
-from leifeng.core.testing import make_platform_admin, make_volunteer_user
+from leifeng.testing import make_platform_admin, make_volunteer_user
 
 URL = reverse("core:audit")
 

@@ -9,10 +9,10 @@ from django.db import connection
 
 from leifeng.accounts.models import RoleAssignment, User
 from leifeng.core import crypto
-from leifeng.core.testing import VolunteerFactory
 from leifeng.orgs.models import Org
 from leifeng.people.models import Volunteer
 from leifeng.teams.models import Team, TeamMembership
+from leifeng.testing import VolunteerFactory
 
 
 def _flush():

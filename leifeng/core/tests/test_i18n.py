@@ -30,9 +30,9 @@ def test_english_after_switching_and_back(client, tree):
 
 def test_logged_in_pages_follow_the_switch(client_for, owner):
     client = client_for(owner)
-    assert "账号管理" in client.get(reverse("core:home")).content.decode()
+    assert "账号管理" in client.get(reverse("home:home")).content.decode()
     client.post(reverse("set_language"), {"language": "en"})
-    html = client.get(reverse("core:home")).content.decode()
+    html = client.get(reverse("home:home")).content.decode()
     assert "Accounts" in html and "Audit" in html and "账号管理" not in html
 
 

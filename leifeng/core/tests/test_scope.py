@@ -3,21 +3,22 @@ from django.http import Http404
 
 from leifeng.core import scope
 from leifeng.core.scope import Perm
+from leifeng.orgs import policy as org_policy
 from leifeng.orgs.models import Org
 
 
 def test_role_reaches_subtree_only(tree, owner, outsider, center_admin):
-    assert set(scope.orgs(owner)) == {tree.st_a1}
-    assert set(scope.orgs(outsider)) == {tree.st_b1}
-    assert set(scope.orgs(center_admin)) == set(Org.objects.all())
+    assert set(org_policy.orgs(owner)) == {tree.st_a1}
+    assert set(org_policy.orgs(outsider)) == {tree.st_b1}
+    assert set(org_policy.orgs(center_admin)) == set(Org.objects.all())
 
 
 def test_nested_roles_collapse_to_the_ancestor(tree, owner):
-    from leifeng.core.testing import grant
+    from leifeng.testing import grant
 
     grant(owner, "org_staff", tree.sub_a)
     assert scope.paths(owner, Perm.VIEW) == (tree.sub_a.path,)
-    assert set(scope.orgs(owner)) == {tree.sub_a, tree.st_a1, tree.st_a2}
+    assert set(org_policy.orgs(owner)) == {tree.sub_a, tree.st_a1, tree.st_a2}
 
 
 def test_out_of_scope_is_404_like_missing(tree, owner):
@@ -37,39 +38,39 @@ def test_assessor_reads_but_cannot_change(tree, assessor):
 def test_anonymous_sees_nothing(tree):
     from django.contrib.auth.models import AnonymousUser
 
-    assert scope.orgs(AnonymousUser()).count() == 0
+    assert org_policy.orgs(AnonymousUser()).count() == 0
 
 
 def test_platform_admin_sees_and_may_do_everything(tree):
-    from leifeng.core.testing import make_platform_admin
+    from leifeng.testing import make_platform_admin
 
     operator = make_platform_admin(org=tree.st_b1)  # held anywhere, it reaches everywhere
     assert scope.paths(operator, Perm.MANAGE_ORG) is None
-    assert set(scope.orgs(operator)) == set(Org.objects.all())
+    assert set(org_policy.orgs(operator)) == set(Org.objects.all())
     assert all(scope.allows(operator, perm, tree.st_a2) for perm in Perm)
     assert scope.allows(operator, Perm.VIEW, None)  # objects without a node: operator only
 
 
 def test_superuser_counts_as_platform_admin(tree):
-    from leifeng.core.testing import make_user
+    from leifeng.testing import make_user
 
     root = make_user("root", is_superuser=True, is_staff=True)
     assert scope.is_platform_admin(root)
-    assert scope.orgs(root).count() == Org.objects.count()
+    assert org_policy.orgs(root).count() == Org.objects.count()
 
 
 def test_nested_and_parallel_roles(tree, owner):
-    from leifeng.core.testing import grant
+    from leifeng.testing import grant
 
     grant(owner, "org_admin", tree.st_b1)  # a second, unrelated station
     assert scope.paths(owner, Perm.MANAGE_ORG) == tuple(sorted((tree.st_a1.path, tree.st_b1.path)))
-    assert set(scope.orgs(owner, Perm.MANAGE_ORG)) == {tree.st_a1, tree.st_b1}
+    assert set(org_policy.orgs(owner, Perm.MANAGE_ORG)) == {tree.st_a1, tree.st_b1}
     grant(owner, "org_admin", tree.center)  # the ancestor swallows both
     assert scope.paths(owner, Perm.MANAGE_ORG) == (tree.center.path,)
 
 
 def test_each_role_grants_its_permissions_only(tree):
-    from leifeng.core.testing import make_user
+    from leifeng.testing import make_user
 
     leader = make_user("leader", role="team_leader", org=tree.st_a1)
     assert scope.allows(leader, Perm.LEAD_TEAM, tree.st_a1)
@@ -81,7 +82,7 @@ def test_each_role_grants_its_permissions_only(tree):
 def test_assessor_reads_the_subtree_but_changes_approves_and_audits_nothing(tree, assessor):
     for perm in (Perm.CHANGE, Perm.APPROVE, Perm.VIEW_ID, Perm.MANAGE_ORG, Perm.AUDIT):
         assert not scope.has_any(assessor, perm), perm
-    assert set(scope.orgs(assessor)) == {tree.sub_a, tree.st_a1, tree.st_a2}
+    assert set(org_policy.orgs(assessor)) == {tree.sub_a, tree.st_a1, tree.st_a2}
 
 
 def test_staff_changes_but_does_not_manage_or_audit(tree, colleague):
@@ -92,7 +93,7 @@ def test_staff_changes_but_does_not_manage_or_audit(tree, colleague):
 
 
 def test_roles_are_loaded_once_per_actor_and_forget_reloads(tree, owner, django_assert_num_queries):
-    from leifeng.core.testing import grant
+    from leifeng.testing import grant
 
     scope.forget(owner)
     with django_assert_num_queries(1):
@@ -116,7 +117,7 @@ def test_everywhere_survives_being_ored_with_a_narrower_condition(tree, owner):
     (Django drops an *empty* Q from an OR, which once hid other nodes' certificates and orders from the operator)."""
     from django.db.models import Q
 
-    from leifeng.core.testing import make_platform_admin
+    from leifeng.testing import make_platform_admin
 
     operator = make_platform_admin(org=tree.st_b1)
     mine_only = Q(pk=tree.st_a1.pk)

@@ -71,13 +71,13 @@ def test_pages_carry_a_strict_content_security_policy(client, tree):
 
 def test_logged_in_pages_and_the_api_carry_it_too(client_for, owner):
     client = client_for(owner)
-    for url in [reverse("core:home"), reverse("accounts:user_list"), reverse("core:audit"), "/api/v1/accounts/me"]:
+    for url in [reverse("home:home"), reverse("accounts:user_list"), reverse("core:audit"), "/api/v1/accounts/me"]:
         assert "script-src 'self'" in client.get(url)["Content-Security-Policy"], url
 
 
 def test_htmx_loads_as_a_same_origin_file_and_nothing_runs_inline(client_for, owner):
     client = client_for(owner)
-    html = client.get(reverse("core:home")).content.decode()
+    html = client.get(reverse("home:home")).content.decode()
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, flags=re.S)
     assert scripts, "htmx should be on every page"
     for attrs, body in scripts:
@@ -92,7 +92,7 @@ def test_htmx_loads_as_a_same_origin_file_and_nothing_runs_inline(client_for, ow
 
 
 def test_session_and_csrf_cookies_are_protected(client, tree):
-    from leifeng.core.testing import PASSWORD, make_user
+    from leifeng.testing import PASSWORD, make_user
 
     make_user("zhang", role="org_staff", org=tree.st_a1)
     response = client.post(reverse("accounts:login"), {"username": "zhang", "password": PASSWORD})

@@ -9,7 +9,6 @@ from stdnum.cn import ric, uscc
 
 from leifeng.core import crypto
 from leifeng.core.idnumbers import make_ric, mask_id
-from leifeng.core.testing import VolunteerFactory
 from leifeng.demo.ids import AREA_CODES, credit_code
 from leifeng.demo.scale import ID_SPACE, gen_scale, scale_id
 from leifeng.demo.seed import seed_demo
@@ -17,6 +16,7 @@ from leifeng.orgs.models import Org, OrgLevel
 from leifeng.people import pinyin
 from leifeng.people.models import Volunteer
 from leifeng.teams.models import MembershipStatus, Team, TeamLevel, TeamMembership
+from leifeng.testing import VolunteerFactory
 
 pytestmark = pytest.mark.django_db
 

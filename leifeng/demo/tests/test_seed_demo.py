@@ -108,7 +108,7 @@ def _login(client, username: str) -> None:
 
 
 def _nav(client) -> set[str]:
-    response = client.get(reverse("core:home"))
+    response = client.get(reverse("home:home"))
     assert response.status_code == 200
     return {url for _label, url in response.context["nav_items"]}
 

@@ -5,10 +5,10 @@ from datetime import date
 import pytest
 from django.test import Client
 
-from leifeng.core.testing import make_user
 from leifeng.hours import certificates as certs
 from leifeng.hours.models import CertificateStatus
 from leifeng.hours.tests import test_certificate_services as svc
+from leifeng.testing import make_user
 
 API = "/api/v1/hours/certificates"
 LIST = f"{API}/"  # the collection (list, request)

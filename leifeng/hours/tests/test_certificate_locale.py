@@ -5,7 +5,7 @@ certificate file (certificate_*.py, templates/hours/certificate_*.html, certific
 """
 
 import leifeng.hours
-from leifeng.core.testing import assert_catalog_complete
+from leifeng.testing import assert_catalog_complete
 
 
 def test_every_certificate_string_is_translated_and_compiled():

@@ -14,11 +14,11 @@ from django.db import connection
 from leifeng.accounts.models import Role
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from leifeng.core.models import AuditEvent
-from leifeng.core.testing import VolunteerFactory, build_tree, grant, make_user
 from leifeng.hours import certificates as certs
 from leifeng.hours.certificate_pdf import render_document
 from leifeng.hours.models import Certificate, CertificateStatus, RecordKind, RecordSource, ServiceRecord
 from leifeng.orgs.models import Position, PositionTitle
+from leifeng.testing import VolunteerFactory, build_tree, grant, make_user
 
 TODAY = date(2026, 11, 22)
 NOW = datetime.fromisoformat("2026-11-22T10:00:00+08:00")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from leifeng.core import testing
+from leifeng import testing
 from leifeng.notifications import services
 from leifeng.notifications.models import Delivery, DeliveryStatus, Notification, Relay
 

@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from leifeng.core import testing
+from leifeng import testing
 from leifeng.notifications import services
 from leifeng.notifications.models import Delivery, DeliveryStatus
 

@@ -3,7 +3,7 @@
 from django.utils import translation
 
 import leifeng.notifications
-from leifeng.core.testing import assert_catalog_complete
+from leifeng.testing import assert_catalog_complete
 
 
 def test_every_string_is_translated_and_compiled():

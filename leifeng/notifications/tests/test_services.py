@@ -6,8 +6,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from leifeng import testing
 from leifeng.accounts.models import Role
-from leifeng.core import testing
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied
 from leifeng.core.models import AuditEvent
 from leifeng.notifications import services

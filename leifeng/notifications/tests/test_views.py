@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from leifeng.core import testing
+from leifeng import testing
 from leifeng.notifications import services
 from leifeng.notifications.models import Delivery, DeliveryStatus, Notification, Relay
 

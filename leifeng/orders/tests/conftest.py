@@ -2,7 +2,7 @@
 
 import pytest
 
-from leifeng.core import testing
+from leifeng import testing
 from leifeng.orders.tests.factories import leader_with_team
 from leifeng.orgs.models import OrgLevel
 

@@ -4,8 +4,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from leifeng import testing
 from leifeng.accounts.models import Role
-from leifeng.core import testing
 from leifeng.orders import services
 from leifeng.orders.models import MenuItem, Order, OrderStatus
 from leifeng.people.models import Volunteer

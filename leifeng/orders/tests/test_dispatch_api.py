@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from leifeng.core import testing
+from leifeng import testing
 from leifeng.orders import services
 from leifeng.orders.models import Order, OrderStatus
 from leifeng.orders.tests.factories import T0, menu_item, submit

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 
-from leifeng.core import testing
+from leifeng import testing
 from leifeng.core.models import AuditEvent
 from leifeng.orders import dispatching as D
 from leifeng.orders import matching as M

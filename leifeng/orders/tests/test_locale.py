@@ -5,9 +5,9 @@ from django.urls import reverse
 from django.utils import translation
 
 import leifeng.orders
-from leifeng.core.testing import assert_catalog_complete
 from leifeng.orders.models import DispatchMode, OrderChannel, OrderStatus
 from leifeng.orders.tests.factories import menu_item, order_in, submit
+from leifeng.testing import assert_catalog_complete
 
 S = OrderStatus
 

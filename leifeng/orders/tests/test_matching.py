@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from django.utils import timezone, translation
 
-from leifeng.core import testing
+from leifeng import testing
 from leifeng.orders import matching as M
 from leifeng.orders import services
 from leifeng.orders.models import Assignment, AssignmentStatus, Order

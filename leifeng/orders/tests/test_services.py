@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
+from leifeng import testing
 from leifeng.accounts.models import Role
-from leifeng.core import testing
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from leifeng.hours.models import ServiceRecord
 from leifeng.orders import selectors, services

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
-from leifeng.core import testing
+from leifeng import testing
 from leifeng.orders import dispatching as D
 from leifeng.orders import matching as M
 from leifeng.orders import services

@@ -1,10 +1,10 @@
-"""Fixtures of the orgs tests on top of the shared tree and personas (see leifeng/core/testing.py)."""
+"""Fixtures of the orgs tests on top of the shared tree and personas (see leifeng/testing/__init__.py)."""
 
 import pytest
 from stdnum.cn import uscc
 
+from leifeng import testing
 from leifeng.accounts.models import Role
-from leifeng.core import testing
 
 
 @pytest.fixture

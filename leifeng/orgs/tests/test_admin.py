@@ -3,9 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from leifeng.core.testing import make_user
 from leifeng.orgs import services
 from leifeng.orgs.models import LeadingGroupRole, PositionTitle, UnitKind
+from leifeng.testing import make_user
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ import pytest
 
 from leifeng.accounts.models import ApiToken
 from leifeng.core.models import AuditEvent
-from leifeng.core.testing import VolunteerFactory
 from leifeng.orgs import services
 from leifeng.orgs.models import Org, OrgLevel, Unit, UnitKind
 from leifeng.orgs.tests.conftest import make_uscc
+from leifeng.testing import VolunteerFactory
 
 BASE = "/api/v1/orgs/"
 

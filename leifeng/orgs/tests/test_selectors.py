@@ -1,10 +1,10 @@
 import pytest
 from django.http import Http404
 
-from leifeng.core.testing import TeamFactory, VolunteerFactory
 from leifeng.orgs import selectors, services
 from leifeng.orgs.models import LeadingGroupRole, OrgLevel, PositionTitle, UnitKind
 from leifeng.orgs.selectors import UnitFilters
+from leifeng.testing import TeamFactory, VolunteerFactory
 
 
 def shape(nodes) -> list:
@@ -37,7 +37,7 @@ def test_tree_roots_are_the_actors_subtrees(tree, owner, outsider, assessor):
 
 
 def test_tree_with_two_separate_subtrees(tree, owner):
-    from leifeng.core.testing import grant
+    from leifeng.testing import grant
 
     grant(owner, "org_staff", tree.st_b1)
     assert shape(selectors.org_tree(actor=owner)) == [("北村站", []), ("东关社区站", [])]

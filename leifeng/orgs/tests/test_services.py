@@ -2,14 +2,16 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
+from leifeng import testing
 from leifeng.accounts.models import Role
-from leifeng.core import scope, testing
+from leifeng.core import scope
 from leifeng.core.errors import NotFound, PermissionDenied, ServiceError
 from leifeng.core.models import AuditEvent
-from leifeng.core.testing import TeamFactory, VolunteerFactory
+from leifeng.orgs import policy as org_policy
 from leifeng.orgs import services
 from leifeng.orgs.models import LeadingGroup, LeadingGroupRole, Org, OrgLevel, Position, PositionTitle, Unit, UnitKind
 from leifeng.orgs.tests.conftest import make_uscc
+from leifeng.testing import TeamFactory, VolunteerFactory
 
 
 @pytest.fixture(autouse=True)
@@ -159,7 +161,7 @@ def test_rename_keeps_siblings_in_name_order_and_scopes_follow(tree, center_admi
     assert_tree_sound()
     # the owner's role still reaches exactly their station and its point
     again = type(owner).objects.get(pk=owner.pk)
-    assert set(scope.orgs(again)) == {fresh(tree.st_a1), fresh(point)}
+    assert set(org_policy.orgs(again)) == {fresh(tree.st_a1), fresh(point)}
 
 
 def test_renaming_a_root_resorts_the_roots(tree, platform_admin, owner):
@@ -169,7 +171,7 @@ def test_renaming_a_root_resorts_the_roots(tree, platform_admin, owner):
     assert [o.name for o in Org.objects.get_root_nodes()] == ["东县中心", "县新时代文明实践中心"]
     assert_tree_sound()
     again = type(owner).objects.get(pk=owner.pk)
-    assert set(scope.orgs(again)) == {fresh(tree.st_a1)}  # the whole county shifted; the role followed
+    assert set(org_policy.orgs(again)) == {fresh(tree.st_a1)}  # the whole county shifted; the role followed
 
 
 def test_rename_to_a_sibling_name_is_refused(tree, center_admin):

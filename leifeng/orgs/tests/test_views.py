@@ -4,7 +4,6 @@ import pytest
 from django.urls import reverse
 
 from leifeng.core.models import AuditEvent
-from leifeng.core.testing import TeamFactory, VolunteerFactory
 from leifeng.orgs import services
 from leifeng.orgs.models import (
     LeadingGroup,
@@ -18,6 +17,7 @@ from leifeng.orgs.models import (
     UnitKind,
 )
 from leifeng.orgs.tests.conftest import make_uscc
+from leifeng.testing import TeamFactory, VolunteerFactory
 
 
 def html(response) -> str:
@@ -92,7 +92,7 @@ def test_tree_query_count_does_not_grow_with_nodes(tree, client_for, center_admi
 
 
 def test_tree_for_someone_without_nodes(tree, client, db):
-    from leifeng.core.testing import make_user
+    from leifeng.testing import make_user
 
     client.force_login(make_user("plain"))
     assert "没有可查看的组织节点" in html(client.get(reverse("orgs:tree")))

@@ -53,7 +53,7 @@ def pending(tree, owner):
 @pytest.fixture
 def make_status(tree, owner):
     """make_status(status) → a volunteer of st_a1 already in that status."""
-    from leifeng.core.testing import VolunteerFactory
+    from leifeng.testing import VolunteerFactory
 
     def make(status: str):
         return VolunteerFactory(

@@ -8,10 +8,10 @@ from django.test import Client
 from leifeng.core import crypto
 from leifeng.core.idnumbers import make_ric
 from leifeng.core.models import AuditEvent
-from leifeng.core.testing import VolunteerFactory
 from leifeng.people import services
 from leifeng.people.models import RegistrationChannel, Skill, Volunteer, VolunteerStatus
 from leifeng.people.tests.conftest import registration, ric_born, years_ago
+from leifeng.testing import VolunteerFactory
 
 API = "/api/v1/people"
 

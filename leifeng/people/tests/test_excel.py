@@ -18,12 +18,12 @@ from leifeng.core import crypto
 from leifeng.core.errors import PermissionDenied, ServiceError
 from leifeng.core.idnumbers import make_ric
 from leifeng.core.models import AuditEvent, NumberSequence
-from leifeng.core.testing import VolunteerFactory, add_child, grant, make_user
 from leifeng.orgs.models import OrgLevel
 from leifeng.people import excel, services
 from leifeng.people.models import RegistrationChannel, Volunteer, VolunteerStatus
 from leifeng.people.selectors import VolunteerFilters
 from leifeng.people.services import VolunteerInput
+from leifeng.testing import VolunteerFactory, add_child, grant, make_user
 
 HEADERS = [
     "姓名",

@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 
 from leifeng.core.models import AuditEvent
-from leifeng.core.testing import VolunteerFactory
 from leifeng.people.models import Volunteer
 from leifeng.people.tests.test_excel import HEADERS, read_rows, ric, row, upload, wrong_check_digit, xlsx
+from leifeng.testing import VolunteerFactory
 
 IMPORT = reverse("people:volunteer_import")
 TEMPLATE = reverse("people:volunteer_import_template")
@@ -184,6 +184,6 @@ def test_assessor_exports_masked_but_never_unmasked(tree, assessor, client_for):
 
 
 def test_export_needs_a_role(tree, client_for):
-    from leifeng.core.testing import make_user
+    from leifeng.testing import make_user
 
     assert client_for(make_user("nobody")).get(EXPORT).status_code == 404

@@ -1,9 +1,9 @@
 import pytest
 
-from leifeng.core.testing import VolunteerFactory
 from leifeng.people import selectors
 from leifeng.people.models import Skill
 from leifeng.people.selectors import VolunteerFilters, volunteer_list
+from leifeng.testing import VolunteerFactory
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from leifeng.accounts.models import Role, User
 from leifeng.core import crypto
 from leifeng.core.idnumbers import make_ric
 from leifeng.core.models import AuditEvent
-from leifeng.core.testing import TeamFactory, VolunteerFactory, make_user
 from leifeng.people import services
 from leifeng.people.models import RegistrationChannel, Skill, Volunteer, VolunteerStatus
 from leifeng.people.tests.conftest import registration, ric_born, years_ago
 from leifeng.teams.models import TeamMembership
+from leifeng.testing import TeamFactory, VolunteerFactory, make_user
 
 HTMX = {"HX-Request": "true"}
 

@@ -4,8 +4,8 @@ import itertools
 
 import pytest
 
-from leifeng.core.testing import TeamFactory, VolunteerFactory, make_user
 from leifeng.teams.models import TeamLevel
+from leifeng.testing import TeamFactory, VolunteerFactory, make_user
 
 _n = itertools.count(1)
 

@@ -1,9 +1,9 @@
 import pytest
 
 from leifeng.accounts.models import Role, RoleAssignment
-from leifeng.core.testing import TeamFactory
 from leifeng.teams import services
 from leifeng.teams.models import MembershipStatus, Team, TeamLevel, TeamMembership
+from leifeng.testing import TeamFactory
 
 API = "/api/v1/teams/"
 

@@ -1,7 +1,7 @@
 """The teams catalog: every string translated, nothing fuzzy, and the committed .mo matches the .po."""
 
 import leifeng.teams
-from leifeng.core.testing import assert_catalog_complete
+from leifeng.testing import assert_catalog_complete
 
 
 def test_every_string_is_translated_and_compiled():

@@ -8,7 +8,6 @@ from django.db import connection
 from leifeng.accounts.models import Role, RoleAssignment
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from leifeng.core.models import AuditEvent
-from leifeng.core.testing import TeamFactory, VolunteerFactory, build_tree, make_user
 from leifeng.people.models import VolunteerStatus
 from leifeng.teams import services
 from leifeng.teams.models import (
@@ -21,6 +20,7 @@ from leifeng.teams.models import (
     TeamMembership,
 )
 from leifeng.teams.services import TeamInput
+from leifeng.testing import TeamFactory, VolunteerFactory, build_tree, make_user
 
 
 @contextmanager

@@ -2,10 +2,10 @@ import pytest
 from django.urls import reverse
 
 from leifeng.accounts.models import Role, RoleAssignment
-from leifeng.core.testing import TeamFactory
 from leifeng.people.models import VolunteerStatus
 from leifeng.teams import services
 from leifeng.teams.models import MembershipStatus, Team, TeamLevel, TeamMembership
+from leifeng.testing import TeamFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -276,7 +276,7 @@ def test_an_unapproved_volunteer_is_told_to_wait(client_for, team, make_voluntee
 
 
 def test_admin_lists_teams_and_memberships(client_for, owner, team, make_volunteer):
-    from leifeng.core.testing import make_user
+    from leifeng.testing import make_user
 
     services.membership_add(actor=owner, team_id=team.pk, numbers=[make_volunteer(name="黄强").number])
     operator = make_user("operator", is_staff=True, is_superuser=True)

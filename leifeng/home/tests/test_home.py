@@ -1,13 +1,13 @@
-"""Home page (core:home) by role, and the menu each persona sees (core/context_processors.py)."""
+"""Home page (home:home) by role, and the menu each persona sees (core/context_processors.py)."""
 
 import pytest
 from django.urls import reverse
 
-from leifeng.core.testing import TeamFactory, VolunteerFactory, make_user, make_volunteer_user
 from leifeng.people.models import VolunteerStatus
 from leifeng.teams.models import MembershipStatus, TeamMembership
+from leifeng.testing import TeamFactory, VolunteerFactory, make_user, make_volunteer_user
 
-HOME = reverse("core:home")
+HOME = reverse("home:home")
 
 
 def menu(response) -> list[str]:

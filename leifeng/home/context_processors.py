@@ -60,7 +60,7 @@ def navigation(request):
         items.append((pgettext_lazy("menu", "Find activities"), reverse("activities:find")))
         items.append((pgettext_lazy("menu", "Ask for help"), reverse("orders:menu")))
         return _menu(items, request)
-    items.append((_("Home"), reverse("core:home")))
+    items.append((_("Home"), reverse("home:home")))
     is_volunteer = _is_volunteer(user)
     if is_volunteer:
         items.append((pgettext_lazy("menu", "Find activities"), reverse("activities:find")))
