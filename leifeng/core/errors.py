@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     INVALID_CREDENTIALS = "invalid_credentials"
     CONFLICT = "conflict"
     INVALID_TRANSITION = "invalid_transition"
+    ENCRYPTION_KEY = "encryption_key"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     TOO_LARGE = "too_large"
     THROTTLED = "throttled"

@@ -6,7 +6,9 @@ from datetime import date
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from stdnum import exceptions as stdnum_exc
+from stdnum import numdb
 from stdnum.cn import ric, uscc
+from stdnum.util import isdigits
 
 
 class IdType(models.TextChoices):
@@ -41,7 +43,7 @@ def parse_id(id_type: str, raw: str) -> ParsedId:
         raise InvalidId(_("ID number is required."))
     if id_type == IdType.RIC:
         try:
-            number = ric.validate(value)
+            number = _validate_ric(value)
         except stdnum_exc.InvalidChecksum:
             raise InvalidId(_("ID number check digit is wrong.")) from None
         except stdnum_exc.InvalidLength:
@@ -57,6 +59,31 @@ def parse_id(id_type: str, raw: str) -> ParsedId:
     if not (5 <= len(number) <= 20) or not number.isalnum():
         raise InvalidId(_("ID number must be 5–20 letters or digits."))
     return ParsedId(id_type, number, None, None)
+
+
+def _region_known(code: str) -> bool:
+    """Did the six-digit administrative division code ever exist (python-stdnum's table of them)?"""
+    return any(props.get("county") for _part, props in numdb.get("cn/loc").info(code))
+
+
+def _validate_ric(value: str) -> str:
+    """`stdnum.cn.ric.validate` without one of its checks: stdnum also requires the region code to have existed
+    in the person's birth year, but a number carries the code of where and when it was *issued* (a person born
+    in 1988 in Pudong has 310115…, a code created in 1992), so that check refuses genuine numbers. Length,
+    digits, check digit, a real birth date and a region code that exists (or existed) are still required."""
+    number = ric.compact(value)
+    if len(number) != 18:
+        raise stdnum_exc.InvalidLength()
+    if not isdigits(number[:-1]):
+        raise stdnum_exc.InvalidFormat()
+    if number[-1] != ric.calc_check_digit(number):
+        raise stdnum_exc.InvalidChecksum()
+    born = ric.get_birth_date(number)
+    if born.year < 1850 or born > date.today():
+        raise stdnum_exc.InvalidComponent()
+    if not _region_known(number[:6]):
+        raise stdnum_exc.InvalidComponent()
+    return number
 
 
 def mask_id(number: str) -> str:

@@ -35,6 +35,7 @@ def test_round_trip_keeps_everything(tmp_path, tree, owner, client):
     archive = tmp_path / "backup.zip"
     management.call_command("backup", str(archive), verbosity=0)
     assert archive.exists() and archive.stat().st_size > 0
+    assert archive.stat().st_mode & 0o777 == 0o600  # ID numbers, phones: only the operator reads it
     with zipfile.ZipFile(archive) as z:
         assert '"accounts.session"' not in z.read("data.json").decode()
 

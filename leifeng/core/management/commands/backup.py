@@ -6,6 +6,7 @@ engine) and `media/…` (uploaded photos). ID numbers stay encrypted: restore ne
 """
 
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -50,7 +51,10 @@ class Command(BaseCommand):
         )
         count = 0
         tmp = target.with_suffix(target.suffix + ".part")
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        # Personal data: readable by the operator's account only (0600), from the first byte written.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # whatever the umask
+        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             zf.writestr("data.json", data.getvalue())
             for name in _media_files():
                 with default_storage.open(name, "rb") as fh:
