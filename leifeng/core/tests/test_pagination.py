@@ -7,7 +7,11 @@ from leifeng.orgs.models import Unit, UnitKind
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("page=99999999999999999999", "page"), ("page=9223372036854775807", "page"), ("page_size=10000000000", "page_size")],
+    [
+        ("page=99999999999999999999", "page"),
+        ("page=9223372036854775807", "page"),
+        ("page_size=10000000000", "page_size"),
+    ],
 )
 def test_absurd_pages_are_refused_by_name(client_for, owner, query, field):
     response = client_for(owner).get(f"/api/v1/orgs/units?{query}")
