@@ -14,7 +14,55 @@ from ninja.errors import ValidationError as NinjaValidationError
 from leifeng.accounts.api_auth import SessionAuth, TokenAuth
 from leifeng.core.errors import ServiceError, error_body, field_errors, status_code
 
-api = NinjaAPI(
+# The error answers every operation may give, in the one error format (documented so that clients, and the
+# contract test that fuzzes the API, know them). 5xx are deliberately absent: any server error is a defect.
+ERROR_RESPONSES = {
+    400: "The request breaks a rule (the message says which).",
+    401: "No valid token or session.",
+    403: "Signed in, but not allowed to do this here.",
+    404: "No such object, or not within what the caller may see (the same answer).",
+    409: "The object's state does not allow this now (e.g. a status move the table does not allow).",
+    413: "The upload is too large.",
+    422: "The input does not match the schema (the field is named).",
+    429: "Too many requests from this address or account: wait and retry.",
+}
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "fields"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+            },
+        }
+    },
+}
+
+
+class LeifengAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """Ninja's document, with the error answers of ERROR_RESPONSES added to every operation."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for methods in schema.get("paths", {}).values():
+            for operation in methods.values():
+                responses = operation.setdefault("responses", {})
+                documented = {int(c) for c in responses}
+                for code, description in ERROR_RESPONSES.items():
+                    if code in documented:
+                        continue
+                    if code == 401 and not operation.get("security"):
+                        continue  # a public operation never asks for credentials
+                    responses[code] = {"description": description, "content": ref}
+        return schema
+
+
+api = LeifengAPI(
     title="leifeng API",
     version="1",
     description=(

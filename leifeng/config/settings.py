@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "leifeng.accounts.middleware.PrincipalMiddleware",  # Django's AuthenticationMiddleware, in one query
+    "leifeng.core.throttle.ThrottleMiddleware",  # anonymous writes and failed logins (THROTTLE_RULES)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -151,9 +152,25 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "leifeng.accounts.backends.login_key"
 AXES_LOCKOUT_CALLABLE = "leifeng.accounts.views.lockout"
 AXES_ENABLED = envbool("AXES_ENABLED", "True")
-if envbool("BEHIND_PROXY", "False"):  # the client address is the one the reverse proxy saw
-    AXES_IPWARE_PROXY_COUNT = envint("PROXY_COUNT", "1")
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The client address behind the reverse proxy (BEHIND_PROXY, PROXY_COUNT): read by leifeng.core.net.client_ip for
+# the lockout (so one attacker cannot lock everybody out through the proxy's own address) and for throttling.
+BEHIND_PROXY = envbool("BEHIND_PROXY", "False")
+PROXY_COUNT = envint("PROXY_COUNT", "1")
+AXES_CLIENT_IP_CALLABLE = "leifeng.core.net.client_ip"
+
+# Throttling (leifeng.core.throttle): anonymous writes per address and per mobile number, failed logins per
+# address (password spraying across user names). Rates like "10/h", "5/15m"; a 429 with Retry-After over them.
+THROTTLE_ENABLED = envbool("THROTTLE_ENABLED", "True")
+_LOGIN = {"views": ["accounts:login"], "paths": [r"^/api/v1/accounts/token$"]}
+_ORDER = {"views": ["orders:order_new"], "paths": [r"^/api/v1/orders/?$", r"^/open311/v2/requests\.(json|xml)$"]}
+_REGISTER = {"views": ["people:register"], "paths": [r"^/api/v1/people/volunteers/register/?$"]}
+THROTTLE_RULES = [
+    {"name": "login", **_LOGIN, "key": "ip", "count": "failures", "rate": os.getenv("THROTTLE_LOGIN_IP", "10/15m")},
+    {"name": "order-ip", **_ORDER, "key": "ip", "rate": os.getenv("THROTTLE_ORDER_IP", "20/h")},
+    {"name": "order-phone", **_ORDER, "key": "phone", "rate": os.getenv("THROTTLE_ORDER_PHONE", "5/h")},
+    {"name": "register-ip", **_REGISTER, "key": "ip", "rate": os.getenv("THROTTLE_REGISTER_IP", "10/h")},
+    {"name": "register-phone", **_REGISTER, "key": "phone", "rate": os.getenv("THROTTLE_REGISTER_PHONE", "3/h")},
+]
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

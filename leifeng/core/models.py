@@ -56,3 +56,18 @@ class NumberSequence(models.Model):
 
     name = models.CharField(max_length=32, unique=True)
     last = models.BigIntegerField(default=0)
+
+
+class ThrottleBucket(models.Model):
+    """One fixed-window counter per throttle key (core.throttle): `hits` requests since `window_start`.
+
+    Incremented with one INSERT … ON CONFLICT … RETURNING, so concurrent requests from every app server count
+    exactly, on SQLite and PostgreSQL alike, without a cache server."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    window_start = models.BigIntegerField()
+    hits = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("throttle counter")
+        verbose_name_plural = _("throttle counters")

@@ -14,7 +14,7 @@ import itertools
 import json
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import factory
@@ -30,7 +30,7 @@ from leifeng.people.models import Volunteer, VolunteerStatus
 from leifeng.teams.models import Team, TeamCategory, TeamKind, TeamLevel
 
 PASSWORD = "leifeng-test-pass"
-_seq = itertools.count(1)
+_seq = itertools.count(1000)  # factory births start 1990-05-18: never a number the people tests build by hand
 
 
 def add_root(name: str, level: str = OrgLevel.CENTER) -> Org:
@@ -75,8 +75,17 @@ def grant(user, role: str, org: Org) -> None:
         del user._leifeng_roles
 
 
-def next_ric(birth: date = date(1990, 5, 17)) -> str:
-    return make_ric("110105", birth, next(_seq))
+DEFAULT_BIRTH = date(1990, 5, 17)
+# The sequence part of an ID number has three digits: after every 1,000 numbers the next thousand move on (an adult
+# born a day later; for a given birth date, the next Beijing district), so one test process never repeats a number.
+_AREAS = ("110105", "110101", "110102", "110106", "110107", "110108", "110109")
+
+
+def next_ric(birth: date | None = None) -> str:
+    n = next(_seq)
+    if birth is None:
+        return make_ric("110105", DEFAULT_BIRTH + timedelta(days=n // 1000), n % 1000)
+    return make_ric(_AREAS[(n // 1000) % len(_AREAS)], birth, n % 1000)
 
 
 class VolunteerFactory(factory.django.DjangoModelFactory):
