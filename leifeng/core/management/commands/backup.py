@@ -16,7 +16,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 # Rebuilt by migrate on the target; dumping them would clash with the rows migrate creates. Login sessions
 # (accounts.session, and Django's own table) are not data: a restore signs everybody out.
-EXCLUDE = ["contenttypes", "auth.permission", "sessions", "accounts.session", "admin.logentry", "axes", "core.throttlebucket"]
+EXCLUDE = [
+    "contenttypes",
+    "auth.permission",
+    "sessions",
+    "accounts.session",
+    "admin.logentry",
+    "axes",
+    "core.throttlebucket",
+]
 
 
 def _media_files(path: str = ""):
