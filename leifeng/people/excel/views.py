@@ -1,6 +1,6 @@
 """Excel pages for volunteers: import (with its template and error report) and export.
 
-parse → authorize → one service (people/excel.py) → render. Importing needs Perm.CHANGE somewhere and
+parse → authorize → one service (this package) → render. Importing needs Perm.CHANGE somewhere and
 the template too; exporting needs what the list page needs (Perm.VIEW): it is that list, masked.
 """
 
