@@ -16,12 +16,14 @@ from django.utils.translation import gettext_lazy
 
 from leifeng.accounts.models import Role, RoleAssignment
 from leifeng.core import audit, crypto, scope
+from leifeng.core.errors import ErrorCode as CoreCode
 from leifeng.core.errors import NotFound, PermissionDenied, ServiceError
 from leifeng.core.idnumbers import Gender, IdType, InvalidId, age_on, mask_id, normalize_phone, parse_id
 from leifeng.core.numbers import allocate
 from leifeng.core.scope import Perm
 from leifeng.orgs.models import Org, OrgLevel, Unit
 from leifeng.people import pinyin
+from leifeng.people.codes import AuditAction, ErrorCode
 from leifeng.people.models import (
     PARTY_STATUSES,
     VOLUNTEER_TRANSITIONS,
@@ -382,7 +384,7 @@ def volunteer_register(
         _attach_skills([volunteer], [clean.skills])
         audit.record(
             actor=actor if actor is not None and actor.is_authenticated else user,
-            action="volunteer.register",
+            action=AuditAction.VOLUNTEER_REGISTER,
             obj=volunteer,
             changes={"channel": channel, "org": org.pk, "status": volunteer.status},
         )
@@ -394,7 +396,7 @@ def _transition(volunteer: Volunteer, to: str, *, frm: str | None = None) -> Non
         raise ServiceError(
             _("A registration that is “%(from)s” cannot become “%(to)s”.")
             % {"from": volunteer.get_status_display(), "to": VolunteerStatus(to).label},
-            code="invalid_transition",
+            code=CoreCode.INVALID_TRANSITION,
         )
 
 
@@ -412,7 +414,7 @@ def _locked(actor, volunteer_id: int, perm: Perm) -> Volunteer:
 
 
 def _set_status(
-    actor, volunteer_id: int, frm: str, to: str, *, action: str, reason: str = "", note: str = ""
+    actor, volunteer_id: int, frm: str, to: str, *, action: AuditAction, reason: str = "", note: str = ""
 ) -> Volunteer:
     """Move `frm` → `to`. Both ends are checked: "approve" and "reinstate" both end in APPROVED."""
     with transaction.atomic():
@@ -431,7 +433,7 @@ def _set_status(
 def volunteer_approve(*, actor, volunteer_id: int) -> Volunteer:
     """The station approves a pending registration."""
     return _set_status(
-        actor, volunteer_id, VolunteerStatus.PENDING, VolunteerStatus.APPROVED, action="volunteer.approve"
+        actor, volunteer_id, VolunteerStatus.PENDING, VolunteerStatus.APPROVED, action=AuditAction.VOLUNTEER_APPROVE
     )
 
 
@@ -439,9 +441,16 @@ def volunteer_reject(*, actor, volunteer_id: int, reason: str) -> Volunteer:
     """Reject with a reason the applicant sees on their page."""
     reason = (reason or "").strip()
     if not reason:
-        raise ServiceError(_("Give the applicant a reason for the rejection."), code="reason_required", field="reason")
+        raise ServiceError(
+            _("Give the applicant a reason for the rejection."), code=ErrorCode.REASON_REQUIRED, field="reason"
+        )
     return _set_status(
-        actor, volunteer_id, VolunteerStatus.PENDING, VolunteerStatus.REJECTED, action="volunteer.reject", reason=reason
+        actor,
+        volunteer_id,
+        VolunteerStatus.PENDING,
+        VolunteerStatus.REJECTED,
+        action=AuditAction.VOLUNTEER_REJECT,
+        reason=reason,
     )
 
 
@@ -452,7 +461,7 @@ def volunteer_suspend(*, actor, volunteer_id: int, reason: str = "") -> Voluntee
         volunteer_id,
         VolunteerStatus.APPROVED,
         VolunteerStatus.SUSPENDED,
-        action="volunteer.suspend",
+        action=AuditAction.VOLUNTEER_SUSPEND,
         note=(reason or "").strip(),
     )
 
@@ -460,7 +469,7 @@ def volunteer_suspend(*, actor, volunteer_id: int, reason: str = "") -> Voluntee
 def volunteer_reinstate(*, actor, volunteer_id: int) -> Volunteer:
     """Bring a suspended volunteer back."""
     return _set_status(
-        actor, volunteer_id, VolunteerStatus.SUSPENDED, VolunteerStatus.APPROVED, action="volunteer.reinstate"
+        actor, volunteer_id, VolunteerStatus.SUSPENDED, VolunteerStatus.APPROVED, action=AuditAction.VOLUNTEER_REINSTATE
     )
 
 
@@ -511,7 +520,7 @@ def volunteer_update(*, actor, volunteer_id: int, data: VolunteerInput) -> Volun
         clean, _org = _validate_all(actor, data, self_service=False, exclude_pk=volunteer.pk)
         skills_before = list(volunteer.skills.values_list("name", flat=True))
         changes = _save_changes(volunteer, clean, skills_before=skills_before)
-        audit.record(actor=actor, action="volunteer.update", obj=volunteer, changes=changes)
+        audit.record(actor=actor, action=AuditAction.VOLUNTEER_UPDATE, obj=volunteer, changes=changes)
     return volunteer
 
 
@@ -536,7 +545,7 @@ def volunteer_resubmit(*, actor, data: VolunteerInput) -> Volunteer:
             consent_at=timezone.now(),
         )
         scope.forget(actor)  # the volunteer role may have moved with the station
-        audit.record(actor=actor, action="volunteer.resubmit", obj=volunteer, changes=changes)
+        audit.record(actor=actor, action=AuditAction.VOLUNTEER_RESUBMIT, obj=volunteer, changes=changes)
     return volunteer
 
 
@@ -549,5 +558,5 @@ def volunteer_reveal_id(*, actor, volunteer: Volunteer) -> str:
         raise NotFound()
     if not scope.allows(actor, Perm.VIEW_ID, volunteer.org):
         raise PermissionDenied(_("Your role may not see full ID numbers."))
-    audit.record(actor=actor, action="volunteer.reveal_id", obj=volunteer)
+    audit.record(actor=actor, action=AuditAction.VOLUNTEER_REVEAL_ID, obj=volunteer)
     return crypto.decrypt(volunteer.id_number_encrypted)

@@ -18,13 +18,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leifeng.accounts.codes import AuditAction as AccountAction
 from leifeng.accounts.models import Role, RoleAssignment
 from leifeng.core import audit, scope
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
+from leifeng.core.errors import ErrorCode as CoreCode
 from leifeng.core.scope import Perm
 from leifeng.orgs.models import Org
 from leifeng.people.models import Volunteer, VolunteerStatus
 from leifeng.teams import selectors
+from leifeng.teams.codes import AuditAction, ErrorCode
 from leifeng.teams.models import (
     MEMBERSHIP_TRANSITIONS,
     TEAM_LEVEL_RANK,
@@ -142,7 +145,7 @@ def team_create(*, actor, data: TeamInput) -> Team:
     )
     _validate_team(team)
     _save(team)
-    audit.record(actor=actor, action="team.create", obj=team, changes=audit.snapshot(team, TEAM_FIELDS))
+    audit.record(actor=actor, action=AuditAction.TEAM_CREATE, obj=team, changes=audit.snapshot(team, TEAM_FIELDS))
     return team
 
 
@@ -173,7 +176,7 @@ def team_update(*, actor, team_id: int, **changes) -> Team:
     before = audit.snapshot(team, TEAM_FIELDS)
     unknown = set(changes) - {f if f not in ("org", "parent") else f + "_id" for f in TEAM_FIELDS}
     if unknown:
-        raise ServiceError(_("Unknown fields: %s") % ", ".join(sorted(unknown)), code="unknown_field")
+        raise ServiceError(_("Unknown fields: %s") % ", ".join(sorted(unknown)), code=ErrorCode.UNKNOWN_FIELD)
     empty = sorted(
         k for k in ("org_id", "name", "level", "category", "kind", "is_active") if k in changes and changes[k] is None
     )
@@ -188,7 +191,7 @@ def team_update(*, actor, team_id: int, **changes) -> Team:
         setattr(team, name, value)
     _validate_team(team, active_count=_active_count(team))
     _save(team)
-    audit.record(actor=actor, action="team.update", obj=team, changes=audit.diff(before, team))
+    audit.record(actor=actor, action=AuditAction.TEAM_UPDATE, obj=team, changes=audit.diff(before, team))
     return team
 
 
@@ -196,12 +199,14 @@ def _eligible_volunteer(team: Team, volunteer: Volunteer, field: str) -> None:
     """A member must be approved and registered at the team's org or below it."""
     if volunteer.status != VolunteerStatus.APPROVED:
         raise ServiceError(
-            _("%(name)s is not an approved volunteer.") % {"name": volunteer.name}, code="not_approved", field=field
+            _("%(name)s is not an approved volunteer.") % {"name": volunteer.name},
+            code=ErrorCode.NOT_APPROVED,
+            field=field,
         )
     if not volunteer.org.path.startswith(team.org.path):
         raise ServiceError(
             _("%(name)s is registered outside %(org)s.") % {"name": volunteer.name, "org": team.org.name},
-            code="outside_team_org",
+            code=ErrorCode.OUTSIDE_TEAM_ORG,
             field=field,
         )
 
@@ -215,7 +220,7 @@ def _check_room(team: Team, adding: int) -> None:
         raise Conflict(
             _("The team is full: %(limit)d members at most, %(active)d already.")
             % {"limit": team.max_members, "active": active},
-            code="team_full",
+            code=ErrorCode.TEAM_FULL,
         )
 
 
@@ -225,12 +230,12 @@ def _move(membership: TeamMembership, to: str) -> None:
         raise Conflict(
             _("A membership that is “%(old)s” cannot become “%(new)s”.")
             % {"old": MembershipStatus(membership.status).label, "new": MembershipStatus(to).label},
-            code="invalid_transition",
+            code=CoreCode.INVALID_TRANSITION,
         )
     membership.status = to
 
 
-def _make_active(*, actor, team: Team, volunteer: Volunteer, action: str, note: str = "") -> TeamMembership:
+def _make_active(*, actor, team: Team, volunteer: Volunteer, action: AuditAction, note: str = "") -> TeamMembership:
     """Make one volunteer an active member (room already checked); returns the row."""
     m = TeamMembership.objects.select_for_update().filter(team=team, volunteer=volunteer).first()
     now = timezone.now()
@@ -257,7 +262,7 @@ def _grant_team_leader(actor, team: Team, volunteer: Volunteer) -> None:
     if created:
         audit.record(
             actor=actor,
-            action="role.grant",
+            action=AccountAction.ROLE_GRANT,
             object_type="accounts.roleassignment",
             object_id=str(volunteer.user_id),
             object_repr=f"{volunteer.name} · {Role.TEAM_LEADER.label} @ {team.org.name}",
@@ -305,14 +310,14 @@ def team_set_leaders(*, actor, team_id: int, leader=UNSET, deputy=UNSET) -> Team
             newcomers.append(v)
     _check_room(team, len(newcomers))
     for v in newcomers:
-        _make_active(actor=actor, team=team, volunteer=v, action="membership.add", note="appointed")
+        _make_active(actor=actor, team=team, volunteer=v, action=AuditAction.MEMBERSHIP_ADD, note="appointed")
     team.leader, team.deputy = new_leader, new_deputy
     team.save(update_fields=["leader", "deputy", "updated_at"])
     if new_leader is not None:
         _grant_team_leader(actor, team, new_leader)
         if new_leader.user_id == getattr(actor, "pk", None):
             scope.forget(actor)
-    audit.record(actor=actor, action="team.set_leaders", obj=team, changes=audit.diff(before, team))
+    audit.record(actor=actor, action=AuditAction.TEAM_SET_LEADERS, obj=team, changes=audit.diff(before, team))
     return team
 
 
@@ -343,42 +348,47 @@ def membership_request(*, actor, team_id: int, message: str = "") -> TeamMembers
     volunteer = selectors.volunteer_of(actor)
     team = _team_for_update(actor, team_id)
     if volunteer is None:
-        raise ServiceError(_("Only registered volunteers can ask to join a team."), code="not_a_volunteer")
+        raise ServiceError(_("Only registered volunteers can ask to join a team."), code=ErrorCode.NOT_A_VOLUNTEER)
     if volunteer.status != VolunteerStatus.APPROVED:
         raise ServiceError(
-            _("Your registration has not been approved yet, so you cannot join a team."), code="not_approved"
+            _("Your registration has not been approved yet, so you cannot join a team."), code=ErrorCode.NOT_APPROVED
         )
     if not team.is_active:
-        raise ServiceError(_("This team no longer takes members."), code="team_inactive")
+        raise ServiceError(_("This team no longer takes members."), code=ErrorCode.TEAM_INACTIVE)
     if team.org.path not in selectors.ancestor_paths(volunteer.org.path):
         raise ServiceError(
             _("This team takes volunteers registered at %(org)s or below it.") % {"org": team.org.name},
-            code="outside_team_org",
+            code=ErrorCode.OUTSIDE_TEAM_ORG,
         )
     message = (message or "").strip()[:300]
     m = TeamMembership.objects.select_for_update().filter(team=team, volunteer=volunteer).first()
     if m is not None and m.status == MembershipStatus.PENDING:
         raise Conflict(
-            _("You have already asked to join this team; the leader has not answered yet."), code="already_requested"
+            _("You have already asked to join this team; the leader has not answered yet."),
+            code=ErrorCode.ALREADY_REQUESTED,
         )
     if m is not None and m.status == MembershipStatus.ACTIVE:
-        raise Conflict(_("You are already a member of this team."), code="already_member")
+        raise Conflict(_("You are already a member of this team."), code=ErrorCode.ALREADY_MEMBER)
     if team.max_members is not None and _active_count(team) >= team.max_members:
         raise Conflict(
             _("The team is full (%(limit)d members); ask again when someone leaves.") % {"limit": team.max_members},
-            code="team_full",
+            code=ErrorCode.TEAM_FULL,
         )
     if m is None:
         m = TeamMembership.objects.create(team=team, volunteer=volunteer, message=message)
         audit.record(
-            actor=actor, action="membership.request", obj=m, org=team.org, changes={"status": [None, m.status]}
+            actor=actor,
+            action=AuditAction.MEMBERSHIP_REQUEST,
+            obj=m,
+            org=team.org,
+            changes={"status": [None, m.status]},
         )
         return m
     before = audit.snapshot(m, MEMBERSHIP_FIELDS)
     _move(m, MembershipStatus.PENDING)
     m.message, m.reason, m.decided_at, m.decided_by = message, "", None, None
     m.save(update_fields=["status", "message", "reason", "decided_at", "decided_by", "updated_at"])
-    audit.record(actor=actor, action="membership.request", obj=m, org=team.org, changes=audit.diff(before, m))
+    audit.record(actor=actor, action=AuditAction.MEMBERSHIP_REQUEST, obj=m, org=team.org, changes=audit.diff(before, m))
     return m
 
 
@@ -388,9 +398,9 @@ def membership_approve(*, actor, team_id: int, membership_id: int) -> TeamMember
     team = _decider_team(actor, team_id)
     m = _membership_of(team, membership_id)
     if m.status != MembershipStatus.PENDING:
-        raise Conflict(_("There is no open request to approve."), code="not_pending")
+        raise Conflict(_("There is no open request to approve."), code=ErrorCode.NOT_PENDING)
     _check_room(team, 1)
-    return _make_active(actor=actor, team=team, volunteer=m.volunteer, action="membership.approve")
+    return _make_active(actor=actor, team=team, volunteer=m.volunteer, action=AuditAction.MEMBERSHIP_APPROVE)
 
 
 @transaction.atomic
@@ -403,11 +413,11 @@ def membership_reject(*, actor, team_id: int, membership_id: int, reason: str) -
     m = _membership_of(team, membership_id)
     before = audit.snapshot(m, MEMBERSHIP_FIELDS)
     if m.status != MembershipStatus.PENDING:
-        raise Conflict(_("There is no open request to decline."), code="not_pending")
+        raise Conflict(_("There is no open request to decline."), code=ErrorCode.NOT_PENDING)
     _move(m, MembershipStatus.REJECTED)
     m.reason, m.decided_at, m.decided_by = reason[:300], timezone.now(), actor
     m.save(update_fields=["status", "reason", "decided_at", "decided_by", "updated_at"])
-    audit.record(actor=actor, action="membership.reject", obj=m, org=team.org, changes=audit.diff(before, m))
+    audit.record(actor=actor, action=AuditAction.MEMBERSHIP_REJECT, obj=m, org=team.org, changes=audit.diff(before, m))
     return m
 
 
@@ -419,7 +429,7 @@ def membership_add(*, actor, team_id: int, numbers: list[str]) -> list[TeamMembe
     """
     team = _decider_team(actor, team_id)
     if not team.is_active:
-        raise ServiceError(_("This team no longer takes members."), code="team_inactive")
+        raise ServiceError(_("This team no longer takes members."), code=ErrorCode.TEAM_INACTIVE)
     wanted = list(dict.fromkeys(str(n).strip().upper() for n in numbers if n and str(n).strip()))
     if not wanted:
         raise ValidationError({"numbers": [_("Give at least one volunteer number.")]})
@@ -435,7 +445,7 @@ def membership_add(*, actor, team_id: int, numbers: list[str]) -> list[TeamMembe
         ).values_list("volunteer_id", flat=True)
     )
     _check_room(team, sum(1 for v in found.values() if v.pk not in active))
-    return [_make_active(actor=actor, team=team, volunteer=found[n], action="membership.add") for n in wanted]
+    return [_make_active(actor=actor, team=team, volunteer=found[n], action=AuditAction.MEMBERSHIP_ADD) for n in wanted]
 
 
 def _step_down(actor, team: Team, volunteer: Volunteer) -> None:
@@ -448,7 +458,7 @@ def _step_down(actor, team: Team, volunteer: Volunteer) -> None:
     changes = audit.diff(before, team)
     if changes:
         team.save(update_fields=["leader", "deputy", "updated_at"])
-        audit.record(actor=actor, action="team.set_leaders", obj=team, changes=changes, note="left the team")
+        audit.record(actor=actor, action=AuditAction.TEAM_SET_LEADERS, obj=team, changes=changes, note="left the team")
 
 
 @transaction.atomic
@@ -458,11 +468,11 @@ def membership_remove(*, actor, team_id: int, membership_id: int, reason: str = 
     m = _membership_of(team, membership_id)
     before = audit.snapshot(m, MEMBERSHIP_FIELDS)
     if m.status != MembershipStatus.ACTIVE:
-        raise Conflict(_("This volunteer is not a member of the team."), code="not_member")
+        raise Conflict(_("This volunteer is not a member of the team."), code=ErrorCode.NOT_MEMBER)
     _move(m, MembershipStatus.LEFT)
     m.reason, m.decided_at, m.decided_by = (reason or "").strip()[:300], timezone.now(), actor
     m.save(update_fields=["status", "reason", "decided_at", "decided_by", "updated_at"])
-    audit.record(actor=actor, action="membership.remove", obj=m, org=team.org, changes=audit.diff(before, m))
+    audit.record(actor=actor, action=AuditAction.MEMBERSHIP_REMOVE, obj=m, org=team.org, changes=audit.diff(before, m))
     _step_down(actor, team, m.volunteer)
     return m
 
@@ -476,9 +486,9 @@ def membership_leave(*, actor, team_id: int) -> TeamMembership:
     if volunteer is not None:
         m = TeamMembership.objects.select_for_update().filter(team=team, volunteer=volunteer).first()
     if m is None or m.status not in (MembershipStatus.ACTIVE, MembershipStatus.PENDING):
-        raise Conflict(_("You are not a member of this team."), code="not_member")
+        raise Conflict(_("You are not a member of this team."), code=ErrorCode.NOT_MEMBER)
     before = audit.snapshot(m, MEMBERSHIP_FIELDS)
-    action = "membership.leave" if m.status == MembershipStatus.ACTIVE else "membership.withdraw"
+    action = AuditAction.MEMBERSHIP_LEAVE if m.status == MembershipStatus.ACTIVE else AuditAction.MEMBERSHIP_WITHDRAW
     _move(m, MembershipStatus.LEFT)
     m.decided_at, m.decided_by = timezone.now(), actor
     m.save(update_fields=["status", "decided_at", "decided_by", "updated_at"])

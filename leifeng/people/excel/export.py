@@ -14,6 +14,7 @@ from leifeng.core.errors import PermissionDenied
 from leifeng.core.idnumbers import Gender, IdType
 from leifeng.core.scope import Perm
 from leifeng.orgs.models import Org
+from leifeng.people.codes import AuditAction
 from leifeng.people.excel.columns import (
     BATCH_SIZE,
     COLUMNS,
@@ -127,7 +128,7 @@ def volunteer_export(*, actor, filters: VolunteerFilters | None = None, unmasked
     out.seek(0)
     audit.record(
         actor=actor,
-        action="volunteer.export_unmasked" if unmasked else "volunteer.export",
+        action=AuditAction.VOLUNTEER_EXPORT_UNMASKED if unmasked else AuditAction.VOLUNTEER_EXPORT,
         object_type="people.volunteer",
         org=_common_org(org_paths),
         changes={

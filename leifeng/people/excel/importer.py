@@ -9,8 +9,10 @@ from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
 from leifeng.core import scope
+from leifeng.core.errors import ErrorCode as CoreCode
 from leifeng.core.errors import PermissionDenied, ServiceError
 from leifeng.core.scope import Perm
+from leifeng.people.codes import ErrorCode
 from leifeng.people.excel import validate
 from leifeng.people.excel.columns import COLUMN_BY_KEY, COLUMNS, MAX_ROWS_DEFAULT, _header_table
 from leifeng.people.excel.reader import _file_error, _find_header, _sheet_rows
@@ -34,7 +36,7 @@ def volunteer_import(
     if not consent_confirmed:
         raise ServiceError(
             _("Confirm that every volunteer in the file agreed to be registered."),
-            code="consent_required",
+            code=ErrorCode.CONSENT_REQUIRED,
             field="confirm",
         )
     started = time.perf_counter()
@@ -46,14 +48,14 @@ def volunteer_import(
         header_row, columns, repeated = _find_header(rows, _header_table())
         if repeated:
             raise _file_error(
-                _("The column “%(name)s” appears more than once.") % {"name": repeated[0]}, "duplicate_header"
+                _("The column “%(name)s” appears more than once.") % {"name": repeated[0]}, ErrorCode.DUPLICATE_HEADER
             )
         missing = [c.header for c in COLUMNS if c.required and c.key not in columns]
         if missing:
             raise _file_error(
                 _("The file has no column “%(names)s”. Use the column names of the template.")
                 % {"names": "”、“".join(missing)},
-                "missing_header",
+                ErrorCode.MISSING_HEADER,
             )
         validator = _Validator(columns=columns, stations=stations, default_org=default_org, today=timezone.localdate())
         max_rows = getattr(settings, "IMPORT_MAX_ROWS", MAX_ROWS_DEFAULT)
@@ -65,13 +67,13 @@ def volunteer_import(
             if count > max_rows:
                 raise _file_error(
                     _("The file has more than %(max)d rows; split it into several files.") % {"max": max_rows},
-                    "too_many_rows",
+                    ErrorCode.TOO_MANY_ROWS,
                 )
             validator.add(number, cells)
     finally:
         rows.close()
     if count == 0:
-        raise _file_error(_("The file has no volunteers in it (only the header row)."), "empty")
+        raise _file_error(_("The file has no volunteers in it (only the header row)."), ErrorCode.EMPTY)
     validator.duplicates()
     result = ImportResult(rows=count)
     result.timings["read_validate"] = time.perf_counter() - started
@@ -95,7 +97,7 @@ def volunteer_import(
                     "The database refused the import (a conflicting change happened meanwhile). "
                     "Nothing was imported; try again."
                 ),
-                code="conflict",
+                code=CoreCode.CONFLICT,
                 field="file",
             ) from None
         result.created = result.approved = 0

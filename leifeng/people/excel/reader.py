@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from pypinyin import lazy_pinyin
 
 from leifeng.core.errors import ServiceError
+from leifeng.people.codes import ErrorCode
 from leifeng.people.excel.columns import (
     BATCH_SIZE,
     COLUMNS,
@@ -29,7 +30,7 @@ from leifeng.people.excel.columns import (
 )
 
 
-def _file_error(message: str, code: str) -> ServiceError:
+def _file_error(message: str, code: ErrorCode) -> ServiceError:
     return ServiceError(message, code=code, field="file")
 
 
@@ -47,24 +48,26 @@ def _check_file(file) -> int:
         raise _file_error(
             _("The file is %(size).1f MB; files up to %(limit).1f MB can be imported. Split it into several files.")
             % {"size": size / 2**20, "limit": limit / 2**20},
-            "too_large",
+            ErrorCode.TOO_LARGE,
         )
     file.seek(0)
     head = file.read(8)
     file.seek(0)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _file_error(_("This is an old .xls workbook. Open it in Excel or WPS and save it as .xlsx."), "not_xlsx")
+        raise _file_error(
+            _("This is an old .xls workbook. Open it in Excel or WPS and save it as .xlsx."), ErrorCode.NOT_XLSX
+        )
     if not head.startswith(b"PK\x03\x04"):
-        raise _file_error(str(NOT_XLSX), "not_xlsx")
+        raise _file_error(str(NOT_XLSX), ErrorCode.NOT_XLSX)
     try:
         with zipfile.ZipFile(file) as zf:
             # Zip bombs: a small upload must not unpack into gigabytes.
             unpacked = sum(info.file_size for info in zf.infolist())
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise _file_error(str(NOT_XLSX), "not_xlsx") from None
+        raise _file_error(str(NOT_XLSX), ErrorCode.NOT_XLSX) from None
     file.seek(0)
     if unpacked > 40 * limit:
-        raise _file_error(_("The workbook unpacks to more data than can be imported at once."), "too_large")
+        raise _file_error(_("The workbook unpacks to more data than can be imported at once."), ErrorCode.TOO_LARGE)
     return size
 
 
@@ -136,12 +139,12 @@ def _forked_rows(data: bytes, pinyin: dict[str, tuple[str, str]]) -> Iterator[tu
                 item = channel.get(timeout=2)
             except queue.Empty:
                 if not reader.is_alive():
-                    raise _file_error(str(NOT_XLSX), "not_xlsx") from None
+                    raise _file_error(str(NOT_XLSX), ErrorCode.NOT_XLSX) from None
                 continue
             if item is None:
                 return
             if isinstance(item, str):
-                raise _file_error(str(NOT_XLSX), "not_xlsx")
+                raise _file_error(str(NOT_XLSX), ErrorCode.NOT_XLSX)
             chunk, keys = item
             pinyin.update(keys)
             yield from chunk
@@ -166,11 +169,11 @@ def _sheet_rows(file, pinyin: dict[str, tuple[str, str]]) -> Iterator[tuple]:
     try:
         wb, ws = _open_sheet(file)
     except Exception:  # a zip that is not a workbook fails in many ways inside openpyxl
-        raise _file_error(str(NOT_XLSX), "not_xlsx") from None
+        raise _file_error(str(NOT_XLSX), ErrorCode.NOT_XLSX) from None
     try:
         yield from ws.iter_rows(values_only=True)
     except Exception:  # a damaged sheet part found mid-way
-        raise _file_error(str(NOT_XLSX), "not_xlsx") from None
+        raise _file_error(str(NOT_XLSX), ErrorCode.NOT_XLSX) from None
     finally:
         wb.close()
 
@@ -208,5 +211,5 @@ def _find_header(rows: Iterator[tuple], table: dict[str, str]) -> tuple[int, dic
     raise _file_error(
         _("No header row found. The first row must hold the column names of the template, e.g. %(names)s.")
         % {"names": "、".join(c.header for c in COLUMNS if c.required)},
-        "missing_header",
+        ErrorCode.MISSING_HEADER,
     )

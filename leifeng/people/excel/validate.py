@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
 from leifeng.core import scope
+from leifeng.core.errors import ErrorCode as CoreCode
 from leifeng.core.errors import ServiceError
 from leifeng.core.idnumbers import Gender, IdType
 from leifeng.core.scope import Perm
@@ -409,6 +410,8 @@ def _default_org(default_org_id: int | None, stations: _Stations) -> Org | None:
     org = stations.by_id.get(int(default_org_id))
     if org is None:
         raise ServiceError(
-            _("Choose a station you are allowed to register volunteers for."), code="invalid", field="default_org"
+            _("Choose a station you are allowed to register volunteers for."),
+            code=CoreCode.INVALID,
+            field="default_org",
         )
     return org

@@ -11,6 +11,7 @@ from leifeng.core.bulk import insert_rows, reserve_ids
 from leifeng.core.idnumbers import mask_id
 from leifeng.core.models import AuditEvent
 from leifeng.core.numbers import allocate
+from leifeng.people.codes import AuditAction
 from leifeng.people.excel.columns import BATCH_SIZE
 from leifeng.people.excel.reader import _pinyin_keys
 from leifeng.people.excel.report import ImportResult
@@ -166,7 +167,7 @@ def _write(
                 (
                     now,
                     actor.pk,
-                    "volunteer.import",
+                    AuditAction.VOLUNTEER_IMPORT,
                     "people.volunteer",
                     str(pk),
                     f"{r.name} ({number})"[:200],
@@ -182,7 +183,7 @@ def _write(
         org_ids = {r.org_id for r in rows}
         audit.record(
             actor=actor,
-            action="volunteer.import_file",
+            action=AuditAction.VOLUNTEER_IMPORT_FILE,
             object_type="people.volunteer",
             object_repr=f"{first}–{last}",
             org=_common_org(stations.by_id[i].path for i in org_ids),
