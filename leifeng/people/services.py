@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy
 
 from leifeng.accounts.models import Role, RoleAssignment
 from leifeng.core import audit, crypto, scope
-from leifeng.core.errors import ErrorCode as CoreCode
 from leifeng.core.errors import NotFound, PermissionDenied, ServiceError
 from leifeng.core.idnumbers import Gender, IdType, InvalidId, age_on, mask_id, normalize_phone, parse_id
 from leifeng.core.numbers import allocate
@@ -391,15 +390,6 @@ def volunteer_register(
     return volunteer
 
 
-def _transition(volunteer: Volunteer, to: str, *, frm: str | None = None) -> None:
-    if (frm is not None and volunteer.status != frm) or to not in VOLUNTEER_TRANSITIONS.get(volunteer.status, set()):
-        raise ServiceError(
-            _("A registration that is “%(from)s” cannot become “%(to)s”.")
-            % {"from": volunteer.get_status_display(), "to": VolunteerStatus(to).label},
-            code=CoreCode.INVALID_TRANSITION,
-        )
-
-
 def _locked(actor, volunteer_id: int, perm: Perm) -> Volunteer:
     """The row, locked for this transaction; 404 out of sight, 403 when seen but not `perm`.
 
@@ -420,8 +410,7 @@ def _set_status(
     with transaction.atomic():
         volunteer = _locked(actor, volunteer_id, Perm.APPROVE)
         before = audit.snapshot(volunteer, ["status", "rejection_reason"])
-        _transition(volunteer, to, frm=frm)
-        volunteer.status = to
+        VOLUNTEER_TRANSITIONS.move_from(volunteer, frm, to)
         volunteer.rejection_reason = reason[:300]
         volunteer.reviewed_at = timezone.now()
         volunteer.reviewed_by = actor
@@ -532,7 +521,7 @@ def volunteer_resubmit(*, actor, data: VolunteerInput) -> Volunteer:
         volunteer = Volunteer.objects.select_for_update().filter(user=actor).first()
         if volunteer is None:
             raise NotFound()
-        _transition(volunteer, VolunteerStatus.PENDING)
+        VOLUNTEER_TRANSITIONS.check(volunteer.status, VolunteerStatus.PENDING)  # written by _save_changes below
         _keep_or_replace_id(volunteer, data)
         clean, _org = _validate_all(actor, data, self_service=True, exclude_pk=volunteer.pk)
         skills_before = list(volunteer.skills.values_list("name", flat=True))

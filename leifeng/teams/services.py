@@ -22,7 +22,6 @@ from leifeng.accounts.codes import AuditAction as AccountAction
 from leifeng.accounts.models import Role, RoleAssignment
 from leifeng.core import audit, scope
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
-from leifeng.core.errors import ErrorCode as CoreCode
 from leifeng.core.scope import Perm
 from leifeng.orgs.models import Org
 from leifeng.people.models import Volunteer, VolunteerStatus
@@ -225,14 +224,8 @@ def _check_room(team: Team, adding: int) -> None:
 
 
 def _move(membership: TeamMembership, to: str) -> None:
-    """The one place a membership changes status: refuses any move the table does not allow."""
-    if to not in MEMBERSHIP_TRANSITIONS.get(membership.status, set()):
-        raise Conflict(
-            _("A membership that is “%(old)s” cannot become “%(new)s”.")
-            % {"old": MembershipStatus(membership.status).label, "new": MembershipStatus(to).label},
-            code=CoreCode.INVALID_TRANSITION,
-        )
-    membership.status = to
+    """The one place a membership changes status: through MEMBERSHIP_TRANSITIONS, which refuses other moves."""
+    MEMBERSHIP_TRANSITIONS.move(membership, to)
 
 
 def _make_active(*, actor, team: Team, volunteer: Volunteer, action: AuditAction, note: str = "") -> TeamMembership:
