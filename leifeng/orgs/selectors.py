@@ -21,24 +21,36 @@ from leifeng.orgs.models import (
     levels_below,
 )
 
+# What a node counts on the tree page and in a node's list of children, e.g. {"volunteer_count": ("volunteers",
+# Q(status="approved"))}. The apps that own those rows register them (people: approved volunteers, teams: active
+# teams) with `count_per_node` when Django starts, so orgs reads them through Org's reverse relations without
+# importing the apps above it.
+NODE_COUNTS: dict[str, tuple[str, Q]] = {}
 
-def _count_of(model, **filters) -> Coalesce:
-    """Correlated COUNT(*) of `model` rows pointing at the outer org: a subquery, not a join."""
+
+def count_per_node(name: str, related_name: str, condition: Q | None = None) -> None:
+    """Annotate every node of the tree with `name`: its rows of the reverse relation `related_name` matching
+    `condition` (rows attached to the node itself; the tree adds its subtrees up)."""
+    NODE_COUNTS[name] = (related_name, condition or Q())
+
+
+def _count_of(related_name: str, condition: Q) -> Coalesce:
+    """Correlated COUNT(*) of the rows pointing at the outer org: a subquery, not a join."""
+    rel = Org._meta.get_field(related_name)
+    fk = rel.field.name
     sub = (
-        model.objects.filter(org=OuterRef("pk"), **filters).order_by().values("org").annotate(n=Count("pk")).values("n")
+        rel.related_model._default_manager.filter(condition, **{fk: OuterRef("pk")})
+        .order_by()
+        .values(fk)
+        .annotate(n=Count("pk"))
+        .values("n")
     )
     return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
 
 
 def with_counts(qs: QuerySet[Org]) -> QuerySet[Org]:
-    """Annotate approved volunteers and active teams attached directly to each node."""
-    from leifeng.people.models import Volunteer, VolunteerStatus
-    from leifeng.teams.models import Team
-
-    return qs.annotate(
-        volunteer_count=_count_of(Volunteer, status=VolunteerStatus.APPROVED),
-        team_count=_count_of(Team, is_active=True),
-    )
+    """Annotate each node with the counts registered in NODE_COUNTS (approved volunteers, active teams)."""
+    return qs.annotate(**{name: _count_of(rel, cond) for name, (rel, cond) in NODE_COUNTS.items()})
 
 
 def with_parent_id(qs: QuerySet[Org]) -> QuerySet[Org]:
@@ -77,7 +89,7 @@ def org_tree(*, actor, perm: Perm = Perm.VIEW) -> list[TreeNode]:
     by_path: dict[str, TreeNode] = {}
     roots: list[TreeNode] = []
     for org in rows:
-        node = TreeNode(org=org, volunteers=org.volunteer_count, teams=org.team_count)
+        node = TreeNode(org=org, volunteers=getattr(org, "volunteer_count", 0), teams=getattr(org, "team_count", 0))
         by_path[org.path] = node
         parent = by_path.get(org.path[: -Org.steplen])
         (parent.children if parent else roots).append(node)

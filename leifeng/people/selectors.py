@@ -205,10 +205,11 @@ def volunteer_for_user(*, user) -> Volunteer | None:
 
 
 def volunteer_memberships(*, volunteer: Volunteer) -> list:
-    """The teams a volunteer belongs to or asked to join (read-only on their profile)."""
-    from leifeng.teams.models import TeamMembership
+    """The teams a volunteer belongs to or asked to join (read-only on their profile).
 
-    return list(TeamMembership.objects.filter(volunteer=volunteer).select_related("team", "team__org").order_by("-id"))
+    Read through the reverse relation teams hang on Volunteer: people sits below teams and imports nothing of it.
+    """
+    return list(volunteer.memberships.select_related("team", "team__org").order_by("-id"))
 
 
 def skill_list() -> QuerySet[Skill]:
