@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from leifeng.core import errors, scope
 from leifeng.core.forms import apply_errors
+from leifeng.core.pages import raise_for_scope
 from leifeng.core.scope import Perm
 from leifeng.orgs import policy as org_policy
 from leifeng.orgs import selectors, services
@@ -42,15 +43,14 @@ def _need(actor, perm: Perm, org: Org | None) -> None:
         raise PermissionDenied
 
 
-def _attempt(form, call: Callable, **kwargs):
-    """Run a service; its refusals land on the form. Returns the result, or None when refused."""
+def _on_form(form, call: Callable, **kwargs):
+    """Run a service; 404/403 as `core.pages` says, any other refusal lands on the form (`core.forms`).
+
+    Returns the service's result, or None when it refused."""
     try:
         return call(**kwargs)
-    except errors.NotFound:
-        raise Http404 from None
-    except errors.PermissionDenied:
-        raise PermissionDenied from None
     except (ValidationError, errors.ServiceError) as exc:
+        raise_for_scope(exc)
         apply_errors(form, exc)
         return None
 
@@ -105,7 +105,7 @@ def org_create(request, pk: int | None = None):
         raise PermissionDenied
     form = OrgForm(request.POST or None, levels=levels, initial={"level": levels[0]})
     if request.method == "POST" and form.is_valid():
-        org = _attempt(form, services.org_create, actor=request.user, parent=parent, **form.cleaned_data)
+        org = _on_form(form, services.org_create, actor=request.user, parent=parent, **form.cleaned_data)
         if org is not None:
             messages.success(request, _("%(name)s was added.") % {"name": org.name})
             return redirect(_detail_url(org.pk))
@@ -125,7 +125,7 @@ def org_edit(request, pk: int):
     if (
         request.method == "POST"
         and form.is_valid()
-        and _attempt(form, services.org_update, actor=request.user, org=org, **form.cleaned_data) is not None
+        and _on_form(form, services.org_update, actor=request.user, org=org, **form.cleaned_data) is not None
     ):
         messages.success(request, _("Changes saved."))
         return redirect(_detail_url(org.pk))
@@ -141,7 +141,7 @@ def org_move(request, pk: int):
     form = OrgMoveForm(request.POST or None, targets=targets)
     if request.method == "POST" and form.is_valid():
         new_parent = form.cleaned_data["parent"]
-        if _attempt(form, services.org_move, actor=request.user, org=org, new_parent=new_parent) is not None:
+        if _on_form(form, services.org_move, actor=request.user, org=org, new_parent=new_parent) is not None:
             messages.success(
                 request, _("%(name)s now sits under %(parent)s.") % {"name": org.name, "parent": new_parent.name}
             )
@@ -234,7 +234,7 @@ def unit_create(request):
         initial["parent"] = int(parent_raw) if parent_raw.isdigit() else None
     form = _unit_form(request, initial=initial)
     if request.method == "POST" and form.is_valid():
-        unit = _attempt(form, services.unit_create, actor=request.user, **form.cleaned_data)
+        unit = _on_form(form, services.unit_create, actor=request.user, **form.cleaned_data)
         if unit is not None:
             messages.success(request, _("%(name)s was added.") % {"name": unit.name})
             return redirect("orgs:unit_detail", pk=unit.pk)
@@ -250,7 +250,7 @@ def unit_edit(request, pk: int):
     if (
         request.method == "POST"
         and form.is_valid()
-        and _attempt(form, services.unit_update, actor=request.user, unit=unit, **form.cleaned_data) is not None
+        and _on_form(form, services.unit_update, actor=request.user, unit=unit, **form.cleaned_data) is not None
     ):
         messages.success(request, _("Changes saved."))
         return redirect("orgs:unit_detail", pk=unit.pk)
@@ -273,7 +273,7 @@ def position_create(request, pk: int):
     if (
         request.method == "POST"
         and form.is_valid()
-        and _attempt(form, services.position_create, actor=request.user, org=org, **form.cleaned_data) is not None
+        and _on_form(form, services.position_create, actor=request.user, org=org, **form.cleaned_data) is not None
     ):
         messages.success(request, _("Position added."))
         return redirect(_detail_url(org.pk))
@@ -290,7 +290,7 @@ def position_edit(request, pk: int):
         request.POST or None, initial={f: getattr(position, f) for f in ("title", "person_name", "phone")}
     )
     if request.method == "POST" and form.is_valid():
-        result = _attempt(form, services.position_update, actor=request.user, position=position, **form.cleaned_data)
+        result = _on_form(form, services.position_update, actor=request.user, position=position, **form.cleaned_data)
         if result is not None:
             messages.success(request, _("Changes saved."))
             return redirect(_detail_url(position.org_id))
@@ -322,7 +322,7 @@ def leading_group_create(request, pk: int):
     _need(request.user, Perm.MANAGE_ORG, org)
     form = LeadingGroupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        group = _attempt(form, services.leading_group_create, actor=request.user, org=org, **form.cleaned_data)
+        group = _on_form(form, services.leading_group_create, actor=request.user, org=org, **form.cleaned_data)
         if group is not None:
             messages.success(request, _("Leading group added; now add its members."))
             return redirect("orgs:leading_group_detail", pk=group.pk)
@@ -354,7 +354,7 @@ def leading_group_edit(request, pk: int):
     if (
         request.method == "POST"
         and form.is_valid()
-        and _attempt(form, services.leading_group_update, actor=request.user, group=group, **form.cleaned_data)
+        and _on_form(form, services.leading_group_update, actor=request.user, group=group, **form.cleaned_data)
     ):
         messages.success(request, _("Changes saved."))
         return redirect("orgs:leading_group_detail", pk=group.pk)
@@ -386,7 +386,7 @@ def leading_group_member_add(request, pk: int):
         return redirect("orgs:leading_group_detail", pk=group.pk)
     form = LeadingGroupMemberForm(request.POST)
     if form.is_valid():
-        member = _attempt(form, services.leading_group_member_add, actor=request.user, group=group, **form.cleaned_data)
+        member = _on_form(form, services.leading_group_member_add, actor=request.user, group=group, **form.cleaned_data)
         if member is not None:
             messages.success(request, _("%(name)s was added to the group.") % {"name": member.person_name})
             return redirect("orgs:leading_group_detail", pk=group.pk)

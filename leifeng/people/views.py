@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from leifeng.core import errors, scope
 from leifeng.core.forms import apply_errors
 from leifeng.core.idnumbers import Gender
+from leifeng.core.pages import raise_for_scope
 from leifeng.core.scope import Perm
 from leifeng.people import selectors, services
 from leifeng.people.forms import EditForm, FilterForm, RegisterForm, RejectForm, StaffVolunteerForm, SuspendForm
@@ -23,14 +24,6 @@ from leifeng.people.models import PoliticalStatus, RegistrationChannel, Voluntee
 
 LOGIN_BACKEND = "leifeng.accounts.backends.PhoneOrUsernameBackend"
 DETAIL = "people/volunteer_detail.html"
-
-
-def _raise_http(exc: errors.ServiceError) -> None:
-    """Out of scope is a 404 like anything missing; seen-but-not-allowed is a 403."""
-    if isinstance(exc, errors.NotFound):
-        raise Http404 from exc
-    if isinstance(exc, errors.PermissionDenied):
-        raise PermissionDenied(exc.message) from exc
 
 
 def _skill_names() -> list[str]:
@@ -212,7 +205,7 @@ def volunteer_reveal_id(request, number: str):
     try:
         full_id = services.volunteer_reveal_id(actor=request.user, volunteer=volunteer)
     except errors.ServiceError as exc:
-        _raise_http(exc)
+        raise_for_scope(exc)
         raise
     ctx = _detail_context(request, volunteer, full_id=full_id)
     if request.htmx:
@@ -235,7 +228,7 @@ def _decide(request, number: str, action, *, form_name: str = "", done: str = ""
     try:
         volunteer = action(actor=request.user, volunteer_id=volunteer.pk, **kwargs)
     except errors.ServiceError as exc:
-        _raise_http(exc)
+        raise_for_scope(exc)
         error = exc.message
         if form_name and exc.field == "reason":
             field_error = exc.message
@@ -294,7 +287,7 @@ def volunteer_edit(request, number: str):
             try:
                 services.volunteer_update(actor=request.user, volunteer_id=volunteer.pk, data=form.to_input())
             except errors.ServiceError as exc:
-                _raise_http(exc)
+                raise_for_scope(exc)
                 apply_errors(form, exc)
             except ValidationError as exc:
                 apply_errors(form, exc)
