@@ -24,8 +24,8 @@ from leifeng.core import audit, scope
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from leifeng.core.scope import Perm
 from leifeng.orgs.models import Org
+from leifeng.orgs.policy import org_policy
 from leifeng.people.models import Volunteer, VolunteerStatus
-from leifeng.teams import selectors
 from leifeng.teams.codes import AuditAction, ErrorCode
 from leifeng.teams.models import (
     MEMBERSHIP_TRANSITIONS,
@@ -37,6 +37,7 @@ from leifeng.teams.models import (
     TeamLevel,
     TeamMembership,
 )
+from leifeng.teams.policy import ancestor_paths, team_policy, volunteer_of
 
 TEAM_FIELDS = ["org", "parent", "name", "level", "category", "kind", "description", "max_members", "is_active"]
 MEMBERSHIP_FIELDS = ["status", "decided_by", "reason"]
@@ -66,7 +67,7 @@ def group_limit() -> int:
 
 def _org_for_change(actor, org_id) -> Org:
     org = Org.objects.filter(pk=org_id).first() if org_id is not None else None
-    if org is None or not scope.allows(actor, Perm.CHANGE, org):
+    if org is None or not org_policy.allows(actor, Perm.CHANGE, org):
         raise ValidationError({"org": [_("Choose an organization you manage.")]})
     return org
 
@@ -100,7 +101,7 @@ def _validate_team(team: Team, *, active_count: int = 0) -> None:
             )
     if team.parent_id is not None:
         parent = Team.objects.select_related("org").filter(pk=team.parent_id).first()
-        if parent is None or parent.org.path not in selectors.ancestor_paths(team.org.path):
+        if parent is None or parent.org.path not in ancestor_paths(team.org.path):
             errors.setdefault("parent", []).append(
                 _("The parent team must belong to the same organization or one above it.")
             )
@@ -150,7 +151,7 @@ def team_create(*, actor, data: TeamInput) -> Team:
 
 def _team_for_update(actor, team_id, *, perm_change: bool = False) -> Team:
     """The team row locked for this transaction; 404 when the actor may not see it."""
-    visible = Team.objects.filter(selectors.visible_q(actor), pk=team_id)
+    visible = team_policy.visible(actor).filter(pk=team_id)
     try:
         team = (
             Team.objects.select_for_update(of=("self",))
@@ -159,7 +160,7 @@ def _team_for_update(actor, team_id, *, perm_change: bool = False) -> Team:
         )
     except (Team.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
-    if perm_change and not scope.allows(actor, Perm.CHANGE, team.org):
+    if perm_change and not team_policy.may_change(actor, team):
         raise PermissionDenied(_("Only staff of this organization may change the team."))
     return team
 
@@ -265,12 +266,8 @@ def _grant_team_leader(actor, team: Team, volunteer: Volunteer) -> None:
 
 
 def _findable_volunteers(actor, team: Team):
-    """Volunteers the actor may name for this team: in their own scope (staff) or, for the team's
-    leader and deputy, in the team's subtree. Anyone else looks like a wrong number."""
-    qs = Volunteer.objects.select_related("org")
-    if selectors.is_leader(actor, team):
-        return qs.filter(org__path__startswith=team.org.path)
-    return scope.scoped(qs, actor, Perm.VIEW)
+    """Volunteers the actor may name for this team (team_policy.findable_volunteers), with their stations."""
+    return team_policy.findable_volunteers(actor, team, Volunteer.objects.select_related("org"))
 
 
 def _volunteer_by_number(actor, team: Team, number, field: str) -> Volunteer | None:
@@ -317,13 +314,9 @@ def team_set_leaders(*, actor, team_id: int, leader=UNSET, deputy=UNSET) -> Team
 # ---------------------------------------------------------------- memberships
 
 
-def _can_decide(actor, team: Team) -> bool:
-    return scope.allows(actor, Perm.CHANGE, team.org) or selectors.is_leader(actor, team)
-
-
 def _decider_team(actor, team_id) -> Team:
     team = _team_for_update(actor, team_id)
-    if not _can_decide(actor, team):
+    if not team_policy.may_decide(actor, team):
         raise PermissionDenied(_("Only the team's leader, deputy or staff may do this."))
     return team
 
@@ -338,7 +331,7 @@ def _membership_of(team: Team, membership_id) -> TeamMembership:
 @transaction.atomic
 def membership_request(*, actor, team_id: int, message: str = "") -> TeamMembership:
     """The acting volunteer asks to join a team of their station or one above it."""
-    volunteer = selectors.volunteer_of(actor)
+    volunteer = volunteer_of(actor)
     team = _team_for_update(actor, team_id)
     if volunteer is None:
         raise ServiceError(_("Only registered volunteers can ask to join a team."), code=ErrorCode.NOT_A_VOLUNTEER)
@@ -348,7 +341,7 @@ def membership_request(*, actor, team_id: int, message: str = "") -> TeamMembers
         )
     if not team.is_active:
         raise ServiceError(_("This team no longer takes members."), code=ErrorCode.TEAM_INACTIVE)
-    if team.org.path not in selectors.ancestor_paths(volunteer.org.path):
+    if not team_policy.at_or_above(team, volunteer):
         raise ServiceError(
             _("This team takes volunteers registered at %(org)s or below it.") % {"org": team.org.name},
             code=ErrorCode.OUTSIDE_TEAM_ORG,
@@ -473,7 +466,7 @@ def membership_remove(*, actor, team_id: int, membership_id: int, reason: str = 
 @transaction.atomic
 def membership_leave(*, actor, team_id: int) -> TeamMembership:
     """The acting volunteer leaves a team or withdraws their request: always allowed (条例 Art. 25)."""
-    volunteer = selectors.volunteer_of(actor)
+    volunteer = volunteer_of(actor)
     team = _team_for_update(actor, team_id)
     m = None
     if volunteer is not None:

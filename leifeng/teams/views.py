@@ -11,15 +11,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from leifeng.core import scope
 from leifeng.core.errors import ServiceError
 from leifeng.core.forms import apply_errors
 from leifeng.core.pages import attempt, raise_for_scope
-from leifeng.core.scope import Perm
-from leifeng.orgs import policy as org_policy
 from leifeng.teams import selectors, services
 from leifeng.teams.forms import JoinForm, LeadersForm, RejectForm, TeamEditForm, TeamForm, numbers_from
 from leifeng.teams.models import TeamCategory, TeamKind, TeamLevel
+from leifeng.teams.policy import team_policy, volunteer_of
 from leifeng.teams.selectors import TeamFilters
 
 PER_PAGE = 50
@@ -37,12 +35,12 @@ def team_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "filters": filters,
-        "orgs": org_policy.orgs(request.user).order_by("path") if scope.has_any(request.user, Perm.VIEW) else [],
+        "orgs": team_policy.filter_orgs(request.user),
         "levels": TeamLevel.choices,
         "categories": TeamCategory.choices,
         "kinds": TeamKind.choices,
-        "can_create": scope.has_any(request.user, Perm.CHANGE),
-        "is_volunteer": selectors.volunteer_of(request.user) is not None,
+        "can_create": team_policy.may_create(request.user),
+        "is_volunteer": volunteer_of(request.user) is not None,
     }
     if request.htmx:
         return render(request, "teams/team_list.html#results", context)
@@ -56,7 +54,7 @@ def my_teams(request: HttpRequest) -> HttpResponse:
         request,
         "teams/my_teams.html",
         {
-            "volunteer": selectors.volunteer_of(request.user),
+            "volunteer": volunteer_of(request.user),
             "memberships": selectors.my_teams(actor=request.user),
             "joinable": selectors.joinable_teams(actor=request.user)[:PER_PAGE],
             "pending": selectors.pending_requests(actor=request.user)[:PER_PAGE],
@@ -102,7 +100,7 @@ def _members_response(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def team_create(request: HttpRequest) -> HttpResponse:
-    if not scope.has_any(request.user, Perm.CHANGE):
+    if not team_policy.may_create(request.user):
         raise Http404
     form = TeamForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
@@ -130,7 +128,7 @@ def team_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
     team = selectors.team_get(actor=request.user, team_id=pk)
-    if not scope.allows(request.user, Perm.CHANGE, team.org):
+    if not team_policy.may_change(request.user, team):
         raise DjangoPermissionDenied
     form = TeamEditForm(request.POST or None, actor=request.user, initial=TeamEditForm.initial_for(team))
     if request.method == "POST" and form.is_valid():
@@ -154,7 +152,7 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def team_leaders(request: HttpRequest, pk: int) -> HttpResponse:
     team = selectors.team_get(actor=request.user, team_id=pk)
-    if not scope.allows(request.user, Perm.CHANGE, team.org):
+    if not team_policy.may_change(request.user, team):
         raise DjangoPermissionDenied
     initial = {"leader": team.leader.number if team.leader else "", "deputy": team.deputy.number if team.deputy else ""}
     form = LeadersForm(request.POST or None, initial=initial)
