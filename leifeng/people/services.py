@@ -16,11 +16,11 @@ from django.utils.translation import gettext_lazy
 
 from leifeng.accounts.models import Role, RoleAssignment
 from leifeng.core import audit, crypto, scope
-from leifeng.core.errors import NotFound, PermissionDenied, ServiceError
+from leifeng.core.errors import NotFound, ServiceError
 from leifeng.core.idnumbers import Gender, IdType, InvalidId, age_on, mask_id, normalize_phone, parse_id
 from leifeng.core.numbers import allocate
 from leifeng.core.scope import Perm
-from leifeng.orgs.models import Org, OrgLevel, Unit
+from leifeng.orgs.models import Org, Unit
 from leifeng.people import pinyin
 from leifeng.people.codes import AuditAction, ErrorCode
 from leifeng.people.models import (
@@ -33,6 +33,7 @@ from leifeng.people.models import (
     Volunteer,
     VolunteerStatus,
 )
+from leifeng.people.policy import REGISTRABLE_LEVELS, volunteer_policy
 
 NUMBER_SEQUENCE = "volunteer"
 
@@ -264,9 +265,9 @@ def _build(clean: CleanVolunteer, *, number: str, channel: str, now: datetime) -
 def _check_target_org(actor, org_id: int | None, *, self_service: bool) -> Org:
     """Volunteers belong to a station or point; staff may only register into their own subtree."""
     org = Org.objects.filter(pk=org_id).first() if org_id else None
-    if org is None or (not self_service and not scope.allows(actor, Perm.CHANGE, org)):
+    if org is None or not volunteer_policy.may_register_at(actor, org, self_service=self_service):
         raise _err("org_id", _("Choose a station you are allowed to register volunteers for."))
-    if org.level not in (OrgLevel.STATION, OrgLevel.POINT, OrgLevel.SUBCENTER):
+    if org.level not in REGISTRABLE_LEVELS:
         raise _err("org_id", _("Volunteers register with a station (or a sub-center), not with the center."))
     return org
 
@@ -396,10 +397,7 @@ def _locked(actor, volunteer_id: int, perm: Perm) -> Volunteer:
     `of=("self",)` locks only the volunteer row, never the shared org row it is joined with.
     """
     volunteer = Volunteer.objects.select_for_update(of=("self",)).select_related("org").filter(pk=volunteer_id).first()
-    if volunteer is None or not scope.allows(actor, Perm.VIEW, volunteer.org):
-        raise NotFound()
-    if not scope.allows(actor, perm, volunteer.org):
-        raise PermissionDenied()
+    volunteer_policy.require(actor, perm, volunteer)
     return volunteer
 
 
@@ -543,9 +541,6 @@ def volunteer_reveal_id(*, actor, volunteer: Volunteer) -> str:
 
     Someone who may see the volunteer but not the ID gets 403; someone who may not see it, 404.
     """
-    if not scope.allows(actor, Perm.VIEW, volunteer.org):
-        raise NotFound()
-    if not scope.allows(actor, Perm.VIEW_ID, volunteer.org):
-        raise PermissionDenied(_("Your role may not see full ID numbers."))
+    volunteer_policy.require(actor, Perm.VIEW_ID, volunteer, _("Your role may not see full ID numbers."))
     audit.record(actor=actor, action=AuditAction.VOLUNTEER_REVEAL_ID, obj=volunteer)
     return crypto.decrypt(volunteer.id_number_encrypted)

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from leifeng.core import errors, scope
+from leifeng.core import errors
 from leifeng.core.forms import apply_errors
 from leifeng.core.idnumbers import Gender
 from leifeng.core.pages import raise_for_scope
@@ -21,6 +21,7 @@ from leifeng.core.scope import Perm
 from leifeng.people import selectors, services
 from leifeng.people.forms import EditForm, FilterForm, RegisterForm, RejectForm, StaffVolunteerForm, SuspendForm
 from leifeng.people.models import PoliticalStatus, RegistrationChannel, VolunteerStatus
+from leifeng.people.policy import volunteer_policy
 
 LOGIN_BACKEND = "leifeng.accounts.backends.PhoneOrUsernameBackend"
 DETAIL = "people/volunteer_detail.html"
@@ -130,7 +131,7 @@ def _label_rows(rows) -> None:
 
 @login_required
 def volunteer_list(request):
-    if not scope.has_any(request.user, Perm.VIEW):
+    if not volunteer_policy.anywhere(request.user, Perm.VIEW):
         raise Http404
     filters = selectors.VolunteerFilters.from_params(request.GET)
     page = selectors.volunteer_page(actor=request.user, filters=filters, page=request.GET.get("page"))
@@ -140,8 +141,8 @@ def volunteer_list(request):
         "detail_base": reverse("people:volunteer_list"),
         "filters": filters,
         "query": request.GET.urlencode(),
-        "can_change": scope.has_any(request.user, Perm.CHANGE),
-        "can_view_id": scope.has_any(request.user, Perm.VIEW_ID),
+        "can_change": volunteer_policy.anywhere(request.user, Perm.CHANGE),
+        "can_view_id": volunteer_policy.anywhere(request.user, Perm.VIEW_ID),
     }
     if request.htmx and request.htmx.target == "results":
         return render(request, "people/volunteer_list.html#results", ctx)
@@ -178,12 +179,12 @@ def volunteer_create(request):
 
 
 def _detail_context(request, volunteer, **extra) -> dict:
-    actor, org = request.user, volunteer.org
+    actor = request.user
     return {
         "v": volunteer,
-        "can_view_id": scope.allows(actor, Perm.VIEW_ID, org),
-        "can_approve": scope.allows(actor, Perm.APPROVE, org),
-        "can_change": scope.allows(actor, Perm.CHANGE, org),
+        "can_view_id": volunteer_policy.may_view_id(actor, volunteer),
+        "can_approve": volunteer_policy.allows(actor, Perm.APPROVE, volunteer),
+        "can_change": volunteer_policy.allows(actor, Perm.CHANGE, volunteer),
         "reject_form": RejectForm(),
         "suspend_form": SuspendForm(),
         **extra,
@@ -277,7 +278,7 @@ def volunteer_reinstate(request, number: str):
 @login_required
 def volunteer_edit(request, number: str):
     volunteer = selectors.volunteer_get(actor=request.user, number=number)
-    if not scope.allows(request.user, Perm.CHANGE, volunteer.org):
+    if not volunteer_policy.allows(request.user, Perm.CHANGE, volunteer):
         raise PermissionDenied
     names = _skill_names()
     kwargs = {"stations": selectors.station_choices(actor=request.user, perm=Perm.CHANGE), "skill_names": names}

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from django.utils import translation
 
 from leifeng.core.idnumbers import Gender, IdType
-from leifeng.orgs.models import OrgLevel
 from leifeng.people.models import (
     AvailableTime,
     PoliticalStatus,
@@ -19,7 +18,6 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 BATCH_SIZE = 2000  # rows per INSERT; also the export's fetch size
 LOOKUP_CHUNK = 5000  # blind indexes per "already registered?" query
 TEMPLATE_ROWS = 5000  # rows the template's dropdowns cover
-REGISTRABLE_LEVELS = (OrgLevel.STATION, OrgLevel.POINT, OrgLevel.SUBCENTER)  # as services._check_target_org
 MAX_ROWS_DEFAULT = 200_000
 PARALLEL_READ_BYTES = 2**20  # files from this size (about 20,000 rows) are parsed in a forked process
 

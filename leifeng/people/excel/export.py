@@ -9,10 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
-from leifeng.core import audit, crypto, scope
+from leifeng.core import audit, crypto
 from leifeng.core.errors import PermissionDenied
 from leifeng.core.idnumbers import Gender, IdType
-from leifeng.core.scope import Perm
 from leifeng.orgs.models import Org
 from leifeng.people.codes import AuditAction
 from leifeng.people.excel.columns import (
@@ -36,6 +35,7 @@ from leifeng.people.models import (
     Skill,
     VolunteerStatus,
 )
+from leifeng.people.policy import volunteer_policy
 from leifeng.people.selectors import VolunteerFilters, volunteer_list
 
 # ------------------------------------------------------------------------------------------------ export
@@ -73,7 +73,7 @@ def volunteer_export(*, actor, filters: VolunteerFilters | None = None, unmasked
     """
     filters = filters or VolunteerFilters()
     qs = volunteer_list(actor=actor, filters=filters)
-    if unmasked and (not scope.has_any(actor, Perm.VIEW_ID) or qs.exclude(scope.q(actor, Perm.VIEW_ID)).exists()):
+    if unmasked and not volunteer_policy.all_ids_visible(actor, qs):
         raise PermissionDenied(
             _(
                 "Full ID numbers are only exported for stations where you may see them; "

@@ -8,7 +8,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
-from leifeng.core import scope
 from leifeng.core.errors import ErrorCode as CoreCode
 from leifeng.core.errors import PermissionDenied, ServiceError
 from leifeng.core.scope import Perm
@@ -19,6 +18,7 @@ from leifeng.people.excel.reader import _file_error, _find_header, _sheet_rows
 from leifeng.people.excel.report import CellError, ImportResult
 from leifeng.people.excel.validate import _default_org, _Stations, _Validator
 from leifeng.people.excel.write import _write
+from leifeng.people.policy import volunteer_policy
 
 
 def volunteer_import(
@@ -31,7 +31,7 @@ def volunteer_import(
     missing column) raise ServiceError; cell problems come back as `ImportResult.errors` (row, column,
     reason) and then nothing at all has been written.
     """
-    if not scope.has_any(actor, Perm.CHANGE):
+    if not volunteer_policy.anywhere(actor, Perm.CHANGE):
         raise PermissionDenied()
     if not consent_confirmed:
         raise ServiceError(

@@ -9,12 +9,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
-from leifeng.core import scope
 from leifeng.core.errors import ErrorCode as CoreCode
 from leifeng.core.errors import ServiceError
 from leifeng.core.idnumbers import Gender, IdType
 from leifeng.core.scope import Perm
-from leifeng.orgs import policy as org_policy
 from leifeng.orgs.models import Org
 from leifeng.people.excel.columns import (
     _FALSE,
@@ -27,7 +25,6 @@ from leifeng.people.excel.columns import (
     ID_TYPE_ZH,
     LOOKUP_CHUNK,
     POLITICAL_ZH,
-    REGISTRABLE_LEVELS,
     TIME_ZH,
     _norm,
     _parser,
@@ -39,6 +36,7 @@ from leifeng.people.models import (
     PoliticalStatus,
     Volunteer,
 )
+from leifeng.people.policy import REGISTRABLE_LEVELS, volunteer_policy
 from leifeng.people.services import (
     CleanVolunteer,
     VolunteerInput,
@@ -52,8 +50,7 @@ class _Stations:
     def __init__(self, actor):
         self.actor = actor
         orgs = list(
-            org_policy.orgs(actor, Perm.CHANGE)
-            .filter(level__in=REGISTRABLE_LEVELS)
+            volunteer_policy.stations(actor, Perm.CHANGE, levels=REGISTRABLE_LEVELS)
             .only("id", "name", "path", "level", "depth")
             .order_by("path")
         )
@@ -93,7 +90,7 @@ class _Stations:
 
     def may_approve(self, org_id: int) -> bool:
         if org_id not in self._approve:
-            self._approve[org_id] = scope.allows(self.actor, Perm.APPROVE, self.by_id[org_id])
+            self._approve[org_id] = volunteer_policy.allows_at(self.actor, Perm.APPROVE, self.by_id[org_id])
         return self._approve[org_id]
 
 
