@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from leifeng.core import audit, scope
-from leifeng.core.errors import NotFound, PermissionDenied, ServiceError
+from leifeng.core.errors import PermissionDenied, ServiceError
 from leifeng.core.idnumbers import InvalidId, validate_uscc
 from leifeng.core.scope import Perm
 from leifeng.orgs.codes import AuditAction, ErrorCode
@@ -29,6 +29,7 @@ from leifeng.orgs.models import (
     Position,
     Unit,
 )
+from leifeng.orgs.policy import org_policy
 
 DIVISION_CODE_RE = re.compile(r"\d{6}|\d{12}")
 # Landlines (0371-12345678), mobiles and extensions: loose on purpose, strict only on garbage.
@@ -69,16 +70,7 @@ class PositionFields(TypedDict, total=False):
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _require(actor, perm: Perm, org: Org | None) -> None:
-    """NotFound when the actor cannot see `org`, PermissionDenied when they see it but lack `perm`."""
-    if org is None:  # roots: the platform admin only
-        if not scope.is_platform_admin(actor):
-            raise PermissionDenied(_("Only a platform administrator may do this at the top of the tree."))
-        return
-    if not scope.allows(actor, Perm.VIEW, org) and not scope.allows(actor, perm, org):
-        raise NotFound()
-    if not scope.allows(actor, perm, org):
-        raise PermissionDenied()
+_require = org_policy.require  # NotFound out of sight, PermissionDenied seen without `perm` (orgs.policy)
 
 
 def _created(obj, fields: list[str]) -> dict[str, list[Any]]:
@@ -257,13 +249,7 @@ def _assert_moved(org: Org, new_parent: Org, subtree: set[int]) -> None:
         )
 
 
-def org_delete_allowed(actor, org: Org) -> bool:
-    """Whoever manages the node above may delete a node; only the platform admin deletes roots."""
-    roots = scope.paths(actor, Perm.MANAGE_ORG)
-    if roots is None:
-        return True
-    parent_path = org.path[: -Org.steplen]
-    return bool(parent_path) and any(parent_path.startswith(p) for p in roots)
+org_delete_allowed = org_policy.may_delete  # whoever manages the node above; the platform admin for roots
 
 
 def org_delete(*, actor, org: Org) -> None:

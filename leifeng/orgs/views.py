@@ -11,12 +11,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from leifeng.core import errors, scope
+from leifeng.core import errors
 from leifeng.core.forms import apply_errors
 from leifeng.core.pages import raise_for_scope
 from leifeng.core.scope import Perm
-from leifeng.orgs import policy as org_policy
-from leifeng.orgs import selectors, services
+from leifeng.orgs import policy, selectors, services
 from leifeng.orgs.forms import (
     LeadingGroupForm,
     LeadingGroupMemberForm,
@@ -36,10 +35,7 @@ UNITS_PER_PAGE = 50
 
 def _need(actor, perm: Perm, org: Org | None) -> None:
     """The object is already in view scope (else 404); lacking the right to change it is a 403."""
-    if org is None:
-        if not scope.is_platform_admin(actor):
-            raise PermissionDenied
-    elif not scope.allows(actor, perm, org):
+    if not policy.org_policy.allows_at(actor, perm, org):
         raise PermissionDenied
 
 
@@ -78,7 +74,7 @@ def tree(request):
     return render(
         request,
         "orgs/tree.html",
-        {"roots": roots, "can_add_root": scope.is_platform_admin(request.user)},
+        {"roots": roots, "can_add_root": policy.org_policy.is_platform_admin(request.user)},
     )
 
 
@@ -87,10 +83,10 @@ def org_detail(request, pk: int):
     detail = selectors.org_detail(actor=request.user, pk=pk)
     org = detail.org
     can = {
-        "manage": scope.allows(request.user, Perm.MANAGE_ORG, org),
-        "change": scope.allows(request.user, Perm.CHANGE, org),
-        "delete": services.org_delete_allowed(request.user, org),
-        "add_child": scope.allows(request.user, Perm.MANAGE_ORG, org) and bool(levels_below(org.level)),
+        "manage": policy.org_policy.allows(request.user, Perm.MANAGE_ORG, org),
+        "change": policy.org_policy.allows(request.user, Perm.CHANGE, org),
+        "delete": policy.org_policy.may_delete(request.user, org),
+        "add_child": policy.org_policy.allows(request.user, Perm.MANAGE_ORG, org) and bool(levels_below(org.level)),
     }
     return render(request, "orgs/org_detail.html", {"d": detail, "org": org, "can": can})
 
@@ -162,7 +158,7 @@ def org_move(request, pk: int):
 @login_required
 def org_delete(request, pk: int):
     org = selectors.org_get(actor=request.user, pk=pk)
-    if not services.org_delete_allowed(request.user, org):
+    if not policy.org_policy.may_delete(request.user, org):
         raise PermissionDenied
     if request.method == "POST":
         parent_id = org.parent_id
@@ -172,7 +168,7 @@ def org_delete(request, pk: int):
             messages.error(request, exc.message)
             return redirect(_detail_url(org.pk))
         messages.success(request, _("%(name)s was deleted.") % {"name": org.name})
-        if parent_id and org_policy.orgs(request.user).filter(pk=parent_id).exists():
+        if parent_id and policy.orgs(request.user).filter(pk=parent_id).exists():
             return redirect(_detail_url(parent_id))
         return redirect("orgs:tree")
     return _confirm_page(
@@ -189,7 +185,7 @@ def org_delete(request, pk: int):
 @login_required
 def unit_list(request):
     """Units in scope with a search box; htmx swaps only the results."""
-    if not scope.has_any(request.user, Perm.VIEW):
+    if not policy.org_policy.anywhere(request.user, Perm.VIEW):
         raise Http404
     filters = selectors.UnitFilters.from_params(request.GET)
     page = Paginator(selectors.unit_list(actor=request.user, filters=filters), UNITS_PER_PAGE).get_page(
@@ -198,7 +194,7 @@ def unit_list(request):
     context = {
         "page": page,
         "filter_form": UnitFilterForm(request.GET or None, orgs=selectors.org_choices(actor=request.user)),
-        "can_add": scope.has_any(request.user, Perm.CHANGE),
+        "can_add": policy.org_policy.anywhere(request.user, Perm.CHANGE),
     }
     template = "orgs/unit_list.html#results" if request.htmx else "orgs/unit_list.html"
     return render(request, template, context)
@@ -210,7 +206,7 @@ def unit_detail(request, pk: int):
     context = {
         "unit": unit,
         "subunits": selectors.unit_detail_subunits(unit=unit),
-        "can_edit": scope.allows(request.user, Perm.CHANGE, unit.org),
+        "can_edit": policy.unit_policy.may_change(request.user, unit),
     }
     return render(request, "orgs/unit_detail.html", context)
 
@@ -226,7 +222,7 @@ def _unit_form(request, *, initial: dict):
 
 @login_required
 def unit_create(request):
-    if not scope.has_any(request.user, Perm.CHANGE):
+    if not policy.org_policy.anywhere(request.user, Perm.CHANGE):
         raise PermissionDenied
     org_raw = request.GET.get("org", "")
     initial = {"org": int(org_raw)} if org_raw.isdigit() else {}
@@ -332,7 +328,7 @@ def leading_group_create(request, pk: int):
 
 
 def _group_page(request, group, member_form=None):
-    can_manage = scope.allows(request.user, Perm.MANAGE_ORG, group.org)
+    can_manage = policy.leading_group_policy.may_change(request.user, group)
     context = {
         "group": group,
         "can_manage": can_manage,
