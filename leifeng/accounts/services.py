@@ -24,11 +24,11 @@ from django.utils.translation import gettext as _
 
 from leifeng.accounts.codes import AuditAction, ErrorCode
 from leifeng.accounts.models import ApiToken, Role, RoleAssignment, User
+from leifeng.accounts.policy import account_policy, role_policy
 from leifeng.core import audit, scope
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from leifeng.core.idnumbers import InvalidId, normalize_phone
 from leifeng.core.scope import ROLE_PERMS, Perm
-from leifeng.orgs import policy as org_policy
 from leifeng.orgs.models import Org
 
 MAX_ACTIVE_TOKENS = 20
@@ -38,37 +38,15 @@ USER_FIELDS = ["username", "display_name", "phone", "email", "is_active"]
 # ---- helpers -------------------------------------------------------------------------------
 
 
-def _is_operator(user: User) -> bool:
-    """Accounts only the operator may change: superusers, admin-site staff, platform admins."""
-    return (
-        user.is_superuser
-        or user.is_staff
-        or RoleAssignment.objects.filter(user=user, role=Role.PLATFORM_ADMIN).exists()
-    )
-
-
 def home_org(user: User) -> Org | None:
     """The highest node where the account holds a role: audit events about the account go there."""
     ra = RoleAssignment.objects.filter(user=user).select_related("org").order_by("org__depth", "org__path").first()
     return ra.org if ra else None
 
 
-def user_visible(actor, user: User) -> bool:
-    """Is the account in the actor's scope (a role somewhere in their MANAGE_ORG subtree)?"""
-    if scope.is_platform_admin(actor):
-        return True
-    return scope.scoped(RoleAssignment.objects.filter(user=user), actor, Perm.MANAGE_ORG).exists()
-
-
-def can_manage_account(actor, user: User) -> bool:
-    """May `actor` change `user`'s details, password or active flag? (see the module docstring)"""
-    if scope.is_platform_admin(actor):
-        return True
-    if actor is None or actor.pk == user.pk or _is_operator(user):
-        return False
-    roots = scope.paths(actor, Perm.MANAGE_ORG) or ()
-    held = list(RoleAssignment.objects.filter(user=user).values_list("org__path", flat=True))
-    return bool(held) and all(any(p.startswith(r) for r in roots) for p in held)
+# The rules live in accounts.policy; these names stay for the callers that use them.
+user_visible = account_policy.sees
+can_manage_account = account_policy.may_manage
 
 
 def _require_manage_account(actor, user: User) -> None:
@@ -91,7 +69,7 @@ def _clean_phone(raw: str | None) -> str | None:
 def _check_role_choice(actor, role: str) -> None:
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
-    if role == Role.PLATFORM_ADMIN and not scope.is_platform_admin(actor):
+    if not account_policy.may_grant_role(actor, role):
         raise PermissionDenied(
             _("Only platform administrators can grant or remove this role."), code=ErrorCode.PLATFORM_ROLE
         )
@@ -99,7 +77,7 @@ def _check_role_choice(actor, role: str) -> None:
 
 def _org_in_scope(actor, org_id: int | None) -> Org:
     """The node if the actor manages it; the same 404 as a missing node otherwise."""
-    org = org_policy.orgs(actor, Perm.MANAGE_ORG).filter(pk=org_id).first() if org_id else None
+    org = account_policy.grantable_orgs(actor).filter(pk=org_id).first() if org_id else None
     if org is None:
         raise NotFound(_("Organization not found."))
     return org
@@ -120,7 +98,7 @@ def user_create(
     email: str = "",
 ) -> User:
     """A staff account with its first role: the role puts it inside the creator's subtree."""
-    if not scope.has_any(actor, Perm.MANAGE_ORG):
+    if not account_policy.anywhere(actor):
         raise NotFound()
     _check_role_choice(actor, role)
     org = _org_in_scope(actor, org_id)
@@ -271,7 +249,7 @@ def _manages_without(user: User, without: RoleAssignment) -> bool:
 def role_revoke(*, actor, user: User, assignment_id: int) -> None:
     with transaction.atomic():
         ra = (
-            scope.scoped(RoleAssignment.objects.select_related("org"), actor, Perm.MANAGE_ORG)
+            role_policy.visible(actor, qs=RoleAssignment.objects.select_related("org"))
             .select_for_update()
             .filter(pk=assignment_id, user=user)
             .first()
@@ -340,7 +318,7 @@ def token_revoke(*, actor, token_id: int) -> ApiToken:
 
 def token_revoke_by_operator(*, actor, token: ApiToken) -> ApiToken:
     """The operator revokes someone's token from the admin (a leaked token, a lost phone)."""
-    if not scope.is_platform_admin(actor) and not getattr(actor, "is_staff", False):
+    if not account_policy.may_revoke_tokens_of_others(actor):
         raise PermissionDenied()
     with transaction.atomic():
         if token.revoked_at is None:
