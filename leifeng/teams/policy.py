@@ -87,6 +87,10 @@ class TeamPolicy(ModelPolicy):
         """Does the team sit at the volunteer's station or above it (the teams a volunteer may join)?"""
         return team.org.path in ancestor_paths(volunteer.org.path)
 
+    def takes(self, team: Team, volunteer: Volunteer) -> bool:
+        """Is the volunteer registered at the team's org or below it (whom a leader or staff may add)?"""
+        return volunteer.org.path.startswith(team.org.path)
+
     def may_join(self, volunteer: Volunteer | None, team: Team) -> bool:
         """`joinable_q` for one loaded team (the membership itself is checked by the caller)."""
         return (
@@ -167,7 +171,7 @@ class TeamPolicy(ModelPolicy):
     def candidates(self, actor, team: Team) -> QuerySet[Volunteer]:
         """Who could be added: approved, in the team's subtree (the rule of joining) and findable by the actor."""
         qs = Volunteer.objects.filter(status=VolunteerStatus.APPROVED, org__path__startswith=team.org.path)
-        return self.findable_volunteers(actor, team, qs)
+        return self.findable_volunteers(actor, team, qs)  # the query form of `takes`
 
     def parent_choices(self, actor) -> QuerySet[Team]:
         """Teams that could be a parent for a team the actor creates: in their CHANGE subtree or above it."""

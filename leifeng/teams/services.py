@@ -203,7 +203,7 @@ def _eligible_volunteer(team: Team, volunteer: Volunteer, field: str) -> None:
             code=ErrorCode.NOT_APPROVED,
             field=field,
         )
-    if not volunteer.org.path.startswith(team.org.path):
+    if not team_policy.takes(team, volunteer):
         raise ServiceError(
             _("%(name)s is registered outside %(org)s.") % {"name": volunteer.name, "org": team.org.name},
             code=ErrorCode.OUTSIDE_TEAM_ORG,
