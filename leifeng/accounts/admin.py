@@ -5,6 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from leifeng.accounts import services
+from leifeng.accounts.codes import AuditAction
 from leifeng.accounts.models import ApiToken, RoleAssignment, User
 from leifeng.core import audit
 from leifeng.core.admin import AuditedModelAdmin
@@ -39,14 +40,14 @@ class UserAdmin(DjangoUserAdmin, AuditedModelAdmin):
         """Role changes made in the inline are audited like role_grant / role_revoke."""
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
-            audit.record(actor=request.user, action="role.revoke", obj=obj, note="Django admin")
+            audit.record(actor=request.user, action=AuditAction.ROLE_REVOKE, obj=obj, note="Django admin")
             obj.delete()
         for obj in instances:
             is_new = obj.pk is None
             obj.save()
             audit.record(
                 actor=request.user,
-                action="role.grant" if is_new else "role.admin_change",
+                action=AuditAction.ROLE_GRANT if is_new else AuditAction.ROLE_ADMIN_CHANGE,
                 obj=obj,
                 changes={"role": [None, obj.role]} if is_new else {},
                 note="Django admin",

@@ -1,4 +1,4 @@
-"""Reads about accounts, always through core.scope: an account is in scope when it holds a role there."""
+"""Reads about accounts, always through accounts.policy: an account is in scope when it holds a role there."""
 
 from dataclasses import dataclass
 
@@ -6,9 +6,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from leifeng.accounts.models import ApiToken, Role, RoleAssignment, User
-from leifeng.core import scope
-from leifeng.core.scope import Perm
-from leifeng.orgs import policy as org_policy
+from leifeng.accounts.policy import account_policy, role_policy
 
 
 def role_list_for_user(*, user) -> list[RoleAssignment]:
@@ -17,17 +15,15 @@ def role_list_for_user(*, user) -> list[RoleAssignment]:
 
 def roles_in_scope(*, actor) -> QuerySet[RoleAssignment]:
     """Role assignments the actor may see and revoke (those at nodes of their MANAGE_ORG subtree)."""
-    return scope.scoped(RoleAssignment.objects.select_related("org"), actor, Perm.MANAGE_ORG).order_by(
-        "org__path", "role"
-    )
+    return role_policy.visible(actor, qs=RoleAssignment.objects.select_related("org")).order_by("org__path", "role")
 
 
 def grantable_roles(*, actor) -> list[tuple[str, str]]:
-    return [(v, label) for v, label in Role.choices if v != Role.PLATFORM_ADMIN or scope.is_platform_admin(actor)]
+    return [(v, label) for v, label in Role.choices if account_policy.may_grant_role(actor, v)]
 
 
 def grantable_orgs(*, actor):
-    return org_policy.orgs(actor, Perm.MANAGE_ORG).order_by("path")
+    return account_policy.grantable_orgs(actor).order_by("path")
 
 
 @dataclass
@@ -50,14 +46,13 @@ def user_list(*, actor, filters: UserFilters | None = None) -> QuerySet[User]:
 
     Roles outside the actor's subtree are not shown: out of scope is the same as nonexistent.
     """
-    if not scope.has_any(actor, Perm.MANAGE_ORG):
+    if not account_policy.anywhere(actor):
         raise Http404
     f = filters or UserFilters()
     in_scope = roles_in_scope(actor=actor)
     role_filter = in_scope.filter(role=f.role) if f.role in Role.values else in_scope
-    qs = User.objects.prefetch_related(Prefetch("roles", queryset=in_scope, to_attr="scoped_roles"))
-    if not scope.is_platform_admin(actor) or f.role:
-        qs = qs.filter(pk__in=role_filter.values("user_id"))
+    qs = account_policy.visible(actor, roles=role_filter if f.role else None)
+    qs = qs.prefetch_related(Prefetch("roles", queryset=in_scope, to_attr="scoped_roles"))
     if f.q:
         qs = qs.filter(
             Q(username__icontains=f.q) | Q(display_name__icontains=f.q) | Q(phone__startswith=f.q.replace(" ", ""))

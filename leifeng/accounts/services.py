@@ -22,12 +22,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leifeng.accounts.codes import AuditAction, ErrorCode
 from leifeng.accounts.models import ApiToken, Role, RoleAssignment, User
+from leifeng.accounts.policy import account_policy, role_policy
 from leifeng.core import audit, scope
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from leifeng.core.idnumbers import InvalidId, normalize_phone
 from leifeng.core.scope import ROLE_PERMS, Perm
-from leifeng.orgs import policy as org_policy
 from leifeng.orgs.models import Org
 
 MAX_ACTIVE_TOKENS = 20
@@ -37,44 +38,22 @@ USER_FIELDS = ["username", "display_name", "phone", "email", "is_active"]
 # ---- helpers -------------------------------------------------------------------------------
 
 
-def _is_operator(user: User) -> bool:
-    """Accounts only the operator may change: superusers, admin-site staff, platform admins."""
-    return (
-        user.is_superuser
-        or user.is_staff
-        or RoleAssignment.objects.filter(user=user, role=Role.PLATFORM_ADMIN).exists()
-    )
-
-
 def home_org(user: User) -> Org | None:
     """The highest node where the account holds a role: audit events about the account go there."""
     ra = RoleAssignment.objects.filter(user=user).select_related("org").order_by("org__depth", "org__path").first()
     return ra.org if ra else None
 
 
-def user_visible(actor, user: User) -> bool:
-    """Is the account in the actor's scope (a role somewhere in their MANAGE_ORG subtree)?"""
-    if scope.is_platform_admin(actor):
-        return True
-    return scope.scoped(RoleAssignment.objects.filter(user=user), actor, Perm.MANAGE_ORG).exists()
-
-
-def can_manage_account(actor, user: User) -> bool:
-    """May `actor` change `user`'s details, password or active flag? (see the module docstring)"""
-    if scope.is_platform_admin(actor):
-        return True
-    if actor is None or actor.pk == user.pk or _is_operator(user):
-        return False
-    roots = scope.paths(actor, Perm.MANAGE_ORG) or ()
-    held = list(RoleAssignment.objects.filter(user=user).values_list("org__path", flat=True))
-    return bool(held) and all(any(p.startswith(r) for r in roots) for p in held)
+# The rules live in accounts.policy; these names stay for the callers that use them.
+user_visible = account_policy.sees
+can_manage_account = account_policy.may_manage
 
 
 def _require_manage_account(actor, user: User) -> None:
     if not can_manage_account(actor, user):
         raise PermissionDenied(
             _("This account also works outside your organizations; ask an administrator above you."),
-            code="account_outside_scope",
+            code=ErrorCode.ACCOUNT_OUTSIDE_SCOPE,
         )
 
 
@@ -90,13 +69,15 @@ def _clean_phone(raw: str | None) -> str | None:
 def _check_role_choice(actor, role: str) -> None:
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
-    if role == Role.PLATFORM_ADMIN and not scope.is_platform_admin(actor):
-        raise PermissionDenied(_("Only platform administrators can grant or remove this role."), code="platform_role")
+    if not account_policy.may_grant_role(actor, role):
+        raise PermissionDenied(
+            _("Only platform administrators can grant or remove this role."), code=ErrorCode.PLATFORM_ROLE
+        )
 
 
 def _org_in_scope(actor, org_id: int | None) -> Org:
     """The node if the actor manages it; the same 404 as a missing node otherwise."""
-    org = org_policy.orgs(actor, Perm.MANAGE_ORG).filter(pk=org_id).first() if org_id else None
+    org = account_policy.grantable_orgs(actor).filter(pk=org_id).first() if org_id else None
     if org is None:
         raise NotFound(_("Organization not found."))
     return org
@@ -117,7 +98,7 @@ def user_create(
     email: str = "",
 ) -> User:
     """A staff account with its first role: the role puts it inside the creator's subtree."""
-    if not scope.has_any(actor, Perm.MANAGE_ORG):
+    if not account_policy.anywhere(actor):
         raise NotFound()
     _check_role_choice(actor, role)
     org = _org_in_scope(actor, org_id)
@@ -153,16 +134,18 @@ def user_create(
                 username=username, password=password, display_name=display_name, phone=phone, email=email or ""
             )
         except IntegrityError:
-            raise Conflict(_("This user name or mobile number is taken."), code="duplicate", field="username") from None
+            raise Conflict(
+                _("This user name or mobile number is taken."), code=ErrorCode.DUPLICATE, field="username"
+            ) from None
         ra = RoleAssignment.objects.create(user=user, role=role, org=org)
         audit.record(
             actor=actor,
-            action="user.create",
+            action=AuditAction.USER_CREATE,
             obj=user,
             org=org,
             changes={"username": [None, username], "display_name": [None, display_name], "phone": [None, phone]},
         )
-        audit.record(actor=actor, action="role.grant", obj=ra, changes={"role": [None, role]})
+        audit.record(actor=actor, action=AuditAction.ROLE_GRANT, obj=ra, changes={"role": [None, role]})
     return user
 
 
@@ -179,14 +162,14 @@ def user_update(*, actor, user: User, display_name: str, phone: str | None, emai
         user.display_name, user.phone, user.email = display_name, phone, email or ""
         user.save(update_fields=["display_name", "phone", "email"])
         if changes := audit.diff(before, user):
-            audit.record(actor=actor, action="user.update", obj=user, org=home_org(user), changes=changes)
+            audit.record(actor=actor, action=AuditAction.USER_UPDATE, obj=user, org=home_org(user), changes=changes)
     return user
 
 
 def user_set_active(*, actor, user: User, active: bool) -> User:
     """Deactivated accounts cannot log in, and their sessions and API tokens stop working at once."""
     if actor is not None and actor.pk == user.pk:
-        raise ServiceError(_("You cannot deactivate your own account."), code="self")
+        raise ServiceError(_("You cannot deactivate your own account."), code=ErrorCode.SELF)
     _require_manage_account(actor, user)
     if user.is_active == active:
         return user
@@ -196,7 +179,7 @@ def user_set_active(*, actor, user: User, active: bool) -> User:
         user.save(update_fields=["is_active"])
         audit.record(
             actor=actor,
-            action="user.activate" if active else "user.deactivate",
+            action=AuditAction.USER_ACTIVATE if active else AuditAction.USER_DEACTIVATE,
             obj=user,
             org=home_org(user),
             changes=audit.diff(before, user),
@@ -214,7 +197,7 @@ def user_reset_password(*, actor, user: User, password: str) -> User:
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
-        audit.record(actor=actor, action="user.reset_password", obj=user, org=home_org(user))
+        audit.record(actor=actor, action=AuditAction.USER_RESET_PASSWORD, obj=user, org=home_org(user))
     return user
 
 
@@ -230,7 +213,7 @@ def password_change(*, actor, old_password: str, new_password: str) -> User:
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        audit.record(actor=actor, action="user.change_password", obj=user, org=home_org(user))
+        audit.record(actor=actor, action=AuditAction.USER_CHANGE_PASSWORD, obj=user, org=home_org(user))
     return user
 
 
@@ -245,11 +228,11 @@ def role_grant(*, actor, user: User, role: str, org_id: int) -> RoleAssignment:
     org = _org_in_scope(actor, org_id)
     with transaction.atomic():
         if RoleAssignment.objects.filter(user=user, role=role, org=org).exists():
-            raise Conflict(_("The account already holds this role here."), code="duplicate_role", field="role")
+            raise Conflict(_("The account already holds this role here."), code=ErrorCode.DUPLICATE_ROLE, field="role")
         ra = RoleAssignment.objects.create(user=user, role=role, org=org)
         audit.record(
             actor=actor,
-            action="role.grant",
+            action=AuditAction.ROLE_GRANT,
             obj=ra,
             changes={"user": [None, user.username], "role": [None, role]},
         )
@@ -266,7 +249,7 @@ def _manages_without(user: User, without: RoleAssignment) -> bool:
 def role_revoke(*, actor, user: User, assignment_id: int) -> None:
     with transaction.atomic():
         ra = (
-            scope.scoped(RoleAssignment.objects.select_related("org"), actor, Perm.MANAGE_ORG)
+            role_policy.visible(actor, qs=RoleAssignment.objects.select_related("org"))
             .select_for_update()
             .filter(pk=assignment_id, user=user)
             .first()
@@ -282,13 +265,15 @@ def role_revoke(*, actor, user: User, assignment_id: int) -> None:
         ):
             raise ServiceError(
                 _("You cannot remove your own administrator role; ask an administrator above you."),
-                code="own_admin_role",
+                code=ErrorCode.OWN_ADMIN_ROLE,
             )
         if user.is_active and not RoleAssignment.objects.filter(user=user).exclude(pk=ra.pk).exists():
-            raise ServiceError(_("This is the account's last role. Deactivate the account instead."), code="last_role")
+            raise ServiceError(
+                _("This is the account's last role. Deactivate the account instead."), code=ErrorCode.LAST_ROLE
+            )
         audit.record(
             actor=actor,
-            action="role.revoke",
+            action=AuditAction.ROLE_REVOKE,
             obj=ra,
             changes={"user": [user.username, None], "role": [ra.role, None]},
         )
@@ -309,11 +294,13 @@ def token_create(*, actor, name: str) -> tuple[ApiToken, str]:
         if ApiToken.objects.filter(user=actor, revoked_at__isnull=True).count() >= MAX_ACTIVE_TOKENS:
             raise ServiceError(
                 _("You have %(n)d active tokens; revoke one first.") % {"n": MAX_ACTIVE_TOKENS},
-                code="too_many_tokens",
+                code=ErrorCode.TOO_MANY_TOKENS,
             )
         raw = ApiToken.new_key()
         token = ApiToken.objects.create(user=actor, name=name, prefix=raw[:8], key_hash=ApiToken.hash(raw))
-        audit.record(actor=actor, action="token.create", obj=token, org=home_org(actor), changes={"name": [None, name]})
+        audit.record(
+            actor=actor, action=AuditAction.TOKEN_CREATE, obj=token, org=home_org(actor), changes={"name": [None, name]}
+        )
     return token, raw
 
 
@@ -325,17 +312,17 @@ def token_revoke(*, actor, token_id: int) -> ApiToken:
             raise NotFound()
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit.record(actor=actor, action="token.revoke", obj=token, org=home_org(actor))
+        audit.record(actor=actor, action=AuditAction.TOKEN_REVOKE, obj=token, org=home_org(actor))
     return token
 
 
 def token_revoke_by_operator(*, actor, token: ApiToken) -> ApiToken:
     """The operator revokes someone's token from the admin (a leaked token, a lost phone)."""
-    if not scope.is_platform_admin(actor) and not getattr(actor, "is_staff", False):
+    if not account_policy.may_revoke_tokens_of_others(actor):
         raise PermissionDenied()
     with transaction.atomic():
         if token.revoked_at is None:
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])
-            audit.record(actor=actor, action="token.revoke", obj=token, org=home_org(token.user))
+            audit.record(actor=actor, action=AuditAction.TOKEN_REVOKE, obj=token, org=home_org(token.user))
     return token

@@ -21,10 +21,9 @@ from leifeng.accounts.forms import (
     UserEditForm,
     UserFilterForm,
 )
-from leifeng.core import scope
+from leifeng.accounts.policy import account_policy
 from leifeng.core.errors import NotFound, ServiceError
 from leifeng.core.forms import apply_errors
-from leifeng.core.scope import Perm
 
 PER_PAGE = 50
 
@@ -122,7 +121,7 @@ def user_list(request):
 
 @login_required
 def user_create(request):
-    if not scope.has_any(request.user, Perm.MANAGE_ORG):
+    if not account_policy.anywhere(request.user):
         raise Http404
     form = UserCreateForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
@@ -145,7 +144,7 @@ def user_create(request):
 
 
 def _detail(request, user, status: int = 200, **forms):
-    can_manage = services.can_manage_account(request.user, user)
+    can_manage = account_policy.may_manage(request.user, user)
     ctx = {
         "account": user,
         "can_manage": can_manage,

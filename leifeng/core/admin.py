@@ -1,9 +1,19 @@
 """Django admin for the operator: the audit trail is read-only; admin writes are audited too."""
 
+from enum import StrEnum
+
 from django.contrib import admin
 
 from leifeng.core import audit
 from leifeng.core.models import AuditEvent
+
+
+class AuditAction(StrEnum):
+    """What the Django admin records; the model it changed is the event's object_type (accounts.user, …)."""
+
+    ADMIN_ADD = "admin_add"
+    ADMIN_CHANGE = "admin_change"
+    ADMIN_DELETE = "admin_delete"
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
@@ -13,18 +23,16 @@ class AuditedModelAdmin(admin.ModelAdmin):
         before = {f: form.initial.get(f) for f in form.changed_data} if change else {}
         super().save_model(request, obj, form, change)
         changes = {f: [before.get(f), form.cleaned_data.get(f)] for f in form.changed_data if "password" not in f}
-        action = f"{obj._meta.model_name}.admin_{'change' if change else 'add'}"
+        action = AuditAction.ADMIN_CHANGE if change else AuditAction.ADMIN_ADD
         audit.record(actor=request.user, action=action, obj=obj, changes=changes, note="Django admin")
 
     def delete_model(self, request, obj):
-        audit.record(actor=request.user, action=f"{obj._meta.model_name}.admin_delete", obj=obj, note="Django admin")
+        audit.record(actor=request.user, action=AuditAction.ADMIN_DELETE, obj=obj, note="Django admin")
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
-            audit.record(
-                actor=request.user, action=f"{obj._meta.model_name}.admin_delete", obj=obj, note="Django admin"
-            )
+            audit.record(actor=request.user, action=AuditAction.ADMIN_DELETE, obj=obj, note="Django admin")
         super().delete_queryset(request, queryset)
 
 

@@ -1,13 +1,12 @@
-"""Reads of the tree, units, positions and leading groups, always through leifeng.core.scope."""
+"""Reads of the tree, units, positions and leading groups, always through the policies of orgs.policy."""
 
 from dataclasses import dataclass, field
 
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Length, Substr
 
-from leifeng.core import scope
 from leifeng.core.scope import Perm
-from leifeng.orgs import policy as org_policy
+from leifeng.orgs import policy
 from leifeng.orgs.models import (
     LeadingGroup,
     LeadingGroupMember,
@@ -20,25 +19,38 @@ from leifeng.orgs.models import (
     levels_above,
     levels_below,
 )
+from leifeng.orgs.policy import leading_group_member_policy, leading_group_policy, position_policy, unit_policy
+
+# What a node counts on the tree page and in a node's list of children, e.g. {"volunteer_count": ("volunteers",
+# Q(status="approved"))}. The apps that own those rows register them (people: approved volunteers, teams: active
+# teams) with `count_per_node` when Django starts, so orgs reads them through Org's reverse relations without
+# importing the apps above it.
+NODE_COUNTS: dict[str, tuple[str, Q]] = {}
 
 
-def _count_of(model, **filters) -> Coalesce:
-    """Correlated COUNT(*) of `model` rows pointing at the outer org: a subquery, not a join."""
+def count_per_node(name: str, related_name: str, condition: Q | None = None) -> None:
+    """Annotate every node of the tree with `name`: its rows of the reverse relation `related_name` matching
+    `condition` (rows attached to the node itself; the tree adds its subtrees up)."""
+    NODE_COUNTS[name] = (related_name, condition or Q())
+
+
+def _count_of(related_name: str, condition: Q) -> Coalesce:
+    """Correlated COUNT(*) of the rows pointing at the outer org: a subquery, not a join."""
+    rel = Org._meta.get_field(related_name)
+    fk = rel.field.name
     sub = (
-        model.objects.filter(org=OuterRef("pk"), **filters).order_by().values("org").annotate(n=Count("pk")).values("n")
+        rel.related_model._default_manager.filter(condition, **{fk: OuterRef("pk")})
+        .order_by()
+        .values(fk)
+        .annotate(n=Count("pk"))
+        .values("n")
     )
     return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
 
 
 def with_counts(qs: QuerySet[Org]) -> QuerySet[Org]:
-    """Annotate approved volunteers and active teams attached directly to each node."""
-    from leifeng.people.models import Volunteer, VolunteerStatus
-    from leifeng.teams.models import Team
-
-    return qs.annotate(
-        volunteer_count=_count_of(Volunteer, status=VolunteerStatus.APPROVED),
-        team_count=_count_of(Team, is_active=True),
-    )
+    """Annotate each node with the counts registered in NODE_COUNTS (approved volunteers, active teams)."""
+    return qs.annotate(**{name: _count_of(rel, cond) for name, (rel, cond) in NODE_COUNTS.items()})
 
 
 def with_parent_id(qs: QuerySet[Org]) -> QuerySet[Org]:
@@ -73,11 +85,11 @@ def org_tree(*, actor, perm: Perm = Perm.VIEW) -> list[TreeNode]:
     Rows come ordered by path, so a parent always arrives before its children; a node whose parent
     is not visible is the root of one of the actor's subtrees.
     """
-    rows = with_counts(org_policy.orgs(actor, perm)).order_by("path")
+    rows = with_counts(policy.orgs(actor, perm)).order_by("path")
     by_path: dict[str, TreeNode] = {}
     roots: list[TreeNode] = []
     for org in rows:
-        node = TreeNode(org=org, volunteers=org.volunteer_count, teams=org.team_count)
+        node = TreeNode(org=org, volunteers=getattr(org, "volunteer_count", 0), teams=getattr(org, "team_count", 0))
         by_path[org.path] = node
         parent = by_path.get(org.path[: -Org.steplen])
         (parent.children if parent else roots).append(node)
@@ -97,11 +109,11 @@ def _sum_up(node: TreeNode) -> None:
 
 def org_list(*, actor, level: str | None = None, parent_id: int | None = None) -> QuerySet[Org]:
     """Nodes in scope in tree order; `parent_id` keeps only the direct children of that node."""
-    qs = with_parent_id(org_policy.orgs(actor))
+    qs = with_parent_id(policy.orgs(actor))
     if level:
         qs = qs.filter(level=level)
     if parent_id is not None:
-        parent = org_policy.orgs(actor).filter(pk=parent_id).values_list("path", "depth").first()
+        parent = policy.orgs(actor).filter(pk=parent_id).values_list("path", "depth").first()
         if parent is None:
             return qs.none()
         qs = qs.filter(path__startswith=parent[0], depth=parent[1] + 1)
@@ -110,12 +122,12 @@ def org_list(*, actor, level: str | None = None, parent_id: int | None = None) -
 
 def org_get(*, actor, pk, perm: Perm = Perm.VIEW) -> Org:
     """One node, or 404 when missing or out of scope."""
-    return scope.get_or_404(with_parent_id(Org.objects.all()), actor, perm, field="", pk=pk)
+    return policy.org_policy.get_or_404(actor, perm, with_parent_id(Org.objects.all()), pk=pk)
 
 
 def org_choices(*, actor, perm: Perm = Perm.VIEW, levels: list[str] | None = None) -> QuerySet[Org]:
     """Nodes for a select box (tree order, only what the label needs)."""
-    qs = org_policy.orgs(actor, perm).only("id", "name", "level", "depth", "path")
+    qs = policy.orgs(actor, perm).only("id", "name", "level", "depth", "path")
     if levels is not None:
         qs = qs.filter(level__in=levels)
     return qs.order_by("path")
@@ -173,7 +185,7 @@ def org_detail(*, actor, pk) -> OrgDetail:
     ancestor_paths = [org.path[:i] for i in range(Org.steplen, len(org.path), Org.steplen)]
     return OrgDetail(
         org=org,
-        ancestors=list(org_policy.orgs(actor).filter(path__in=ancestor_paths).order_by("path")),
+        ancestors=list(policy.orgs(actor).filter(path__in=ancestor_paths).order_by("path")),
         children=list(with_counts(Org.objects.get_children(org))),
         units=list(Unit.objects.filter(org=org).select_related("parent").order_by(*UNIT_ORDER)),
         positions=positions_of(org=org),
@@ -210,25 +222,25 @@ class UnitFilters:
 def unit_list(*, actor, filters: UnitFilters | None = None) -> QuerySet[Unit]:
     """Units attached to nodes in the actor's subtree, by name, with node and parent unit joined in."""
     f = filters or UnitFilters()
-    qs = scope.scoped(Unit.objects.select_related("org", "parent"), actor, Perm.VIEW)
+    qs = unit_policy.visible(actor, Perm.VIEW, Unit.objects.select_related("org", "parent"))
     if f.q:
         qs = qs.filter(Q(name__icontains=f.q) | Q(credit_code=f.q.upper()) | Q(parent__name__icontains=f.q))
     if f.kind:
         qs = qs.filter(kind=f.kind)
     if f.org_id is not None:
-        node = org_policy.orgs(actor).filter(pk=f.org_id).values_list("path", flat=True).first()
+        node = policy.orgs(actor).filter(pk=f.org_id).values_list("path", flat=True).first()
         qs = qs.filter(org__path__startswith=node) if node else qs.none()
     return qs.order_by(*UNIT_ORDER)
 
 
 def unit_get(*, actor, pk, perm: Perm = Perm.VIEW) -> Unit:
     """One unit, or 404 when missing or out of scope."""
-    return scope.get_or_404(Unit.objects.select_related("org", "parent"), actor, perm, pk=pk)
+    return unit_policy.get_or_404(actor, perm, Unit.objects.select_related("org", "parent"), pk=pk)
 
 
 def unit_parent_choices(*, actor) -> QuerySet[Unit]:
     """Top-level units the actor may attach sub-units to (sub-units nest one level: school → class)."""
-    return scope.scoped(Unit.objects.filter(parent__isnull=True), actor, Perm.CHANGE).select_related("org")
+    return unit_policy.visible(actor, Perm.CHANGE, Unit.objects.filter(parent__isnull=True)).select_related("org")
 
 
 def unit_detail_subunits(*, unit: Unit) -> list[Unit]:
@@ -239,16 +251,15 @@ def unit_detail_subunits(*, unit: Unit) -> list[Unit]:
 
 
 def position_get(*, actor, pk, perm: Perm = Perm.VIEW) -> Position:
-    return scope.get_or_404(Position.objects.select_related("org"), actor, perm, pk=pk)
+    return position_policy.get_or_404(actor, perm, Position.objects.select_related("org"), pk=pk)
 
 
 def leading_group_get(*, actor, pk, perm: Perm = Perm.VIEW) -> LeadingGroup:
-    group = scope.get_or_404(LeadingGroup.objects.select_related("org"), actor, perm, pk=pk)
+    group = leading_group_policy.get_or_404(actor, perm, LeadingGroup.objects.select_related("org"), pk=pk)
     group.sorted_members = sorted(group.members.all(), key=_role_rank)
     return group
 
 
 def leading_group_member_get(*, actor, pk, perm: Perm = Perm.VIEW) -> LeadingGroupMember:
-    return scope.get_or_404(
-        LeadingGroupMember.objects.select_related("group__org"), actor, perm, field="group__org", pk=pk
-    )
+    qs = LeadingGroupMember.objects.select_related("group__org")
+    return leading_group_member_policy.get_or_404(actor, perm, qs, pk=pk)

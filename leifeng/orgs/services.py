@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from leifeng.core import audit, scope
-from leifeng.core.errors import NotFound, PermissionDenied, ServiceError
+from leifeng.core.errors import PermissionDenied, ServiceError
 from leifeng.core.idnumbers import InvalidId, validate_uscc
 from leifeng.core.scope import Perm
+from leifeng.orgs.codes import AuditAction, ErrorCode
 from leifeng.orgs.models import (
     LEVEL_RANK,
     LeadingGroup,
@@ -28,6 +29,7 @@ from leifeng.orgs.models import (
     Position,
     Unit,
 )
+from leifeng.orgs.policy import org_policy
 
 DIVISION_CODE_RE = re.compile(r"\d{6}|\d{12}")
 # Landlines (0371-12345678), mobiles and extensions: loose on purpose, strict only on garbage.
@@ -68,16 +70,7 @@ class PositionFields(TypedDict, total=False):
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _require(actor, perm: Perm, org: Org | None) -> None:
-    """NotFound when the actor cannot see `org`, PermissionDenied when they see it but lack `perm`."""
-    if org is None:  # roots: the platform admin only
-        if not scope.is_platform_admin(actor):
-            raise PermissionDenied(_("Only a platform administrator may do this at the top of the tree."))
-        return
-    if not scope.allows(actor, Perm.VIEW, org) and not scope.allows(actor, perm, org):
-        raise NotFound()
-    if not scope.allows(actor, perm, org):
-        raise PermissionDenied()
+_require = org_policy.require  # NotFound out of sight, PermissionDenied seen without `perm` (orgs.policy)
 
 
 def _created(obj, fields: list[str]) -> dict[str, list[Any]]:
@@ -152,7 +145,7 @@ def org_create(*, actor, parent: Org | None, **fields: Unpack[OrgFields]) -> Org
         _clean_org(org, parent)
         _check_sibling_name(org.name, parent)
         org = Org.objects.add_root(instance=org) if parent is None else Org.objects.add_child(parent, instance=org)
-        audit.record(actor=actor, action="org.create", obj=org, org=org, changes=_created(org, ORG_FIELDS))
+        audit.record(actor=actor, action=AuditAction.ORG_CREATE, obj=org, org=org, changes=_created(org, ORG_FIELDS))
     return org
 
 
@@ -193,7 +186,7 @@ def org_update(*, actor, org: Org, **changes: Unpack[OrgFields]) -> Org:
             scope.forget(actor)  # cached role paths may have shifted with the siblings
         changed = audit.diff(before, org)
         if changed:
-            audit.record(actor=actor, action="org.update", obj=org, org=org, changes=changed)
+            audit.record(actor=actor, action=AuditAction.ORG_UPDATE, obj=org, org=org, changes=changed)
     return org
 
 
@@ -206,13 +199,15 @@ def org_move(*, actor, org: Org, new_parent: Org) -> Org:
         new_parent = Org.objects.select_for_update().get(pk=new_parent.pk)
         if new_parent.path.startswith(org.path):
             raise ServiceError(
-                _("A node cannot be moved into itself or its own subtree."), code="move_into_subtree", field="parent"
+                _("A node cannot be moved into itself or its own subtree."),
+                code=ErrorCode.MOVE_INTO_SUBTREE,
+                field="parent",
             )
         if LEVEL_RANK[new_parent.level] >= LEVEL_RANK[org.level]:
             raise ServiceError(
                 _("A %(child)s cannot be placed under a %(parent)s: choose a node of a higher level.")
                 % {"child": org.get_level_display(), "parent": new_parent.get_level_display()},
-                code="level_order",
+                code=ErrorCode.LEVEL_ORDER,
                 field="parent",
             )
         old_parent = _parent_of(org)
@@ -230,7 +225,7 @@ def org_move(*, actor, org: Org, new_parent: Org) -> Org:
         scope.forget(actor)  # role paths inside the moved subtree changed
         audit.record(
             actor=actor,
-            action="org.move",
+            action=AuditAction.ORG_MOVE,
             obj=org,
             org=org,
             changes={"parent": [old_parent.pk if old_parent else None, new_parent.pk], "path": [old_path, org.path]},
@@ -249,16 +244,12 @@ def _assert_moved(org: Org, new_parent: Org, subtree: set[int]) -> None:
         and not after.exclude(depth=Length("path") / Org.steplen).exists()
     )
     if not ok:
-        raise ServiceError(_("The tree could not be moved consistently; nothing was changed."), code="move_failed")
+        raise ServiceError(
+            _("The tree could not be moved consistently; nothing was changed."), code=ErrorCode.MOVE_FAILED
+        )
 
 
-def org_delete_allowed(actor, org: Org) -> bool:
-    """Whoever manages the node above may delete a node; only the platform admin deletes roots."""
-    roots = scope.paths(actor, Perm.MANAGE_ORG)
-    if roots is None:
-        return True
-    parent_path = org.path[: -Org.steplen]
-    return bool(parent_path) and any(parent_path.startswith(p) for p in roots)
+org_delete_allowed = org_policy.may_delete  # whoever manages the node above; the platform admin for roots
 
 
 def org_delete(*, actor, org: Org) -> None:
@@ -284,11 +275,11 @@ def org_delete(*, actor, org: Org) -> None:
             raise ServiceError(
                 _("%(name)s still has %(what)s; move or remove them first.")
                 % {"name": org.name, "what": _(", ").join(left)},
-                code="not_empty",
+                code=ErrorCode.NOT_EMPTY,
             )
         audit.record(
             actor=actor,
-            action="org.delete",
+            action=AuditAction.ORG_DELETE,
             obj=org,
             org=parent,
             changes={f: [v, None] for f, v in audit.snapshot(org, ORG_FIELDS).items() if v},
@@ -298,7 +289,7 @@ def org_delete(*, actor, org: Org) -> None:
         except (ProtectedError, RestrictedError):
             raise ServiceError(
                 _("%(name)s is still referenced by other records; remove them first.") % {"name": org.name},
-                code="not_empty",
+                code=ErrorCode.NOT_EMPTY,
             ) from None
 
 
@@ -334,7 +325,7 @@ def _clean_unit(unit: Unit) -> None:
     if unit.credit_code and Unit.objects.filter(credit_code=unit.credit_code).exclude(pk=unit.pk).exists():
         raise ServiceError(
             _("This unified social credit code is already registered for another unit."),
-            code="credit_code_taken",
+            code=ErrorCode.CREDIT_CODE_TAKEN,
             field="credit_code",
         )
 
@@ -346,7 +337,7 @@ def _save_unit(unit: Unit, **kwargs) -> None:
     except IntegrityError:  # a concurrent save took the credit code between check and insert
         raise ServiceError(
             _("This unified social credit code is already registered for another unit."),
-            code="credit_code_taken",
+            code=ErrorCode.CREDIT_CODE_TAKEN,
             field="credit_code",
         ) from None
 
@@ -360,7 +351,7 @@ def unit_create(*, actor, org: Org, parent: Unit | None = None, **fields: Unpack
         unit = Unit(org=org, parent=parent, **{f: fields.get(f, "") for f in UNIT_FIELDS[2:]})
         _clean_unit(unit)
         _save_unit(unit)
-        audit.record(actor=actor, action="unit.create", obj=unit, changes=_created(unit, UNIT_FIELDS))
+        audit.record(actor=actor, action=AuditAction.UNIT_CREATE, obj=unit, changes=_created(unit, UNIT_FIELDS))
     return unit
 
 
@@ -387,7 +378,9 @@ def unit_update(*, actor, unit: Unit, **changes: Unpack[UnitFields]) -> Unit:
         changed = audit.diff(before, unit)
         if changed:
             note = ngettext("%(n)d sub-unit moved along", "%(n)d sub-units moved along", moved) % {"n": moved}
-            audit.record(actor=actor, action="unit.update", obj=unit, changes=changed, note=note if moved else "")
+            audit.record(
+                actor=actor, action=AuditAction.UNIT_UPDATE, obj=unit, changes=changed, note=note if moved else ""
+            )
     return unit
 
 
@@ -408,7 +401,9 @@ def position_create(*, actor, org: Org, **fields: Unpack[PositionFields]) -> Pos
         position = Position(org=org, **{f: fields.get(f, "") for f in POSITION_FIELDS})
         _clean_position(position)
         position.save()
-        audit.record(actor=actor, action="position.create", obj=position, changes=_created(position, POSITION_FIELDS))
+        audit.record(
+            actor=actor, action=AuditAction.POSITION_CREATE, obj=position, changes=_created(position, POSITION_FIELDS)
+        )
     return position
 
 
@@ -426,7 +421,7 @@ def position_update(*, actor, position: Position, **changes: Unpack[PositionFiel
         position.save()
         changed = audit.diff(before, position)
         if changed:
-            audit.record(actor=actor, action="position.update", obj=position, changes=changed)
+            audit.record(actor=actor, action=AuditAction.POSITION_UPDATE, obj=position, changes=changed)
     return position
 
 
@@ -435,7 +430,7 @@ def position_delete(*, actor, position: Position) -> None:
     with transaction.atomic():
         audit.record(
             actor=actor,
-            action="position.delete",
+            action=AuditAction.POSITION_DELETE,
             obj=position,
             changes={f: [v, None] for f, v in audit.snapshot(position, POSITION_FIELDS).items() if v},
         )
@@ -459,7 +454,9 @@ def leading_group_create(*, actor, org: Org, name: str) -> LeadingGroup:
         group = LeadingGroup(org=org, name=name)
         _clean_group(group)
         group.save()
-        audit.record(actor=actor, action="leading_group.create", obj=group, changes={"name": [None, group.name]})
+        audit.record(
+            actor=actor, action=AuditAction.LEADING_GROUP_CREATE, obj=group, changes={"name": [None, group.name]}
+        )
     return group
 
 
@@ -473,7 +470,7 @@ def leading_group_update(*, actor, group: LeadingGroup, name: str) -> LeadingGro
         group.save()
         changed = audit.diff(before, group)
         if changed:
-            audit.record(actor=actor, action="leading_group.update", obj=group, changes=changed)
+            audit.record(actor=actor, action=AuditAction.LEADING_GROUP_UPDATE, obj=group, changes=changed)
     return group
 
 
@@ -484,7 +481,7 @@ def leading_group_delete(*, actor, group: LeadingGroup) -> None:
         members = [f"{m.get_role_display()}: {m.person_name}" for m in group.members.all()]
         audit.record(
             actor=actor,
-            action="leading_group.delete",
+            action=AuditAction.LEADING_GROUP_DELETE,
             obj=group,
             changes={"name": [group.name, None], "members": [members, None]},
         )
@@ -504,12 +501,15 @@ def leading_group_member_add(
         if role == LeadingGroupRole.LEADER and group.members.filter(role=LeadingGroupRole.LEADER).exists():
             raise ServiceError(
                 _("This group already has a group leader; remove them first or add a deputy."),
-                code="leader_taken",
+                code=ErrorCode.LEADER_TAKEN,
                 field="role",
             )
         member.save()
         audit.record(
-            actor=actor, action="leading_group.member_add", obj=member, changes=_created(member, MEMBER_FIELDS)
+            actor=actor,
+            action=AuditAction.LEADING_GROUP_MEMBER_ADD,
+            obj=member,
+            changes=_created(member, MEMBER_FIELDS),
         )
     return member
 
@@ -519,7 +519,7 @@ def leading_group_member_remove(*, actor, member: LeadingGroupMember) -> None:
     with transaction.atomic():
         audit.record(
             actor=actor,
-            action="leading_group.member_remove",
+            action=AuditAction.LEADING_GROUP_MEMBER_REMOVE,
             obj=member,
             changes={f: [v, None] for f, v in audit.snapshot(member, MEMBER_FIELDS).items() if v},
         )

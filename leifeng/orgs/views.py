@@ -11,11 +11,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from leifeng.core import errors, scope
+from leifeng.core import errors
 from leifeng.core.forms import apply_errors
+from leifeng.core.pages import raise_for_scope
 from leifeng.core.scope import Perm
-from leifeng.orgs import policy as org_policy
-from leifeng.orgs import selectors, services
+from leifeng.orgs import policy, selectors, services
 from leifeng.orgs.forms import (
     LeadingGroupForm,
     LeadingGroupMemberForm,
@@ -35,22 +35,18 @@ UNITS_PER_PAGE = 50
 
 def _need(actor, perm: Perm, org: Org | None) -> None:
     """The object is already in view scope (else 404); lacking the right to change it is a 403."""
-    if org is None:
-        if not scope.is_platform_admin(actor):
-            raise PermissionDenied
-    elif not scope.allows(actor, perm, org):
+    if not policy.org_policy.allows_at(actor, perm, org):
         raise PermissionDenied
 
 
-def _attempt(form, call: Callable, **kwargs):
-    """Run a service; its refusals land on the form. Returns the result, or None when refused."""
+def _on_form(form, call: Callable, **kwargs):
+    """Run a service; 404/403 as `core.pages` says, any other refusal lands on the form (`core.forms`).
+
+    Returns the service's result, or None when it refused."""
     try:
         return call(**kwargs)
-    except errors.NotFound:
-        raise Http404 from None
-    except errors.PermissionDenied:
-        raise PermissionDenied from None
     except (ValidationError, errors.ServiceError) as exc:
+        raise_for_scope(exc)
         apply_errors(form, exc)
         return None
 
@@ -78,7 +74,7 @@ def tree(request):
     return render(
         request,
         "orgs/tree.html",
-        {"roots": roots, "can_add_root": scope.is_platform_admin(request.user)},
+        {"roots": roots, "can_add_root": policy.org_policy.is_platform_admin(request.user)},
     )
 
 
@@ -87,10 +83,10 @@ def org_detail(request, pk: int):
     detail = selectors.org_detail(actor=request.user, pk=pk)
     org = detail.org
     can = {
-        "manage": scope.allows(request.user, Perm.MANAGE_ORG, org),
-        "change": scope.allows(request.user, Perm.CHANGE, org),
-        "delete": services.org_delete_allowed(request.user, org),
-        "add_child": scope.allows(request.user, Perm.MANAGE_ORG, org) and bool(levels_below(org.level)),
+        "manage": policy.org_policy.allows(request.user, Perm.MANAGE_ORG, org),
+        "change": policy.org_policy.allows(request.user, Perm.CHANGE, org),
+        "delete": policy.org_policy.may_delete(request.user, org),
+        "add_child": policy.org_policy.allows(request.user, Perm.MANAGE_ORG, org) and bool(levels_below(org.level)),
     }
     return render(request, "orgs/org_detail.html", {"d": detail, "org": org, "can": can})
 
@@ -105,7 +101,7 @@ def org_create(request, pk: int | None = None):
         raise PermissionDenied
     form = OrgForm(request.POST or None, levels=levels, initial={"level": levels[0]})
     if request.method == "POST" and form.is_valid():
-        org = _attempt(form, services.org_create, actor=request.user, parent=parent, **form.cleaned_data)
+        org = _on_form(form, services.org_create, actor=request.user, parent=parent, **form.cleaned_data)
         if org is not None:
             messages.success(request, _("%(name)s was added.") % {"name": org.name})
             return redirect(_detail_url(org.pk))
@@ -125,7 +121,7 @@ def org_edit(request, pk: int):
     if (
         request.method == "POST"
         and form.is_valid()
-        and _attempt(form, services.org_update, actor=request.user, org=org, **form.cleaned_data) is not None
+        and _on_form(form, services.org_update, actor=request.user, org=org, **form.cleaned_data) is not None
     ):
         messages.success(request, _("Changes saved."))
         return redirect(_detail_url(org.pk))
@@ -141,7 +137,7 @@ def org_move(request, pk: int):
     form = OrgMoveForm(request.POST or None, targets=targets)
     if request.method == "POST" and form.is_valid():
         new_parent = form.cleaned_data["parent"]
-        if _attempt(form, services.org_move, actor=request.user, org=org, new_parent=new_parent) is not None:
+        if _on_form(form, services.org_move, actor=request.user, org=org, new_parent=new_parent) is not None:
             messages.success(
                 request, _("%(name)s now sits under %(parent)s.") % {"name": org.name, "parent": new_parent.name}
             )
@@ -162,7 +158,7 @@ def org_move(request, pk: int):
 @login_required
 def org_delete(request, pk: int):
     org = selectors.org_get(actor=request.user, pk=pk)
-    if not services.org_delete_allowed(request.user, org):
+    if not policy.org_policy.may_delete(request.user, org):
         raise PermissionDenied
     if request.method == "POST":
         parent_id = org.parent_id
@@ -172,7 +168,7 @@ def org_delete(request, pk: int):
             messages.error(request, exc.message)
             return redirect(_detail_url(org.pk))
         messages.success(request, _("%(name)s was deleted.") % {"name": org.name})
-        if parent_id and org_policy.orgs(request.user).filter(pk=parent_id).exists():
+        if parent_id and policy.orgs(request.user).filter(pk=parent_id).exists():
             return redirect(_detail_url(parent_id))
         return redirect("orgs:tree")
     return _confirm_page(
@@ -189,7 +185,7 @@ def org_delete(request, pk: int):
 @login_required
 def unit_list(request):
     """Units in scope with a search box; htmx swaps only the results."""
-    if not scope.has_any(request.user, Perm.VIEW):
+    if not policy.org_policy.anywhere(request.user, Perm.VIEW):
         raise Http404
     filters = selectors.UnitFilters.from_params(request.GET)
     page = Paginator(selectors.unit_list(actor=request.user, filters=filters), UNITS_PER_PAGE).get_page(
@@ -198,7 +194,7 @@ def unit_list(request):
     context = {
         "page": page,
         "filter_form": UnitFilterForm(request.GET or None, orgs=selectors.org_choices(actor=request.user)),
-        "can_add": scope.has_any(request.user, Perm.CHANGE),
+        "can_add": policy.org_policy.anywhere(request.user, Perm.CHANGE),
     }
     template = "orgs/unit_list.html#results" if request.htmx else "orgs/unit_list.html"
     return render(request, template, context)
@@ -210,7 +206,7 @@ def unit_detail(request, pk: int):
     context = {
         "unit": unit,
         "subunits": selectors.unit_detail_subunits(unit=unit),
-        "can_edit": scope.allows(request.user, Perm.CHANGE, unit.org),
+        "can_edit": policy.unit_policy.may_change(request.user, unit),
     }
     return render(request, "orgs/unit_detail.html", context)
 
@@ -226,7 +222,7 @@ def _unit_form(request, *, initial: dict):
 
 @login_required
 def unit_create(request):
-    if not scope.has_any(request.user, Perm.CHANGE):
+    if not policy.org_policy.anywhere(request.user, Perm.CHANGE):
         raise PermissionDenied
     org_raw = request.GET.get("org", "")
     initial = {"org": int(org_raw)} if org_raw.isdigit() else {}
@@ -234,7 +230,7 @@ def unit_create(request):
         initial["parent"] = int(parent_raw) if parent_raw.isdigit() else None
     form = _unit_form(request, initial=initial)
     if request.method == "POST" and form.is_valid():
-        unit = _attempt(form, services.unit_create, actor=request.user, **form.cleaned_data)
+        unit = _on_form(form, services.unit_create, actor=request.user, **form.cleaned_data)
         if unit is not None:
             messages.success(request, _("%(name)s was added.") % {"name": unit.name})
             return redirect("orgs:unit_detail", pk=unit.pk)
@@ -250,7 +246,7 @@ def unit_edit(request, pk: int):
     if (
         request.method == "POST"
         and form.is_valid()
-        and _attempt(form, services.unit_update, actor=request.user, unit=unit, **form.cleaned_data) is not None
+        and _on_form(form, services.unit_update, actor=request.user, unit=unit, **form.cleaned_data) is not None
     ):
         messages.success(request, _("Changes saved."))
         return redirect("orgs:unit_detail", pk=unit.pk)
@@ -273,7 +269,7 @@ def position_create(request, pk: int):
     if (
         request.method == "POST"
         and form.is_valid()
-        and _attempt(form, services.position_create, actor=request.user, org=org, **form.cleaned_data) is not None
+        and _on_form(form, services.position_create, actor=request.user, org=org, **form.cleaned_data) is not None
     ):
         messages.success(request, _("Position added."))
         return redirect(_detail_url(org.pk))
@@ -290,7 +286,7 @@ def position_edit(request, pk: int):
         request.POST or None, initial={f: getattr(position, f) for f in ("title", "person_name", "phone")}
     )
     if request.method == "POST" and form.is_valid():
-        result = _attempt(form, services.position_update, actor=request.user, position=position, **form.cleaned_data)
+        result = _on_form(form, services.position_update, actor=request.user, position=position, **form.cleaned_data)
         if result is not None:
             messages.success(request, _("Changes saved."))
             return redirect(_detail_url(position.org_id))
@@ -322,7 +318,7 @@ def leading_group_create(request, pk: int):
     _need(request.user, Perm.MANAGE_ORG, org)
     form = LeadingGroupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        group = _attempt(form, services.leading_group_create, actor=request.user, org=org, **form.cleaned_data)
+        group = _on_form(form, services.leading_group_create, actor=request.user, org=org, **form.cleaned_data)
         if group is not None:
             messages.success(request, _("Leading group added; now add its members."))
             return redirect("orgs:leading_group_detail", pk=group.pk)
@@ -332,7 +328,7 @@ def leading_group_create(request, pk: int):
 
 
 def _group_page(request, group, member_form=None):
-    can_manage = scope.allows(request.user, Perm.MANAGE_ORG, group.org)
+    can_manage = policy.leading_group_policy.may_change(request.user, group)
     context = {
         "group": group,
         "can_manage": can_manage,
@@ -354,7 +350,7 @@ def leading_group_edit(request, pk: int):
     if (
         request.method == "POST"
         and form.is_valid()
-        and _attempt(form, services.leading_group_update, actor=request.user, group=group, **form.cleaned_data)
+        and _on_form(form, services.leading_group_update, actor=request.user, group=group, **form.cleaned_data)
     ):
         messages.success(request, _("Changes saved."))
         return redirect("orgs:leading_group_detail", pk=group.pk)
@@ -386,7 +382,7 @@ def leading_group_member_add(request, pk: int):
         return redirect("orgs:leading_group_detail", pk=group.pk)
     form = LeadingGroupMemberForm(request.POST)
     if form.is_valid():
-        member = _attempt(form, services.leading_group_member_add, actor=request.user, group=group, **form.cleaned_data)
+        member = _on_form(form, services.leading_group_member_add, actor=request.user, group=group, **form.cleaned_data)
         if member is not None:
             messages.success(request, _("%(name)s was added to the group.") % {"name": member.person_name})
             return redirect("orgs:leading_group_detail", pk=group.pk)

@@ -1,9 +1,13 @@
+from enum import StrEnum
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from leifeng.core.errors import Conflict, ServiceError
 from leifeng.core.idnumbers import Gender, IdType
 from leifeng.core.models import TimeStampedModel
+from leifeng.core.transitions import Transitions
 
 
 class PoliticalStatus(models.TextChoices):
@@ -32,13 +36,37 @@ class VolunteerStatus(models.TextChoices):
     SUSPENDED = "suspended", _("Suspended")
 
 
-# The only moves a registration may make; services refuse anything else.
-VOLUNTEER_TRANSITIONS: dict[str, set[str]] = {
-    VolunteerStatus.PENDING: {VolunteerStatus.APPROVED, VolunteerStatus.REJECTED},
-    VolunteerStatus.REJECTED: {VolunteerStatus.PENDING},  # the applicant corrects and resubmits
-    VolunteerStatus.APPROVED: {VolunteerStatus.SUSPENDED},
-    VolunteerStatus.SUSPENDED: {VolunteerStatus.APPROVED},
-}
+class RegistrationTransitions(Transitions):
+    """`core.transitions.Transitions` whose refusals stay what the API has always answered: 400, not 409."""
+
+    def check(self, current: str, to: str, *, message=None, code: StrEnum | None = None) -> None:
+        try:
+            super().check(current, to, message=message, code=code)
+        except Conflict as exc:
+            raise ServiceError(exc.message, code=exc.code) from None
+
+    def move_from(self, obj, frm: str, to: str) -> str:
+        """A named move (approve, reinstate): only from `frm`, even where the table reaches `to` from elsewhere.
+
+        "Approve" and "reinstate" both end in APPROVED; approving a suspended volunteer is refused like any
+        move the table does not allow."""
+        current = getattr(obj, self.field)
+        if current != frm:
+            RegistrationTransitions(self.statuses, {}, message=self.message, code=self.code).check(current, to)
+        return self.move(obj, to)
+
+
+# The only moves a registration may make; services refuse anything else (through this table).
+VOLUNTEER_TRANSITIONS = RegistrationTransitions(
+    VolunteerStatus,
+    {
+        VolunteerStatus.PENDING: {VolunteerStatus.APPROVED, VolunteerStatus.REJECTED},
+        VolunteerStatus.REJECTED: {VolunteerStatus.PENDING},  # the applicant corrects and resubmits
+        VolunteerStatus.APPROVED: {VolunteerStatus.SUSPENDED},
+        VolunteerStatus.SUSPENDED: {VolunteerStatus.APPROVED},
+    },
+    message=_("A registration that is “%(from)s” cannot become “%(to)s”."),
+)
 
 
 class RegistrationChannel(models.TextChoices):

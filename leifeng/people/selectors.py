@@ -4,16 +4,17 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from leifeng.core import crypto, scope
+from leifeng.core import crypto
 from leifeng.core.idnumbers import IdType, InvalidId, normalize_phone, parse_id
 from leifeng.core.scope import Perm
 from leifeng.orgs import policy as org_policy
 from leifeng.orgs.models import Org, OrgLevel
 from leifeng.people.models import Skill, Volunteer
+from leifeng.people.policy import volunteer_policy
 
 # Counting every match of a million-row table costs more than the page itself; past this many the
 # list says "more than N" (and still pages on). The Excel export has everything.
@@ -92,34 +93,15 @@ def search_q(term: str) -> Q:
     return cond
 
 
-# Up to this many org nodes are passed to the database as literal ids, so it can walk the (org, -id)
-# index of one station; a bigger scope (a province) is passed as a subquery instead.
-LITERAL_ORG_IDS = 500
-
-
-def _org_filter(actor, org_id: int | None) -> Q | None:
-    """Which stations to list: None for everywhere (the operator, no node chosen). One query otherwise."""
-    if org_id is None and scope.paths(actor, Perm.VIEW) is None:
-        return None
-    orgs = org_policy.orgs(actor, Perm.VIEW)
-    if org_id is not None:  # a node of the actor's scope and its subtree; nothing when out of scope
-        node = org_policy.orgs(actor, Perm.VIEW).filter(pk=org_id).values("path")[:1]
-        orgs = orgs.filter(path__startswith=Subquery(node))
-    ids = list(orgs.values_list("id", flat=True)[: LITERAL_ORG_IDS + 1])
-    if len(ids) > LITERAL_ORG_IDS:
-        return Q(org__in=orgs.values("id"))
-    return Q(org_id__in=ids)
-
-
 def volunteer_list(*, actor, filters: VolunteerFilters | None = None) -> QuerySet[Volunteer]:
     """Volunteers in the actor's subtree, newest first, with what a list row shows joined in.
 
-    Scope comes from core.scope (scope.orgs), resolved to station ids first: the planner then knows
+    Scope comes from people.policy (volunteer_policy.list_q), resolved to station ids first: the planner then knows
     how many rows a station has and a station's list reads 50 index entries, not the whole table.
     """
     f = filters or VolunteerFilters()
     qs = Volunteer.objects.select_related("org", "unit")
-    where = _org_filter(actor, f.org_id)
+    where = volunteer_policy.list_q(actor, f.org_id)
     if where is not None:
         qs = qs.filter(where)
     if f.q:
@@ -192,9 +174,8 @@ def volunteer_page(*, actor, filters: VolunteerFilters, page: str | int | None, 
 
 def volunteer_get(*, actor, number: str, perm: Perm = Perm.VIEW) -> Volunteer:
     """One volunteer by public number, or 404 when missing or out of scope."""
-    return scope.get_or_404(
-        Volunteer.objects.select_related("org", "unit", "user", "reviewed_by"), actor, perm, number=number
-    )
+    qs = Volunteer.objects.select_related("org", "unit", "user", "reviewed_by")
+    return volunteer_policy.get_or_404(actor, perm, qs, number=number)
 
 
 def volunteer_for_user(*, user) -> Volunteer | None:
@@ -205,10 +186,11 @@ def volunteer_for_user(*, user) -> Volunteer | None:
 
 
 def volunteer_memberships(*, volunteer: Volunteer) -> list:
-    """The teams a volunteer belongs to or asked to join (read-only on their profile)."""
-    from leifeng.teams.models import TeamMembership
+    """The teams a volunteer belongs to or asked to join (read-only on their profile).
 
-    return list(TeamMembership.objects.filter(volunteer=volunteer).select_related("team", "team__org").order_by("-id"))
+    Read through the reverse relation teams hang on Volunteer: people sits below teams and imports nothing of it.
+    """
+    return list(volunteer.memberships.select_related("team", "team__org").order_by("-id"))
 
 
 def skill_list() -> QuerySet[Skill]:
@@ -237,15 +219,13 @@ def station_choices(*, actor=None, perm: Perm | None = None) -> list[tuple[str, 
 
     Anyone may pick any station when registering themselves; staff pick among their `perm` scope.
     """
-    qs = Org.objects.filter(level__in=[OrgLevel.STATION, OrgLevel.POINT])
-    if perm is not None:
-        qs = scope.scoped(qs, actor, perm, field="")
+    qs = volunteer_policy.stations(actor, perm)
     return _grouped(list(qs.only("id", "name", "level", "path").order_by("path")))
 
 
 def registration_station(*, org_id: int) -> Org:
     """A station or point volunteers can register with; anything else is 404."""
-    org = Org.objects.filter(pk=org_id, level__in=[OrgLevel.STATION, OrgLevel.POINT]).first()
+    org = volunteer_policy.stations().filter(pk=org_id).first()
     if org is None:
         raise Http404
     return org

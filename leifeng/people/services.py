@@ -16,12 +16,13 @@ from django.utils.translation import gettext_lazy
 
 from leifeng.accounts.models import Role, RoleAssignment
 from leifeng.core import audit, crypto, scope
-from leifeng.core.errors import NotFound, PermissionDenied, ServiceError
+from leifeng.core.errors import NotFound, ServiceError
 from leifeng.core.idnumbers import Gender, IdType, InvalidId, age_on, mask_id, normalize_phone, parse_id
 from leifeng.core.numbers import allocate
 from leifeng.core.scope import Perm
-from leifeng.orgs.models import Org, OrgLevel, Unit
+from leifeng.orgs.models import Org, Unit
 from leifeng.people import pinyin
+from leifeng.people.codes import AuditAction, ErrorCode
 from leifeng.people.models import (
     PARTY_STATUSES,
     VOLUNTEER_TRANSITIONS,
@@ -32,6 +33,7 @@ from leifeng.people.models import (
     Volunteer,
     VolunteerStatus,
 )
+from leifeng.people.policy import REGISTRABLE_LEVELS, volunteer_policy
 
 NUMBER_SEQUENCE = "volunteer"
 
@@ -263,9 +265,9 @@ def _build(clean: CleanVolunteer, *, number: str, channel: str, now: datetime) -
 def _check_target_org(actor, org_id: int | None, *, self_service: bool) -> Org:
     """Volunteers belong to a station or point; staff may only register into their own subtree."""
     org = Org.objects.filter(pk=org_id).first() if org_id else None
-    if org is None or (not self_service and not scope.allows(actor, Perm.CHANGE, org)):
+    if org is None or not volunteer_policy.may_register_at(actor, org, self_service=self_service):
         raise _err("org_id", _("Choose a station you are allowed to register volunteers for."))
-    if org.level not in (OrgLevel.STATION, OrgLevel.POINT, OrgLevel.SUBCENTER):
+    if org.level not in REGISTRABLE_LEVELS:
         raise _err("org_id", _("Volunteers register with a station (or a sub-center), not with the center."))
     return org
 
@@ -382,20 +384,11 @@ def volunteer_register(
         _attach_skills([volunteer], [clean.skills])
         audit.record(
             actor=actor if actor is not None and actor.is_authenticated else user,
-            action="volunteer.register",
+            action=AuditAction.VOLUNTEER_REGISTER,
             obj=volunteer,
             changes={"channel": channel, "org": org.pk, "status": volunteer.status},
         )
     return volunteer
-
-
-def _transition(volunteer: Volunteer, to: str, *, frm: str | None = None) -> None:
-    if (frm is not None and volunteer.status != frm) or to not in VOLUNTEER_TRANSITIONS.get(volunteer.status, set()):
-        raise ServiceError(
-            _("A registration that is “%(from)s” cannot become “%(to)s”.")
-            % {"from": volunteer.get_status_display(), "to": VolunteerStatus(to).label},
-            code="invalid_transition",
-        )
 
 
 def _locked(actor, volunteer_id: int, perm: Perm) -> Volunteer:
@@ -404,22 +397,18 @@ def _locked(actor, volunteer_id: int, perm: Perm) -> Volunteer:
     `of=("self",)` locks only the volunteer row, never the shared org row it is joined with.
     """
     volunteer = Volunteer.objects.select_for_update(of=("self",)).select_related("org").filter(pk=volunteer_id).first()
-    if volunteer is None or not scope.allows(actor, Perm.VIEW, volunteer.org):
-        raise NotFound()
-    if not scope.allows(actor, perm, volunteer.org):
-        raise PermissionDenied()
+    volunteer_policy.require(actor, perm, volunteer)
     return volunteer
 
 
 def _set_status(
-    actor, volunteer_id: int, frm: str, to: str, *, action: str, reason: str = "", note: str = ""
+    actor, volunteer_id: int, frm: str, to: str, *, action: AuditAction, reason: str = "", note: str = ""
 ) -> Volunteer:
     """Move `frm` → `to`. Both ends are checked: "approve" and "reinstate" both end in APPROVED."""
     with transaction.atomic():
         volunteer = _locked(actor, volunteer_id, Perm.APPROVE)
         before = audit.snapshot(volunteer, ["status", "rejection_reason"])
-        _transition(volunteer, to, frm=frm)
-        volunteer.status = to
+        VOLUNTEER_TRANSITIONS.move_from(volunteer, frm, to)
         volunteer.rejection_reason = reason[:300]
         volunteer.reviewed_at = timezone.now()
         volunteer.reviewed_by = actor
@@ -431,7 +420,7 @@ def _set_status(
 def volunteer_approve(*, actor, volunteer_id: int) -> Volunteer:
     """The station approves a pending registration."""
     return _set_status(
-        actor, volunteer_id, VolunteerStatus.PENDING, VolunteerStatus.APPROVED, action="volunteer.approve"
+        actor, volunteer_id, VolunteerStatus.PENDING, VolunteerStatus.APPROVED, action=AuditAction.VOLUNTEER_APPROVE
     )
 
 
@@ -439,9 +428,16 @@ def volunteer_reject(*, actor, volunteer_id: int, reason: str) -> Volunteer:
     """Reject with a reason the applicant sees on their page."""
     reason = (reason or "").strip()
     if not reason:
-        raise ServiceError(_("Give the applicant a reason for the rejection."), code="reason_required", field="reason")
+        raise ServiceError(
+            _("Give the applicant a reason for the rejection."), code=ErrorCode.REASON_REQUIRED, field="reason"
+        )
     return _set_status(
-        actor, volunteer_id, VolunteerStatus.PENDING, VolunteerStatus.REJECTED, action="volunteer.reject", reason=reason
+        actor,
+        volunteer_id,
+        VolunteerStatus.PENDING,
+        VolunteerStatus.REJECTED,
+        action=AuditAction.VOLUNTEER_REJECT,
+        reason=reason,
     )
 
 
@@ -452,7 +448,7 @@ def volunteer_suspend(*, actor, volunteer_id: int, reason: str = "") -> Voluntee
         volunteer_id,
         VolunteerStatus.APPROVED,
         VolunteerStatus.SUSPENDED,
-        action="volunteer.suspend",
+        action=AuditAction.VOLUNTEER_SUSPEND,
         note=(reason or "").strip(),
     )
 
@@ -460,7 +456,7 @@ def volunteer_suspend(*, actor, volunteer_id: int, reason: str = "") -> Voluntee
 def volunteer_reinstate(*, actor, volunteer_id: int) -> Volunteer:
     """Bring a suspended volunteer back."""
     return _set_status(
-        actor, volunteer_id, VolunteerStatus.SUSPENDED, VolunteerStatus.APPROVED, action="volunteer.reinstate"
+        actor, volunteer_id, VolunteerStatus.SUSPENDED, VolunteerStatus.APPROVED, action=AuditAction.VOLUNTEER_REINSTATE
     )
 
 
@@ -511,7 +507,7 @@ def volunteer_update(*, actor, volunteer_id: int, data: VolunteerInput) -> Volun
         clean, _org = _validate_all(actor, data, self_service=False, exclude_pk=volunteer.pk)
         skills_before = list(volunteer.skills.values_list("name", flat=True))
         changes = _save_changes(volunteer, clean, skills_before=skills_before)
-        audit.record(actor=actor, action="volunteer.update", obj=volunteer, changes=changes)
+        audit.record(actor=actor, action=AuditAction.VOLUNTEER_UPDATE, obj=volunteer, changes=changes)
     return volunteer
 
 
@@ -523,7 +519,7 @@ def volunteer_resubmit(*, actor, data: VolunteerInput) -> Volunteer:
         volunteer = Volunteer.objects.select_for_update().filter(user=actor).first()
         if volunteer is None:
             raise NotFound()
-        _transition(volunteer, VolunteerStatus.PENDING)
+        VOLUNTEER_TRANSITIONS.check(volunteer.status, VolunteerStatus.PENDING)  # written by _save_changes below
         _keep_or_replace_id(volunteer, data)
         clean, _org = _validate_all(actor, data, self_service=True, exclude_pk=volunteer.pk)
         skills_before = list(volunteer.skills.values_list("name", flat=True))
@@ -536,7 +532,7 @@ def volunteer_resubmit(*, actor, data: VolunteerInput) -> Volunteer:
             consent_at=timezone.now(),
         )
         scope.forget(actor)  # the volunteer role may have moved with the station
-        audit.record(actor=actor, action="volunteer.resubmit", obj=volunteer, changes=changes)
+        audit.record(actor=actor, action=AuditAction.VOLUNTEER_RESUBMIT, obj=volunteer, changes=changes)
     return volunteer
 
 
@@ -545,9 +541,6 @@ def volunteer_reveal_id(*, actor, volunteer: Volunteer) -> str:
 
     Someone who may see the volunteer but not the ID gets 403; someone who may not see it, 404.
     """
-    if not scope.allows(actor, Perm.VIEW, volunteer.org):
-        raise NotFound()
-    if not scope.allows(actor, Perm.VIEW_ID, volunteer.org):
-        raise PermissionDenied(_("Your role may not see full ID numbers."))
-    audit.record(actor=actor, action="volunteer.reveal_id", obj=volunteer)
+    volunteer_policy.require(actor, Perm.VIEW_ID, volunteer, _("Your role may not see full ID numbers."))
+    audit.record(actor=actor, action=AuditAction.VOLUNTEER_REVEAL_ID, obj=volunteer)
     return crypto.decrypt(volunteer.id_number_encrypted)

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from leifeng.people import excel_views, views
+from leifeng.people import views
+from leifeng.people.excel import views as excel_views
 
 app_name = "people"
 urlpatterns = [
@@ -10,7 +11,7 @@ urlpatterns = [
     path("me/resubmit/", views.resubmit, name="resubmit"),
     path("volunteers/", views.volunteer_list, name="volunteer_list"),
     path("volunteers/new/", views.volunteer_create, name="volunteer_create"),
-    # Excel (people/excel.py + excel_views.py)
+    # Excel (people/excel/)
     path("volunteers/import/", excel_views.volunteer_import, name="volunteer_import"),
     path("volunteers/import/template.xlsx", excel_views.volunteer_import_template, name="volunteer_import_template"),
     path("volunteers/export.xlsx", excel_views.volunteer_export, name="volunteer_export"),

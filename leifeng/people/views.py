@@ -13,24 +13,18 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from leifeng.core import errors, scope
+from leifeng.core import errors
 from leifeng.core.forms import apply_errors
 from leifeng.core.idnumbers import Gender
+from leifeng.core.pages import raise_for_scope
 from leifeng.core.scope import Perm
 from leifeng.people import selectors, services
 from leifeng.people.forms import EditForm, FilterForm, RegisterForm, RejectForm, StaffVolunteerForm, SuspendForm
 from leifeng.people.models import PoliticalStatus, RegistrationChannel, VolunteerStatus
+from leifeng.people.policy import volunteer_policy
 
 LOGIN_BACKEND = "leifeng.accounts.backends.PhoneOrUsernameBackend"
 DETAIL = "people/volunteer_detail.html"
-
-
-def _raise_http(exc: errors.ServiceError) -> None:
-    """Out of scope is a 404 like anything missing; seen-but-not-allowed is a 403."""
-    if isinstance(exc, errors.NotFound):
-        raise Http404 from exc
-    if isinstance(exc, errors.PermissionDenied):
-        raise PermissionDenied(exc.message) from exc
 
 
 def _skill_names() -> list[str]:
@@ -137,7 +131,7 @@ def _label_rows(rows) -> None:
 
 @login_required
 def volunteer_list(request):
-    if not scope.has_any(request.user, Perm.VIEW):
+    if not volunteer_policy.anywhere(request.user, Perm.VIEW):
         raise Http404
     filters = selectors.VolunteerFilters.from_params(request.GET)
     page = selectors.volunteer_page(actor=request.user, filters=filters, page=request.GET.get("page"))
@@ -147,8 +141,8 @@ def volunteer_list(request):
         "detail_base": reverse("people:volunteer_list"),
         "filters": filters,
         "query": request.GET.urlencode(),
-        "can_change": scope.has_any(request.user, Perm.CHANGE),
-        "can_view_id": scope.has_any(request.user, Perm.VIEW_ID),
+        "can_change": volunteer_policy.anywhere(request.user, Perm.CHANGE),
+        "can_view_id": volunteer_policy.anywhere(request.user, Perm.VIEW_ID),
     }
     if request.htmx and request.htmx.target == "results":
         return render(request, "people/volunteer_list.html#results", ctx)
@@ -185,12 +179,12 @@ def volunteer_create(request):
 
 
 def _detail_context(request, volunteer, **extra) -> dict:
-    actor, org = request.user, volunteer.org
+    actor = request.user
     return {
         "v": volunteer,
-        "can_view_id": scope.allows(actor, Perm.VIEW_ID, org),
-        "can_approve": scope.allows(actor, Perm.APPROVE, org),
-        "can_change": scope.allows(actor, Perm.CHANGE, org),
+        "can_view_id": volunteer_policy.may_view_id(actor, volunteer),
+        "can_approve": volunteer_policy.allows(actor, Perm.APPROVE, volunteer),
+        "can_change": volunteer_policy.allows(actor, Perm.CHANGE, volunteer),
         "reject_form": RejectForm(),
         "suspend_form": SuspendForm(),
         **extra,
@@ -212,7 +206,7 @@ def volunteer_reveal_id(request, number: str):
     try:
         full_id = services.volunteer_reveal_id(actor=request.user, volunteer=volunteer)
     except errors.ServiceError as exc:
-        _raise_http(exc)
+        raise_for_scope(exc)
         raise
     ctx = _detail_context(request, volunteer, full_id=full_id)
     if request.htmx:
@@ -235,7 +229,7 @@ def _decide(request, number: str, action, *, form_name: str = "", done: str = ""
     try:
         volunteer = action(actor=request.user, volunteer_id=volunteer.pk, **kwargs)
     except errors.ServiceError as exc:
-        _raise_http(exc)
+        raise_for_scope(exc)
         error = exc.message
         if form_name and exc.field == "reason":
             field_error = exc.message
@@ -284,7 +278,7 @@ def volunteer_reinstate(request, number: str):
 @login_required
 def volunteer_edit(request, number: str):
     volunteer = selectors.volunteer_get(actor=request.user, number=number)
-    if not scope.allows(request.user, Perm.CHANGE, volunteer.org):
+    if not volunteer_policy.allows(request.user, Perm.CHANGE, volunteer):
         raise PermissionDenied
     names = _skill_names()
     kwargs = {"stations": selectors.station_choices(actor=request.user, perm=Perm.CHANGE), "skill_names": names}
@@ -294,7 +288,7 @@ def volunteer_edit(request, number: str):
             try:
                 services.volunteer_update(actor=request.user, volunteer_id=volunteer.pk, data=form.to_input())
             except errors.ServiceError as exc:
-                _raise_http(exc)
+                raise_for_scope(exc)
                 apply_errors(form, exc)
             except ValidationError as exc:
                 apply_errors(form, exc)

@@ -11,6 +11,7 @@ from leifeng.core.errors import PermissionDenied
 from leifeng.core.pagination import Page
 from leifeng.teams import selectors, services
 from leifeng.teams.models import MembershipStatus, Team, TeamCategory, TeamKind, TeamLevel
+from leifeng.teams.policy import volunteer_of
 from leifeng.teams.selectors import TeamFilters
 
 router = Router(tags=["teams"])
@@ -158,7 +159,7 @@ def list_memberships(request, team_id: int, query: Query[MembershipQuery]):
 def add_memberships(request, team_id: int, payload: MembershipsIn):
     team = _team(request, team_id)
     access = selectors.team_access(actor=request.user, team=team)
-    own = selectors.volunteer_of(request.user)
+    own = volunteer_of(request.user)
     for_self = own is not None and {n.strip().upper() for n in payload.numbers} <= {own.number}
     if access.decide and payload.numbers:
         return Status(201, services.membership_add(actor=request.user, team_id=team_id, numbers=payload.numbers))

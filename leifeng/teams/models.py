@@ -1,9 +1,11 @@
 from django.conf import settings
 from django.db import models
+from django.utils.functional import lazy
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from leifeng.core.models import TimeStampedModel
+from leifeng.core.transitions import Transitions
 from leifeng.people.models import Volunteer
 
 
@@ -115,12 +117,24 @@ class MembershipStatus(models.TextChoices):
 # The only moves a membership may make; services refuse anything else. A new row starts as PENDING
 # (a volunteer asks) or ACTIVE (a leader or staff adds them). Every status can reach LEFT or come back,
 # so nobody is ever held in a team (DESIGN §4 rule 5).
-MEMBERSHIP_TRANSITIONS: dict[str, set[str]] = {
-    MembershipStatus.PENDING: {MembershipStatus.ACTIVE, MembershipStatus.REJECTED, MembershipStatus.LEFT},
-    MembershipStatus.ACTIVE: {MembershipStatus.LEFT},
-    MembershipStatus.REJECTED: {MembershipStatus.PENDING, MembershipStatus.ACTIVE},  # asks again / added later
-    MembershipStatus.LEFT: {MembershipStatus.PENDING, MembershipStatus.ACTIVE},
-}
+MEMBERSHIP_TRANSITIONS = Transitions(
+    MembershipStatus,
+    {
+        MembershipStatus.PENDING: {MembershipStatus.ACTIVE, MembershipStatus.REJECTED, MembershipStatus.LEFT},
+        MembershipStatus.ACTIVE: {MembershipStatus.LEFT},
+        MembershipStatus.REJECTED: {MembershipStatus.PENDING, MembershipStatus.ACTIVE},  # asks again / added later
+        MembershipStatus.LEFT: {MembershipStatus.PENDING, MembershipStatus.ACTIVE},
+    },
+    # the catalog's msgid names its placeholders old/new; Transitions fills from/to
+    message=lazy(
+        lambda: (
+            gettext("A membership that is “%(old)s” cannot become “%(new)s”.")
+            .replace("%(old)s", "%(from)s")
+            .replace("%(new)s", "%(to)s")
+        ),
+        str,
+    )(),
+)
 
 
 class TeamMembership(TimeStampedModel):

@@ -18,13 +18,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leifeng.accounts.codes import AuditAction as AccountAction
 from leifeng.accounts.models import Role, RoleAssignment
 from leifeng.core import audit, scope
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from leifeng.core.scope import Perm
 from leifeng.orgs.models import Org
+from leifeng.orgs.policy import org_policy
 from leifeng.people.models import Volunteer, VolunteerStatus
-from leifeng.teams import selectors
+from leifeng.teams.codes import AuditAction, ErrorCode
 from leifeng.teams.models import (
     MEMBERSHIP_TRANSITIONS,
     TEAM_LEVEL_RANK,
@@ -35,6 +37,7 @@ from leifeng.teams.models import (
     TeamLevel,
     TeamMembership,
 )
+from leifeng.teams.policy import ancestor_paths, team_policy, volunteer_of
 
 TEAM_FIELDS = ["org", "parent", "name", "level", "category", "kind", "description", "max_members", "is_active"]
 MEMBERSHIP_FIELDS = ["status", "decided_by", "reason"]
@@ -64,7 +67,7 @@ def group_limit() -> int:
 
 def _org_for_change(actor, org_id) -> Org:
     org = Org.objects.filter(pk=org_id).first() if org_id is not None else None
-    if org is None or not scope.allows(actor, Perm.CHANGE, org):
+    if org is None or not org_policy.allows(actor, Perm.CHANGE, org):
         raise ValidationError({"org": [_("Choose an organization you manage.")]})
     return org
 
@@ -98,7 +101,7 @@ def _validate_team(team: Team, *, active_count: int = 0) -> None:
             )
     if team.parent_id is not None:
         parent = Team.objects.select_related("org").filter(pk=team.parent_id).first()
-        if parent is None or parent.org.path not in selectors.ancestor_paths(team.org.path):
+        if parent is None or parent.org.path not in ancestor_paths(team.org.path):
             errors.setdefault("parent", []).append(
                 _("The parent team must belong to the same organization or one above it.")
             )
@@ -142,13 +145,13 @@ def team_create(*, actor, data: TeamInput) -> Team:
     )
     _validate_team(team)
     _save(team)
-    audit.record(actor=actor, action="team.create", obj=team, changes=audit.snapshot(team, TEAM_FIELDS))
+    audit.record(actor=actor, action=AuditAction.TEAM_CREATE, obj=team, changes=audit.snapshot(team, TEAM_FIELDS))
     return team
 
 
 def _team_for_update(actor, team_id, *, perm_change: bool = False) -> Team:
     """The team row locked for this transaction; 404 when the actor may not see it."""
-    visible = Team.objects.filter(selectors.visible_q(actor), pk=team_id)
+    visible = team_policy.visible(actor).filter(pk=team_id)
     try:
         team = (
             Team.objects.select_for_update(of=("self",))
@@ -157,7 +160,7 @@ def _team_for_update(actor, team_id, *, perm_change: bool = False) -> Team:
         )
     except (Team.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
-    if perm_change and not scope.allows(actor, Perm.CHANGE, team.org):
+    if perm_change and not team_policy.may_change(actor, team):
         raise PermissionDenied(_("Only staff of this organization may change the team."))
     return team
 
@@ -173,7 +176,7 @@ def team_update(*, actor, team_id: int, **changes) -> Team:
     before = audit.snapshot(team, TEAM_FIELDS)
     unknown = set(changes) - {f if f not in ("org", "parent") else f + "_id" for f in TEAM_FIELDS}
     if unknown:
-        raise ServiceError(_("Unknown fields: %s") % ", ".join(sorted(unknown)), code="unknown_field")
+        raise ServiceError(_("Unknown fields: %s") % ", ".join(sorted(unknown)), code=ErrorCode.UNKNOWN_FIELD)
     empty = sorted(
         k for k in ("org_id", "name", "level", "category", "kind", "is_active") if k in changes and changes[k] is None
     )
@@ -188,7 +191,7 @@ def team_update(*, actor, team_id: int, **changes) -> Team:
         setattr(team, name, value)
     _validate_team(team, active_count=_active_count(team))
     _save(team)
-    audit.record(actor=actor, action="team.update", obj=team, changes=audit.diff(before, team))
+    audit.record(actor=actor, action=AuditAction.TEAM_UPDATE, obj=team, changes=audit.diff(before, team))
     return team
 
 
@@ -196,12 +199,14 @@ def _eligible_volunteer(team: Team, volunteer: Volunteer, field: str) -> None:
     """A member must be approved and registered at the team's org or below it."""
     if volunteer.status != VolunteerStatus.APPROVED:
         raise ServiceError(
-            _("%(name)s is not an approved volunteer.") % {"name": volunteer.name}, code="not_approved", field=field
+            _("%(name)s is not an approved volunteer.") % {"name": volunteer.name},
+            code=ErrorCode.NOT_APPROVED,
+            field=field,
         )
-    if not volunteer.org.path.startswith(team.org.path):
+    if not team_policy.takes(team, volunteer):
         raise ServiceError(
             _("%(name)s is registered outside %(org)s.") % {"name": volunteer.name, "org": team.org.name},
-            code="outside_team_org",
+            code=ErrorCode.OUTSIDE_TEAM_ORG,
             field=field,
         )
 
@@ -215,22 +220,16 @@ def _check_room(team: Team, adding: int) -> None:
         raise Conflict(
             _("The team is full: %(limit)d members at most, %(active)d already.")
             % {"limit": team.max_members, "active": active},
-            code="team_full",
+            code=ErrorCode.TEAM_FULL,
         )
 
 
 def _move(membership: TeamMembership, to: str) -> None:
-    """The one place a membership changes status: refuses any move the table does not allow."""
-    if to not in MEMBERSHIP_TRANSITIONS.get(membership.status, set()):
-        raise Conflict(
-            _("A membership that is “%(old)s” cannot become “%(new)s”.")
-            % {"old": MembershipStatus(membership.status).label, "new": MembershipStatus(to).label},
-            code="invalid_transition",
-        )
-    membership.status = to
+    """The one place a membership changes status: through MEMBERSHIP_TRANSITIONS, which refuses other moves."""
+    MEMBERSHIP_TRANSITIONS.move(membership, to)
 
 
-def _make_active(*, actor, team: Team, volunteer: Volunteer, action: str, note: str = "") -> TeamMembership:
+def _make_active(*, actor, team: Team, volunteer: Volunteer, action: AuditAction, note: str = "") -> TeamMembership:
     """Make one volunteer an active member (room already checked); returns the row."""
     m = TeamMembership.objects.select_for_update().filter(team=team, volunteer=volunteer).first()
     now = timezone.now()
@@ -257,7 +256,7 @@ def _grant_team_leader(actor, team: Team, volunteer: Volunteer) -> None:
     if created:
         audit.record(
             actor=actor,
-            action="role.grant",
+            action=AccountAction.ROLE_GRANT,
             object_type="accounts.roleassignment",
             object_id=str(volunteer.user_id),
             object_repr=f"{volunteer.name} · {Role.TEAM_LEADER.label} @ {team.org.name}",
@@ -267,12 +266,8 @@ def _grant_team_leader(actor, team: Team, volunteer: Volunteer) -> None:
 
 
 def _findable_volunteers(actor, team: Team):
-    """Volunteers the actor may name for this team: in their own scope (staff) or, for the team's
-    leader and deputy, in the team's subtree. Anyone else looks like a wrong number."""
-    qs = Volunteer.objects.select_related("org")
-    if selectors.is_leader(actor, team):
-        return qs.filter(org__path__startswith=team.org.path)
-    return scope.scoped(qs, actor, Perm.VIEW)
+    """Volunteers the actor may name for this team (team_policy.findable_volunteers), with their stations."""
+    return team_policy.findable_volunteers(actor, team, Volunteer.objects.select_related("org"))
 
 
 def _volunteer_by_number(actor, team: Team, number, field: str) -> Volunteer | None:
@@ -305,27 +300,23 @@ def team_set_leaders(*, actor, team_id: int, leader=UNSET, deputy=UNSET) -> Team
             newcomers.append(v)
     _check_room(team, len(newcomers))
     for v in newcomers:
-        _make_active(actor=actor, team=team, volunteer=v, action="membership.add", note="appointed")
+        _make_active(actor=actor, team=team, volunteer=v, action=AuditAction.MEMBERSHIP_ADD, note="appointed")
     team.leader, team.deputy = new_leader, new_deputy
     team.save(update_fields=["leader", "deputy", "updated_at"])
     if new_leader is not None:
         _grant_team_leader(actor, team, new_leader)
         if new_leader.user_id == getattr(actor, "pk", None):
             scope.forget(actor)
-    audit.record(actor=actor, action="team.set_leaders", obj=team, changes=audit.diff(before, team))
+    audit.record(actor=actor, action=AuditAction.TEAM_SET_LEADERS, obj=team, changes=audit.diff(before, team))
     return team
 
 
 # ---------------------------------------------------------------- memberships
 
 
-def _can_decide(actor, team: Team) -> bool:
-    return scope.allows(actor, Perm.CHANGE, team.org) or selectors.is_leader(actor, team)
-
-
 def _decider_team(actor, team_id) -> Team:
     team = _team_for_update(actor, team_id)
-    if not _can_decide(actor, team):
+    if not team_policy.may_decide(actor, team):
         raise PermissionDenied(_("Only the team's leader, deputy or staff may do this."))
     return team
 
@@ -340,45 +331,50 @@ def _membership_of(team: Team, membership_id) -> TeamMembership:
 @transaction.atomic
 def membership_request(*, actor, team_id: int, message: str = "") -> TeamMembership:
     """The acting volunteer asks to join a team of their station or one above it."""
-    volunteer = selectors.volunteer_of(actor)
+    volunteer = volunteer_of(actor)
     team = _team_for_update(actor, team_id)
     if volunteer is None:
-        raise ServiceError(_("Only registered volunteers can ask to join a team."), code="not_a_volunteer")
+        raise ServiceError(_("Only registered volunteers can ask to join a team."), code=ErrorCode.NOT_A_VOLUNTEER)
     if volunteer.status != VolunteerStatus.APPROVED:
         raise ServiceError(
-            _("Your registration has not been approved yet, so you cannot join a team."), code="not_approved"
+            _("Your registration has not been approved yet, so you cannot join a team."), code=ErrorCode.NOT_APPROVED
         )
     if not team.is_active:
-        raise ServiceError(_("This team no longer takes members."), code="team_inactive")
-    if team.org.path not in selectors.ancestor_paths(volunteer.org.path):
+        raise ServiceError(_("This team no longer takes members."), code=ErrorCode.TEAM_INACTIVE)
+    if not team_policy.at_or_above(team, volunteer):
         raise ServiceError(
             _("This team takes volunteers registered at %(org)s or below it.") % {"org": team.org.name},
-            code="outside_team_org",
+            code=ErrorCode.OUTSIDE_TEAM_ORG,
         )
     message = (message or "").strip()[:300]
     m = TeamMembership.objects.select_for_update().filter(team=team, volunteer=volunteer).first()
     if m is not None and m.status == MembershipStatus.PENDING:
         raise Conflict(
-            _("You have already asked to join this team; the leader has not answered yet."), code="already_requested"
+            _("You have already asked to join this team; the leader has not answered yet."),
+            code=ErrorCode.ALREADY_REQUESTED,
         )
     if m is not None and m.status == MembershipStatus.ACTIVE:
-        raise Conflict(_("You are already a member of this team."), code="already_member")
+        raise Conflict(_("You are already a member of this team."), code=ErrorCode.ALREADY_MEMBER)
     if team.max_members is not None and _active_count(team) >= team.max_members:
         raise Conflict(
             _("The team is full (%(limit)d members); ask again when someone leaves.") % {"limit": team.max_members},
-            code="team_full",
+            code=ErrorCode.TEAM_FULL,
         )
     if m is None:
         m = TeamMembership.objects.create(team=team, volunteer=volunteer, message=message)
         audit.record(
-            actor=actor, action="membership.request", obj=m, org=team.org, changes={"status": [None, m.status]}
+            actor=actor,
+            action=AuditAction.MEMBERSHIP_REQUEST,
+            obj=m,
+            org=team.org,
+            changes={"status": [None, m.status]},
         )
         return m
     before = audit.snapshot(m, MEMBERSHIP_FIELDS)
     _move(m, MembershipStatus.PENDING)
     m.message, m.reason, m.decided_at, m.decided_by = message, "", None, None
     m.save(update_fields=["status", "message", "reason", "decided_at", "decided_by", "updated_at"])
-    audit.record(actor=actor, action="membership.request", obj=m, org=team.org, changes=audit.diff(before, m))
+    audit.record(actor=actor, action=AuditAction.MEMBERSHIP_REQUEST, obj=m, org=team.org, changes=audit.diff(before, m))
     return m
 
 
@@ -388,9 +384,9 @@ def membership_approve(*, actor, team_id: int, membership_id: int) -> TeamMember
     team = _decider_team(actor, team_id)
     m = _membership_of(team, membership_id)
     if m.status != MembershipStatus.PENDING:
-        raise Conflict(_("There is no open request to approve."), code="not_pending")
+        raise Conflict(_("There is no open request to approve."), code=ErrorCode.NOT_PENDING)
     _check_room(team, 1)
-    return _make_active(actor=actor, team=team, volunteer=m.volunteer, action="membership.approve")
+    return _make_active(actor=actor, team=team, volunteer=m.volunteer, action=AuditAction.MEMBERSHIP_APPROVE)
 
 
 @transaction.atomic
@@ -403,11 +399,11 @@ def membership_reject(*, actor, team_id: int, membership_id: int, reason: str) -
     m = _membership_of(team, membership_id)
     before = audit.snapshot(m, MEMBERSHIP_FIELDS)
     if m.status != MembershipStatus.PENDING:
-        raise Conflict(_("There is no open request to decline."), code="not_pending")
+        raise Conflict(_("There is no open request to decline."), code=ErrorCode.NOT_PENDING)
     _move(m, MembershipStatus.REJECTED)
     m.reason, m.decided_at, m.decided_by = reason[:300], timezone.now(), actor
     m.save(update_fields=["status", "reason", "decided_at", "decided_by", "updated_at"])
-    audit.record(actor=actor, action="membership.reject", obj=m, org=team.org, changes=audit.diff(before, m))
+    audit.record(actor=actor, action=AuditAction.MEMBERSHIP_REJECT, obj=m, org=team.org, changes=audit.diff(before, m))
     return m
 
 
@@ -419,7 +415,7 @@ def membership_add(*, actor, team_id: int, numbers: list[str]) -> list[TeamMembe
     """
     team = _decider_team(actor, team_id)
     if not team.is_active:
-        raise ServiceError(_("This team no longer takes members."), code="team_inactive")
+        raise ServiceError(_("This team no longer takes members."), code=ErrorCode.TEAM_INACTIVE)
     wanted = list(dict.fromkeys(str(n).strip().upper() for n in numbers if n and str(n).strip()))
     if not wanted:
         raise ValidationError({"numbers": [_("Give at least one volunteer number.")]})
@@ -435,7 +431,7 @@ def membership_add(*, actor, team_id: int, numbers: list[str]) -> list[TeamMembe
         ).values_list("volunteer_id", flat=True)
     )
     _check_room(team, sum(1 for v in found.values() if v.pk not in active))
-    return [_make_active(actor=actor, team=team, volunteer=found[n], action="membership.add") for n in wanted]
+    return [_make_active(actor=actor, team=team, volunteer=found[n], action=AuditAction.MEMBERSHIP_ADD) for n in wanted]
 
 
 def _step_down(actor, team: Team, volunteer: Volunteer) -> None:
@@ -448,7 +444,7 @@ def _step_down(actor, team: Team, volunteer: Volunteer) -> None:
     changes = audit.diff(before, team)
     if changes:
         team.save(update_fields=["leader", "deputy", "updated_at"])
-        audit.record(actor=actor, action="team.set_leaders", obj=team, changes=changes, note="left the team")
+        audit.record(actor=actor, action=AuditAction.TEAM_SET_LEADERS, obj=team, changes=changes, note="left the team")
 
 
 @transaction.atomic
@@ -458,11 +454,11 @@ def membership_remove(*, actor, team_id: int, membership_id: int, reason: str = 
     m = _membership_of(team, membership_id)
     before = audit.snapshot(m, MEMBERSHIP_FIELDS)
     if m.status != MembershipStatus.ACTIVE:
-        raise Conflict(_("This volunteer is not a member of the team."), code="not_member")
+        raise Conflict(_("This volunteer is not a member of the team."), code=ErrorCode.NOT_MEMBER)
     _move(m, MembershipStatus.LEFT)
     m.reason, m.decided_at, m.decided_by = (reason or "").strip()[:300], timezone.now(), actor
     m.save(update_fields=["status", "reason", "decided_at", "decided_by", "updated_at"])
-    audit.record(actor=actor, action="membership.remove", obj=m, org=team.org, changes=audit.diff(before, m))
+    audit.record(actor=actor, action=AuditAction.MEMBERSHIP_REMOVE, obj=m, org=team.org, changes=audit.diff(before, m))
     _step_down(actor, team, m.volunteer)
     return m
 
@@ -470,15 +466,15 @@ def membership_remove(*, actor, team_id: int, membership_id: int, reason: str = 
 @transaction.atomic
 def membership_leave(*, actor, team_id: int) -> TeamMembership:
     """The acting volunteer leaves a team or withdraws their request: always allowed (条例 Art. 25)."""
-    volunteer = selectors.volunteer_of(actor)
+    volunteer = volunteer_of(actor)
     team = _team_for_update(actor, team_id)
     m = None
     if volunteer is not None:
         m = TeamMembership.objects.select_for_update().filter(team=team, volunteer=volunteer).first()
     if m is None or m.status not in (MembershipStatus.ACTIVE, MembershipStatus.PENDING):
-        raise Conflict(_("You are not a member of this team."), code="not_member")
+        raise Conflict(_("You are not a member of this team."), code=ErrorCode.NOT_MEMBER)
     before = audit.snapshot(m, MEMBERSHIP_FIELDS)
-    action = "membership.leave" if m.status == MembershipStatus.ACTIVE else "membership.withdraw"
+    action = AuditAction.MEMBERSHIP_LEAVE if m.status == MembershipStatus.ACTIVE else AuditAction.MEMBERSHIP_WITHDRAW
     _move(m, MembershipStatus.LEFT)
     m.decided_at, m.decided_by = timezone.now(), actor
     m.save(update_fields=["status", "decided_at", "decided_by", "updated_at"])

@@ -1,7 +1,5 @@
 """Team pages: parse → authorize → one service or selector → render (an htmx partial when request.htmx)."""
 
-from collections.abc import Callable
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -13,43 +11,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from leifeng.core import scope
-from leifeng.core.errors import NotFound, PermissionDenied, ServiceError, field_errors
+from leifeng.core.errors import ServiceError
 from leifeng.core.forms import apply_errors
-from leifeng.core.scope import Perm
-from leifeng.orgs import policy as org_policy
+from leifeng.core.pages import attempt, raise_for_scope
 from leifeng.teams import selectors, services
 from leifeng.teams.forms import JoinForm, LeadersForm, RejectForm, TeamEditForm, TeamForm, numbers_from
 from leifeng.teams.models import TeamCategory, TeamKind, TeamLevel
+from leifeng.teams.policy import team_policy, volunteer_of
 from leifeng.teams.selectors import TeamFilters
 
 PER_PAGE = 50
-
-
-def _raise_for_scope(exc: Exception) -> None:
-    """Out of scope is a 404 page; seen but not allowed is a 403 page."""
-    if isinstance(exc, NotFound):
-        raise Http404 from exc
-    if isinstance(exc, PermissionDenied):
-        raise DjangoPermissionDenied(exc.message) from exc
-
-
-def _message_of(exc: Exception) -> str:
-    if isinstance(exc, ServiceError):
-        return exc.message
-    return " ".join(m for ms in field_errors(exc).values() for m in ms)  # type: ignore[arg-type]
-
-
-def _attempt(request: HttpRequest, call: Callable[[], object], success: str) -> bool:
-    """Run one service call; report the outcome as a flash message."""
-    try:
-        call()
-    except (ServiceError, ValidationError) as exc:
-        _raise_for_scope(exc)
-        messages.error(request, _message_of(exc))
-        return False
-    messages.success(request, success)
-    return True
 
 
 # ---------------------------------------------------------------- lists
@@ -64,12 +35,12 @@ def team_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "filters": filters,
-        "orgs": org_policy.orgs(request.user).order_by("path") if scope.has_any(request.user, Perm.VIEW) else [],
+        "orgs": team_policy.filter_orgs(request.user),
         "levels": TeamLevel.choices,
         "categories": TeamCategory.choices,
         "kinds": TeamKind.choices,
-        "can_create": scope.has_any(request.user, Perm.CHANGE),
-        "is_volunteer": selectors.volunteer_of(request.user) is not None,
+        "can_create": team_policy.may_create(request.user),
+        "is_volunteer": volunteer_of(request.user) is not None,
     }
     if request.htmx:
         return render(request, "teams/team_list.html#results", context)
@@ -83,7 +54,7 @@ def my_teams(request: HttpRequest) -> HttpResponse:
         request,
         "teams/my_teams.html",
         {
-            "volunteer": selectors.volunteer_of(request.user),
+            "volunteer": volunteer_of(request.user),
             "memberships": selectors.my_teams(actor=request.user),
             "joinable": selectors.joinable_teams(actor=request.user)[:PER_PAGE],
             "pending": selectors.pending_requests(actor=request.user)[:PER_PAGE],
@@ -129,7 +100,7 @@ def _members_response(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def team_create(request: HttpRequest) -> HttpResponse:
-    if not scope.has_any(request.user, Perm.CHANGE):
+    if not team_policy.may_create(request.user):
         raise Http404
     form = TeamForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
@@ -157,7 +128,7 @@ def team_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
     team = selectors.team_get(actor=request.user, team_id=pk)
-    if not scope.allows(request.user, Perm.CHANGE, team.org):
+    if not team_policy.may_change(request.user, team):
         raise DjangoPermissionDenied
     form = TeamEditForm(request.POST or None, actor=request.user, initial=TeamEditForm.initial_for(team))
     if request.method == "POST" and form.is_valid():
@@ -170,7 +141,7 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.team_update(actor=request.user, team_id=team.pk, **changes)
         except (ServiceError, ValidationError) as exc:
-            _raise_for_scope(exc)
+            raise_for_scope(exc)
             apply_errors(form, exc)
         else:
             messages.success(request, _("Changes saved."))
@@ -181,7 +152,7 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def team_leaders(request: HttpRequest, pk: int) -> HttpResponse:
     team = selectors.team_get(actor=request.user, team_id=pk)
-    if not scope.allows(request.user, Perm.CHANGE, team.org):
+    if not team_policy.may_change(request.user, team):
         raise DjangoPermissionDenied
     initial = {"leader": team.leader.number if team.leader else "", "deputy": team.deputy.number if team.deputy else ""}
     form = LeadersForm(request.POST or None, initial=initial)
@@ -194,7 +165,7 @@ def team_leaders(request: HttpRequest, pk: int) -> HttpResponse:
                 deputy=form.cleaned_data["deputy"] or None,
             )
         except (ServiceError, ValidationError) as exc:
-            _raise_for_scope(exc)
+            raise_for_scope(exc)
             apply_errors(form, exc)
         else:
             messages.success(request, _("Leader and deputy saved."))
@@ -211,7 +182,7 @@ def team_leaders(request: HttpRequest, pk: int) -> HttpResponse:
 def team_join(request: HttpRequest, pk: int) -> HttpResponse:
     form = JoinForm(request.POST)
     message = form.cleaned_data["message"] if form.is_valid() else ""
-    _attempt(
+    attempt(
         request,
         lambda: services.membership_request(actor=request.user, team_id=pk, message=message),
         _("Your request has been sent to the team leader."),
@@ -224,7 +195,7 @@ def team_leave(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks to confirm; POST leaves (or withdraws a request). Always allowed for one's own membership."""
     team = selectors.team_get(actor=request.user, team_id=pk)
     if request.method == "POST":
-        ok = _attempt(
+        ok = attempt(
             request,
             lambda: services.membership_leave(actor=request.user, team_id=pk),
             _("You have left “%(name)s”.") % {"name": team.name},
@@ -237,7 +208,7 @@ def team_leave(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def membership_approve(request: HttpRequest, pk: int, membership_id: int) -> HttpResponse:
-    _attempt(
+    attempt(
         request,
         lambda: services.membership_approve(actor=request.user, team_id=pk, membership_id=membership_id),
         _("Request approved."),
@@ -249,7 +220,7 @@ def membership_approve(request: HttpRequest, pk: int, membership_id: int) -> Htt
 @require_POST
 def membership_reject(request: HttpRequest, pk: int, membership_id: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
-    _attempt(
+    attempt(
         request,
         lambda: services.membership_reject(actor=request.user, team_id=pk, membership_id=membership_id, reason=reason),
         _("Request declined."),
@@ -260,7 +231,7 @@ def membership_reject(request: HttpRequest, pk: int, membership_id: int) -> Http
 @login_required
 @require_POST
 def membership_remove(request: HttpRequest, pk: int, membership_id: int) -> HttpResponse:
-    _attempt(
+    attempt(
         request,
         lambda: services.membership_remove(
             actor=request.user, team_id=pk, membership_id=membership_id, reason=request.POST.get("reason", "")
@@ -275,7 +246,7 @@ def membership_remove(request: HttpRequest, pk: int, membership_id: int) -> Http
 def members_add(request: HttpRequest, pk: int) -> HttpResponse:
     numbers = numbers_from(request.POST)
     count = len({n.upper() for n in numbers})
-    _attempt(
+    attempt(
         request,
         lambda: services.membership_add(actor=request.user, team_id=pk, numbers=numbers),
         ngettext("%(count)d volunteer is in the team now.", "%(count)d volunteers are in the team now.", count)

@@ -6,6 +6,7 @@ from django.urls import reverse
 from leifeng.accounts import services
 from leifeng.accounts.models import ApiToken, Role
 from leifeng.core import audit
+from leifeng.core.admin import AuditAction
 from leifeng.core.models import AuditEvent
 from leifeng.testing import make_user
 
@@ -60,7 +61,7 @@ def test_admin_user_changes_are_audited(admin_client, operator, colleague, tree)
     data.pop("user_permissions", None)
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
-    event = AuditEvent.objects.get(action="user.admin_change")
+    event = AuditEvent.objects.get(action=AuditAction.ADMIN_CHANGE, object_type="accounts.user")
     assert event.actor == operator and event.changes["display_name"] == ["专管员", "新名字"]
 
 
@@ -98,3 +99,13 @@ def test_role_assignment_admin(admin_client, owner):
     ra = owner.roles.get()
     assert admin_client.get(reverse("admin:accounts_roleassignment_change", args=[ra.pk])).status_code == 200
     assert ApiToken.objects.count() == 0
+
+
+def test_admin_deletes_are_audited_with_the_model_and_the_actor(admin_client, operator, colleague):
+    ra = colleague.roles.get()
+    url = reverse("admin:accounts_roleassignment_delete", args=[ra.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    event = AuditEvent.objects.get(action=AuditAction.ADMIN_DELETE)
+    assert event.actor == operator
+    assert (event.object_type, event.object_id) == ("accounts.roleassignment", str(ra.pk))
+    assert not colleague.roles.exists()

@@ -13,6 +13,7 @@ from django.utils import timezone
 from leifeng.activities import selectors as activity_selectors
 from leifeng.activities.models import Activity, ActivityStatus, Campaign, Insurance, Post, Signup, SignupStatus
 from leifeng.attendance.models import Attendance, AttendanceStatus, Method
+from leifeng.demo import activity_plans as P
 from leifeng.demo import seed_activities as S
 from leifeng.demo.seed import seed_demo
 from leifeng.hours import certificates, stars
@@ -46,7 +47,7 @@ def test_the_ten_squads_of_march_5(demo):
     assert [p.name for p in camp.phases.order_by("order")] == ["宣传启动", "组织实施", "总结表彰"]
     squads = {a.title: a for a in Activity.objects.filter(campaign=camp).select_related("lead_unit")}
     assert len(squads) == 10
-    expected = {title: (unit, [q for _p, q in posts]) for title, unit, _c, _pl, _w, posts, *_ in S.SQUADS}
+    expected = {title: (unit, [q for _p, q in posts]) for title, unit, _c, _pl, _w, posts, *_ in P.SQUADS}
     assert expected["拥军优属小分队"][1] == [18, 16] and expected["生命之光小分队"][1] == [40]
     for title, (unit, quotas) in expected.items():
         a = squads[title]
@@ -70,7 +71,7 @@ def test_the_ten_squads_of_march_5(demo):
 
 
 def test_the_traffic_week_is_half_past_half_to_come(demo):
-    a = Activity.objects.get(title=S.TRAFFIC_TITLE)
+    a = Activity.objects.get(title=P.TRAFFIC_TITLE)
     assert a.lead_unit.name == "长郡蓉芙中学" and a.minors_allowed and a.group_size == 5
     now = timezone.now()
     posts = list(a.posts.order_by("starts_at"))
@@ -142,13 +143,13 @@ def test_leader_team_signed_up_upcoming_and_a_risky_insured_activity_and_a_draft
     now = timezone.now()
     leader = Volunteer.objects.get(user=demo.users["leader"])
     upcoming = Signup.objects.filter(
-        post__activity__title=S.PATROL_TITLE, starts_at__gt=now, status=SignupStatus.CONFIRMED
+        post__activity__title=P.PATROL_TITLE, starts_at__gt=now, status=SignupStatus.CONFIRMED
     )
     assert upcoming.filter(volunteer=leader).exists() and upcoming.exclude(volunteer=leader).count() >= 5
-    risky = Activity.objects.get(title=S.RISKY_TITLE)
+    risky = Activity.objects.get(title=P.RISKY_TITLE)
     assert risky.risky and risky.status == ActivityStatus.PUBLISHED
     assert Insurance.objects.filter(activity=risky).exists()
     assert risky.posts.get().starts_at > now
-    assert Activity.objects.filter(title=S.DRAFT_TITLE, status=ActivityStatus.DRAFT).exists()
+    assert Activity.objects.filter(title=P.DRAFT_TITLE, status=ActivityStatus.DRAFT).exists()
     assert demo.counts["campaigns"] == 1 and demo.counts["certificates"] == 2
     assert demo.counts["signups"] == Signup.objects.count()

@@ -175,3 +175,11 @@ def test_org_detail_shows_only_ancestors_in_scope(tree, owner, assessor, center_
         "东关社区站",
         "西街社区站",
     ]
+
+
+def test_counts_per_node_are_registered_by_the_apps_that_own_the_rows():
+    """orgs sits below people and teams: they register what a node counts, orgs reads it through reverse relations."""
+    from leifeng.orgs.selectors import NODE_COUNTS
+
+    assert NODE_COUNTS["volunteer_count"][0] == "volunteers"
+    assert NODE_COUNTS["team_count"][0] == "teams"

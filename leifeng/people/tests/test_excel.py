@@ -244,7 +244,7 @@ def test_a_registration_that_races_the_import_rolls_everything_back(tree, owner,
             return set()
         return real(indexes)
 
-    monkeypatch.setattr(excel, "_registered", checked_before_the_race)
+    monkeypatch.setattr(excel.validate, "_registered", checked_before_the_race)
 
     result = do_import(owner, [row(1), row(2), row(3)])
 
@@ -255,14 +255,14 @@ def test_a_registration_that_races_the_import_rolls_everything_back(tree, owner,
 
 
 def test_a_refusal_it_cannot_explain_still_keeps_nothing(tree, owner, monkeypatch):
-    real_allocate = excel.allocate
+    real_allocate = excel.write.allocate
 
     def allocate_then_clash(name, count):
         block = real_allocate(name, count)
         VolunteerFactory(org=tree.st_a2, number=excel.format_number(block[0]))  # number taken meanwhile
         return block
 
-    monkeypatch.setattr(excel, "allocate", allocate_then_clash)
+    monkeypatch.setattr(excel.write, "allocate", allocate_then_clash)
 
     with pytest.raises(ServiceError) as exc:
         do_import(owner, [row(1), row(2)])

@@ -10,8 +10,9 @@ from leifeng.core import crypto
 from leifeng.core.errors import NotFound, PermissionDenied, ServiceError
 from leifeng.core.idnumbers import IdType, make_ric
 from leifeng.core.models import AuditEvent
+from leifeng.core.transitions import Transitions
 from leifeng.people import services
-from leifeng.people.models import RegistrationChannel, Skill, Volunteer, VolunteerStatus
+from leifeng.people.models import VOLUNTEER_TRANSITIONS, RegistrationChannel, Skill, Volunteer, VolunteerStatus
 from leifeng.people.services import volunteer_clean, volunteer_register
 from leifeng.people.tests.conftest import registration, ric_born, years_ago
 
@@ -390,3 +391,13 @@ def test_reveal_is_refused_to_assessor_and_outsider(pending, assessor, outsider)
     with pytest.raises(NotFound):
         services.volunteer_reveal_id(actor=outsider, volunteer=pending)
     assert not AuditEvent.objects.filter(action="volunteer.reveal_id").exists()
+
+
+def test_the_registration_table_is_the_one_transition_helper(make_status, colleague):
+    """VOLUNTEER_TRANSITIONS is a core Transitions; a named move from the wrong state is refused with both labels."""
+    assert isinstance(VOLUNTEER_TRANSITIONS, Transitions)
+    v = make_status(VolunteerStatus.SUSPENDED)  # the table reaches APPROVED from here, but only by reinstating
+    with translation.override("en"), pytest.raises(ServiceError) as exc:
+        services.volunteer_approve(actor=colleague, volunteer_id=v.pk)
+    assert exc.value.message == "A registration that is “Suspended” cannot become “Approved”."
+    assert exc.value.status == 400 and exc.value.code == "invalid_transition"

@@ -4,10 +4,12 @@ from contextlib import contextmanager
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import translation
 
 from leifeng.accounts.models import Role, RoleAssignment
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from leifeng.core.models import AuditEvent
+from leifeng.core.transitions import Transitions
 from leifeng.people.models import VolunteerStatus
 from leifeng.teams import services
 from leifeng.teams.models import (
@@ -516,3 +518,16 @@ def test_twenty_concurrent_joins_leave_exactly_eight_in_a_group():
     assert len(outcomes) == 20
     assert outcomes.count("ok") == 7 and outcomes.count("team_full") == 13
     assert TeamMembership.objects.filter(team=group, status=MembershipStatus.ACTIVE).count() == 8
+
+
+def test_a_refused_move_says_both_statuses_in_the_page_language(team, make_volunteer):
+    """The table is core.transitions.Transitions; the message keeps the catalog's wording in both languages."""
+    assert isinstance(MEMBERSHIP_TRANSITIONS, Transitions)
+    m = TeamMembership(team=team, volunteer=make_volunteer(), status=MembershipStatus.ACTIVE)
+    with translation.override("en"), pytest.raises(Conflict) as exc:
+        services._move(m, MembershipStatus.PENDING)
+    assert exc.value.message == "A membership that is “Member” cannot become “Requested”."
+    assert exc.value.code == "invalid_transition" and m.status == MembershipStatus.ACTIVE
+    with translation.override("zh-hans"), pytest.raises(Conflict) as exc:
+        services._move(m, MembershipStatus.PENDING)
+    assert exc.value.message.startswith("状态为“") and "%(" not in exc.value.message

@@ -1,6 +1,6 @@
 """Excel pages for volunteers: import (with its template and error report) and export.
 
-parse → authorize → one service (people/excel.py) → render. Importing needs Perm.CHANGE somewhere and
+parse → authorize → one service (this package) → render. Importing needs Perm.CHANGE somewhere and
 the template too; exporting needs what the list page needs (Perm.VIEW): it is that list, masked.
 """
 
@@ -21,11 +21,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from leifeng.core import scope
 from leifeng.core.errors import ServiceError
 from leifeng.core.forms import apply_errors
 from leifeng.core.scope import Perm
 from leifeng.people import excel
+from leifeng.people.policy import volunteer_policy
 from leifeng.people.selectors import VolunteerFilters
 
 ERRORS_SHOWN = 200
@@ -68,7 +68,7 @@ class ImportForm(forms.Form):
 
 def _gate(user, perm: Perm) -> None:
     """Pages of this module exist only for people who hold `perm` somewhere: the same 404 otherwise."""
-    if not scope.has_any(user, perm):
+    if not volunteer_policy.anywhere(user, perm):
         raise Http404
 
 
@@ -115,7 +115,7 @@ def volunteer_import(request):
         return _report_download(request, request.GET["report"])
     kwargs = {
         "stations": excel.import_station_choices(actor=request.user),
-        "can_approve": scope.has_any(request.user, Perm.APPROVE),
+        "can_approve": volunteer_policy.anywhere(request.user, Perm.APPROVE),
     }
     if request.method != "POST":
         return render(request, "people/import.html", {"form": ImportForm(**kwargs), **_limits()})
