@@ -335,7 +335,7 @@ def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def _suggestions(order) -> list:
     """The matching engine's ranked suggestions (another module); nothing when it is not there yet."""
     try:
-        from leifeng.orders.matching import suggest
+        from leifeng.orders.dispatch.matching import suggest
     except ImportError:
         return []
     try:
