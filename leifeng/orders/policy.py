@@ -33,6 +33,10 @@ class OrderPolicy(ModelPolicy):
     def visible(self, actor, perm: Perm = Perm.VIEW, qs: QuerySet | None = None) -> QuerySet:
         return (self.queryset() if qs is None else qs).filter(self.staff_q(actor, perm))
 
+    def owned(self, actor, perm: Perm = Perm.VIEW, qs: QuerySet | None = None) -> QuerySet:
+        """Orders whose owning node lies where the actor holds `perm` (not those only placed there)."""
+        return super().visible(actor, perm, qs)
+
     def is_staff(self, actor, perm: Perm = Perm.VIEW) -> bool:
         """Does the actor hold `perm` anywhere (may they open the inbox, enter orders, dispatch in batches)?"""
         return scope.has_any(actor, perm)
