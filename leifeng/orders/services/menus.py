@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from leifeng.core import audit
 from leifeng.core.errors import NotFound, PermissionDenied
-from leifeng.core.scope import Perm
+from leifeng.core.roles import Perm
 from leifeng.orders.codes import AuditAction
 from leifeng.orders.models import (
     MenuItem,

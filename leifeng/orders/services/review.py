@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from leifeng.core import rules
 from leifeng.core.errors import Conflict, ErrorCode, NotFound, ServiceError
-from leifeng.core.scope import Perm
+from leifeng.core.roles import Perm
 from leifeng.orders.codes import ErrorCode as OrderError
 from leifeng.orders.codes import EventAction
 from leifeng.orders.models import (

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from leifeng.core import audit, rules
 from leifeng.core.idnumbers import InvalidId, normalize_phone
-from leifeng.core.scope import Perm
+from leifeng.core.roles import Perm
 from leifeng.orders.codes import AuditAction, EventAction
 from leifeng.orders.models import (
     OPEN_STATUSES,
