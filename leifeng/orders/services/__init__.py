@@ -13,6 +13,9 @@ Rules:
   * deadlines: each stage before service has `accept_by` (rule `order_accept_hours`); the service itself has
     `promised_by`; `orders_escalate_overdue` reminds, escalates one level up per missed deadline and
     closes unrated orders after `order_autoclose_days`.
+
+One module per stage: menus, submission (点单), review (审单), dispatch (派单), assignments (接单), rating (评单),
+deadlines; common.py holds `_move`, events and locks. Every public name is re-exported here.
 """
 
 from leifeng.orders.policy import in_line, led_teams, staff_of, team_may_grab, team_may_serve

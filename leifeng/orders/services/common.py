@@ -1,5 +1,6 @@
-"""What every stage of an order shares: `_move` (THE one place an order's status changes), events, locks, the
-adapters to other apps (notifications, the hours ledger), eligibility of teams, photos."""
+"""What every stage of an order shares: `_move` (THE one place an order's status changes, through
+ORDER_TRANSITIONS), events, locks, returning an order to dispatch, the adapters to other apps (notifications,
+the hours ledger), photos. Who may do what (and which team may serve which order) is `orders.policy`."""
 
 import io
 from datetime import datetime, timedelta
