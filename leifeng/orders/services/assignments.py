@@ -203,7 +203,8 @@ def order_complete(*, actor, order_id: int, data: CompletionInput, now: datetime
     for p in photos:
         photo = OrderPhoto(order=order, uploaded_by=actor)
         photo.image.save(p.name, p, save=True)
-    order.assignments.filter(status=AssignmentStatus.ACCEPTED).update(status=AssignmentStatus.DONE)
+    done_from = ASSIGNMENT_TRANSITIONS.sources(AssignmentStatus.DONE)  # the accepted ones
+    order.assignments.filter(status__in=done_from).update(status=AssignmentStatus.DONE)
     order.completion_notes = notes
     order.minutes_served = minutes * len(servers)
     order.completed_at = now

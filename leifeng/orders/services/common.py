@@ -16,6 +16,7 @@ from leifeng.core import audit, rules
 from leifeng.core.errors import NotFound, PermissionDenied
 from leifeng.orders.codes import AuditAction, EventAction
 from leifeng.orders.models import (
+    ASSIGNMENT_TRANSITIONS,
     ORDER_TRANSITIONS,
     AssignmentStatus,
     Order,
@@ -193,7 +194,7 @@ def _locked_for_change(actor, order_id) -> Order:
 
 
 def _withdraw_assignments(order: Order, *, actor, now: datetime, reason: str = "") -> None:
-    live = order.assignments.filter(status__in=[AssignmentStatus.OFFERED, AssignmentStatus.ACCEPTED])
+    live = order.assignments.filter(status__in=ASSIGNMENT_TRANSITIONS.sources(AssignmentStatus.WITHDRAWN))
     live.update(
         status=AssignmentStatus.WITHDRAWN,
         decided_at=now,
