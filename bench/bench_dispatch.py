@@ -48,7 +48,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leifeng.config.settings")
 
 
 def synthetic(n_orders: int, n_vol: int, seed: int = 1, n_sub: int = 12, n_st: int = 180):
-    from leifeng.orders import matching as M
+    from leifeng.orders.dispatch import matching as M
 
     rng = np.random.default_rng(seed)
     paths = ["0001"] + [f"0001{s + 1:04d}" for s in range(n_sub)]
@@ -94,8 +94,8 @@ def ms(t0: float) -> float:
 
 
 def run_synthetic(n_orders: int, n_vol: int, dense: bool) -> dict:
-    from leifeng.orders import dispatching as D
-    from leifeng.orders import matching as M
+    from leifeng.orders.dispatch import matching as M
+    from leifeng.orders.dispatch import services as D
 
     of, cf, geo = synthetic(n_orders, n_vol)
     cap = D.capacities(cf, volunteer_capacity=2)
@@ -198,7 +198,7 @@ def run_db(n_orders: int, n_vol: int) -> dict:
     from django.db import connection
 
     from leifeng.accounts.models import User
-    from leifeng.orders import dispatching as D
+    from leifeng.orders.dispatch import services as D
     from leifeng.people.models import Volunteer
 
     admin = setup_db(n_orders, n_vol)
@@ -362,7 +362,7 @@ def run_scarce(n_orders: int, seed: int) -> dict:
     from django.db import connection
 
     from leifeng.accounts.models import User
-    from leifeng.orders import dispatching as D
+    from leifeng.orders.dispatch import services as D
 
     t = time.perf_counter()
     admin, county = setup_scarce(n_orders, seed=seed)
@@ -411,8 +411,8 @@ def run_scarce(n_orders: int, seed: int) -> dict:
 
 def compare_orders(actor, county_pk: int) -> dict:
     """The same prices as `batch_assign` (teams, default capacities), optimum vs greedy order by order."""
-    from leifeng.orders import dispatching as D
-    from leifeng.orders import matching as M
+    from leifeng.orders.dispatch import matching as M
+    from leifeng.orders.dispatch import services as D
 
     orders = D._plan_orders(D.dispatchable(actor))
     p = M.build_problem(orders, teams=True, volunteers=False)

@@ -144,7 +144,7 @@ def _register_routers() -> None:
     from leifeng.hours.api import router as hours_router
     from leifeng.notifications.api import router as notifications_router
     from leifeng.orders.api import router as orders_router
-    from leifeng.orders.dispatch_api import router as orders_dispatch_router
+    from leifeng.orders.dispatch.api import router as orders_dispatch_router
     from leifeng.orgs.api import router as orgs_router
     from leifeng.people.api import router as people_router
     from leifeng.teams.api import router as teams_router

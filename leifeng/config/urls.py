@@ -17,7 +17,7 @@ urlpatterns = [
     path("hours/", include("leifeng.hours.urls")),
     path("orders/", include("leifeng.orders.urls")),
     path("notifications/", include("leifeng.notifications.urls")),
-    path("open311/v2/", include("leifeng.orders.open311_urls")),
+    path("open311/v2/", include("leifeng.orders.open311.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

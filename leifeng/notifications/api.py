@@ -166,14 +166,12 @@ class FeedsOut(Schema):
 
 @router.get("/calendar", response=FeedsOut, summary="My personal calendar URL and my nodes' calendar URLs")
 def calendar_links(request):
-    from leifeng.activities.feeds import home_nodes
-
     absolute = request.build_absolute_uri
 
     token = services.feed_token_for(user=request.user)
     return {
         "my_shifts": absolute(reverse("activities:feed_mine", args=[token.token])),
-        "nodes": [absolute(reverse("activities:feed_node", args=[o.pk])) for o in home_nodes(request.user)],
+        "nodes": [absolute(reverse("activities:feed_node", args=[o.pk])) for o in selectors.home_nodes(request.user)],
     }
 
 

@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from leifeng.core.transitions import Transitions
+
 
 class Relay(models.Model):
     """A message relayed down the tree (短信接力): sent once to every role holder in the subtree of `org`."""
@@ -88,14 +90,19 @@ class DeliveryStatus(models.TextChoices):
     SKIPPED = "skipped", pgettext_lazy("delivery status", "Skipped")
 
 
-# A sender claims a pending delivery (→ sending) with a conditional UPDATE, so two workers never both send it.
-DELIVERY_TRANSITIONS: dict[str, frozenset[str]] = {
-    DeliveryStatus.PENDING: frozenset({DeliveryStatus.SENDING}),
-    DeliveryStatus.SENDING: frozenset({DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED}),
-    DeliveryStatus.FAILED: frozenset({DeliveryStatus.PENDING}),  # retry
-    DeliveryStatus.SENT: frozenset(),
-    DeliveryStatus.SKIPPED: frozenset(),
-}
+# A sender claims a pending delivery (→ sending) with a conditional UPDATE (WHERE status IN the sources of
+# `sending`), so two workers never both send it; a send ends sent, failed or skipped; a failed one is retried.
+DELIVERY_TRANSITIONS = Transitions(
+    DeliveryStatus,
+    {
+        DeliveryStatus.PENDING: {DeliveryStatus.SENDING},
+        DeliveryStatus.SENDING: {DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED},
+        DeliveryStatus.FAILED: {DeliveryStatus.PENDING},  # retry
+        DeliveryStatus.SENT: set(),
+        DeliveryStatus.SKIPPED: set(),
+    },
+    message=_("A delivery that is “%(from)s” cannot become “%(to)s”."),
+)
 
 
 class Delivery(models.Model):

@@ -1,15 +1,25 @@
-"""Reads about notifications: a person's own inbox (nobody else's), and relays through the scope module."""
+"""Reads about notifications: a person's own inbox (nobody else's), and relays, through the notifications policy."""
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from leifeng.core import scope
 from leifeng.core.errors import NotFound
-from leifeng.core.scope import Perm
+from leifeng.core.roles import Perm
 from leifeng.notifications.models import Delivery, DeliveryStatus, Notification, Relay
+from leifeng.notifications.policy import home_nodes, notification_policy, relay_policy
+
+__all__ = [
+    "home_nodes",
+    "inbox_list",
+    "notification_get",
+    "relay_get",
+    "relay_list",
+    "relay_recipients_status",
+    "unread_count",
+]
 
 
 def inbox_list(*, actor, unread_only: bool = False) -> QuerySet[Notification]:
-    qs = Notification.objects.filter(recipient_id=actor.pk)
+    qs = notification_policy.own(actor)
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     return qs.order_by("-created_at", "-id")
@@ -18,11 +28,11 @@ def inbox_list(*, actor, unread_only: bool = False) -> QuerySet[Notification]:
 def unread_count(*, actor) -> int:
     if not getattr(actor, "is_authenticated", False):
         return 0
-    return Notification.objects.filter(recipient_id=actor.pk, read_at__isnull=True).count()
+    return notification_policy.own(actor).filter(read_at__isnull=True).count()
 
 
 def notification_get(*, actor, notification_id: int) -> Notification:
-    n = Notification.objects.filter(pk=notification_id, recipient_id=getattr(actor, "pk", None)).first()
+    n = notification_policy.own(actor).filter(pk=notification_id).first()
     if n is None:
         raise NotFound()
     return n
@@ -32,7 +42,7 @@ def relay_list(*, actor) -> QuerySet[Relay]:
     """Relays sent at nodes the actor may see, with sent/failed/pending counts per relay."""
     d = "notifications__deliveries__status"
     return (
-        scope.scoped(Relay.objects.all(), actor, Perm.VIEW)
+        relay_policy.visible(actor, Perm.VIEW)
         .select_related("org", "sender")
         .annotate(
             sent_count=Count("notifications__deliveries", filter=Q(**{d: DeliveryStatus.SENT})),
@@ -47,10 +57,7 @@ def relay_list(*, actor) -> QuerySet[Relay]:
 
 
 def relay_get(*, actor, relay_id: int) -> Relay:
-    relay = scope.scoped(Relay.objects.select_related("org", "sender"), actor, Perm.VIEW).filter(pk=relay_id).first()
-    if relay is None:
-        raise NotFound()
-    return relay
+    return relay_policy.get(actor, Perm.VIEW, qs=Relay.objects.select_related("org", "sender"), pk=relay_id)
 
 
 def relay_recipients_status(*, relay: Relay) -> QuerySet[Notification]:

@@ -8,7 +8,8 @@ picks up again).
 Rules:
   * `dedupe_key` (e.g. ``signup:12:day_before``) is unique per recipient: the same reminder never goes twice to
     the same person, also when two drivers race (unique constraint + conflicts ignored);
-  * a delivery is claimed pending → sending by a conditional UPDATE, so two workers never both send it;
+  * every status change of a delivery goes through DELIVERY_TRANSITIONS: it is claimed pending → sending by a
+    conditional UPDATE (WHERE status IN the table's sources of `sending`), so two workers never both send it;
   * failed deliveries are retried automatically up to MAX_ATTEMPTS (by `retry_due`), or by staff by hand;
   * a relay (短信接力) goes to every account holding one of `roles` in the subtree of `org`; the sender needs
     Perm.CHANGE at `org`; out of scope answers 404.
@@ -18,19 +19,29 @@ import contextlib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leifeng.accounts.models import Role, RoleAssignment
-from leifeng.core import audit, scope
-from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
-from leifeng.core.scope import Perm
+from leifeng.accounts.models import Role
+from leifeng.core import audit
+from leifeng.core.errors import NotFound, PermissionDenied, ServiceError
+from leifeng.core.roles import Perm
 from leifeng.notifications import channels as channel_registry
-from leifeng.notifications.models import Delivery, DeliveryStatus, FeedToken, Notification, Relay, new_feed_token
+from leifeng.notifications.codes import AuditAction, ErrorCode
+from leifeng.notifications.models import (
+    DELIVERY_TRANSITIONS,
+    Delivery,
+    DeliveryStatus,
+    FeedToken,
+    Notification,
+    Relay,
+    new_feed_token,
+)
+from leifeng.notifications.policy import delivery_policy, notification_policy, relay_policy, relay_recipients
+from leifeng.orgs.policy import org_policy
 
 MAX_ATTEMPTS = 3
 RETRY_AFTER = timedelta(minutes=5)  # times the number of attempts so far
@@ -127,15 +138,19 @@ def notify(
 
 
 def _deliver(delivery: Delivery) -> None:
-    """Run the channel and record the outcome on the (unsaved) delivery."""
+    """Run the channel and record the outcome on the (unsaved, claimed) delivery."""
+    DELIVERY_TRANSITIONS.check(delivery.status, DeliveryStatus.SENT)  # only a claimed (sending) one is sent
     try:
         address = channel_registry.get(delivery.channel).send(delivery)
     except channel_registry.Skip as exc:
-        delivery.status, delivery.error = DeliveryStatus.SKIPPED, str(exc)[:500]
+        DELIVERY_TRANSITIONS.move(delivery, DeliveryStatus.SKIPPED)
+        delivery.error = str(exc)[:500]
     except Exception as exc:
-        delivery.status, delivery.error = DeliveryStatus.FAILED, f"{type(exc).__name__}: {exc}"[:500]
+        DELIVERY_TRANSITIONS.move(delivery, DeliveryStatus.FAILED)
+        delivery.error = f"{type(exc).__name__}: {exc}"[:500]
     else:
-        delivery.status, delivery.error, delivery.sent_at = DeliveryStatus.SENT, "", timezone.now()
+        DELIVERY_TRANSITIONS.move(delivery, DeliveryStatus.SENT)
+        delivery.error, delivery.sent_at = "", timezone.now()
         delivery.address = str(address or "")[:200]
 
 
@@ -150,7 +165,7 @@ def send_deliveries(delivery_ids: list[int], *, now: datetime | None = None) -> 
     with transaction.atomic():
         claimed = list(
             Delivery.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=delivery_ids, status=DeliveryStatus.PENDING)
+            .filter(pk__in=delivery_ids, status__in=DELIVERY_TRANSITIONS.sources(DeliveryStatus.SENDING))
             .values_list("pk", flat=True)
         )
         Delivery.objects.filter(pk__in=claimed).update(
@@ -174,7 +189,8 @@ def send_deliveries(delivery_ids: list[int], *, now: datetime | None = None) -> 
         except Exception as exc:  # the batch could not even start (e.g. SMTP server down)
             rest = [d for d in deliveries if d.status == DeliveryStatus.SENDING]
             for d in rest:
-                d.status, d.error = DeliveryStatus.FAILED, f"{type(exc).__name__}: {exc}"[:500]
+                DELIVERY_TRANSITIONS.move(d, DeliveryStatus.FAILED)
+                d.error = f"{type(exc).__name__}: {exc}"[:500]
                 counts[d.status] = counts.get(d.status, 0) + 1
             Delivery.objects.bulk_update(rest, RESULT_FIELDS)
     return counts
@@ -200,9 +216,10 @@ def retry_due(*, now: datetime | None = None) -> int:
     and queue them. Returns how many."""
     now = now or timezone.now()
     with transaction.atomic():
-        Delivery.objects.filter(status=DeliveryStatus.SENDING, last_attempt_at__lt=now - STALE_SENDING).update(
-            status=DeliveryStatus.FAILED, error="worker stopped while sending"
-        )
+        # sends a dead worker left behind: failed (what may fail is what is being sent)
+        Delivery.objects.filter(
+            status__in=DELIVERY_TRANSITIONS.sources(DeliveryStatus.FAILED), last_attempt_at__lt=now - STALE_SENDING
+        ).update(status=DeliveryStatus.FAILED, error="worker stopped while sending")
         due = [
             d.pk
             for d in Delivery.objects.filter(status=DeliveryStatus.FAILED, attempts__lt=MAX_ATTEMPTS).only(
@@ -216,22 +233,19 @@ def retry_due(*, now: datetime | None = None) -> int:
                 "pk", flat=True
             )
         )
-        Delivery.objects.filter(pk__in=due, status=DeliveryStatus.FAILED).update(status=DeliveryStatus.PENDING)
+        Delivery.objects.filter(pk__in=due, status__in=DELIVERY_TRANSITIONS.sources(DeliveryStatus.PENDING)).update(
+            status=DeliveryStatus.PENDING
+        )
         enqueue_send(due)
     return len(due)
 
 
 def _delivery_for_staff(*, actor, delivery_id: int, perm: Perm) -> Delivery:
     """A delivery of a relay the actor may see (relays are the deliveries staff look after)."""
-    delivery = (
-        Delivery.objects.select_related("notification__relay__org")
-        .filter(pk=delivery_id, notification__relay__isnull=False)
-        .filter(scope.q(actor, Perm.VIEW, field="notification__relay__org"))
-        .first()
+    delivery = delivery_policy.get(
+        actor, Perm.VIEW, qs=delivery_policy.queryset().select_related("notification__relay__org"), pk=delivery_id
     )
-    if delivery is None:
-        raise NotFound()
-    if not scope.allows(actor, perm, delivery.notification.relay.org):
+    if not delivery_policy.allows(actor, perm, delivery):
         raise PermissionDenied()
     return delivery
 
@@ -240,16 +254,19 @@ def delivery_retry(*, actor, delivery_id: int) -> Delivery:
     """Staff retries a failed delivery of a relay by hand (e.g. after fixing the SMS gateway)."""
     with transaction.atomic():
         delivery = _delivery_for_staff(actor=actor, delivery_id=delivery_id, perm=Perm.CHANGE)
-        if delivery.status != DeliveryStatus.FAILED:
-            raise Conflict(_("Only a failed delivery can be retried."), code="not_failed")
-        delivery.status = DeliveryStatus.PENDING
+        before = DELIVERY_TRANSITIONS.move(
+            delivery,
+            DeliveryStatus.PENDING,
+            message=_("Only a failed delivery can be retried."),
+            code=ErrorCode.NOT_FAILED,
+        )
         delivery.save(update_fields=["status"])
         audit.record(
             actor=actor,
-            action="delivery.retry",
+            action=AuditAction.DELIVERY_RETRY,
             obj=delivery,
             org=delivery.notification.relay.org,
-            changes={"status": [DeliveryStatus.FAILED, DeliveryStatus.PENDING]},
+            changes={"status": [before, DeliveryStatus.PENDING]},
         )
         enqueue_send([delivery.pk])
     return delivery
@@ -259,24 +276,23 @@ def relay_retry_failed(*, actor, relay_id: int) -> int:
     """Retry every failed delivery of one relay."""
     with transaction.atomic():
         relay = Relay.objects.select_related("org").filter(pk=relay_id).first()
-        if relay is None or not scope.allows(actor, Perm.VIEW, relay.org):
+        if relay is None or not relay_policy.allows(actor, Perm.VIEW, relay):
             raise NotFound()
-        if not scope.allows(actor, Perm.CHANGE, relay.org):
+        if not relay_policy.allows(actor, Perm.CHANGE, relay):
             raise PermissionDenied()
+        retry_from = DELIVERY_TRANSITIONS.sources(DeliveryStatus.PENDING)  # failed ones
         ids = list(
-            Delivery.objects.filter(notification__relay=relay, status=DeliveryStatus.FAILED).values_list(
-                "pk", flat=True
-            )
+            Delivery.objects.filter(notification__relay=relay, status__in=retry_from).values_list("pk", flat=True)
         )
-        Delivery.objects.filter(pk__in=ids).update(status=DeliveryStatus.PENDING)
-        audit.record(actor=actor, action="relay.retry", obj=relay, changes={"deliveries": len(ids)})
+        Delivery.objects.filter(pk__in=ids, status__in=retry_from).update(status=DeliveryStatus.PENDING)
+        audit.record(actor=actor, action=AuditAction.RELAY_RETRY, obj=relay, changes={"deliveries": len(ids)})
         enqueue_send(ids)
     return len(ids)
 
 
 def notification_mark_read(*, actor, notification_id: int, now: datetime | None = None) -> Notification:
     """Mark one of the actor's own notifications read; anyone else's is 404."""
-    n = Notification.objects.filter(pk=notification_id, recipient_id=getattr(actor, "pk", None)).first()
+    n = notification_policy.own(actor).filter(pk=notification_id).first()
     if n is None:
         raise NotFound()
     if n.read_at is None:
@@ -286,21 +302,7 @@ def notification_mark_read(*, actor, notification_id: int, now: datetime | None 
 
 
 def notification_mark_all_read(*, actor, now: datetime | None = None) -> int:
-    return Notification.objects.filter(recipient_id=actor.pk, read_at__isnull=True).update(
-        read_at=now or timezone.now()
-    )
-
-
-def relay_recipients(*, org, roles: Iterable[str]):
-    """Accounts holding one of `roles` at `org` or below (each once)."""
-    User = get_user_model()
-    return (
-        User.objects.filter(is_active=True)
-        .filter(
-            pk__in=RoleAssignment.objects.filter(org__path__startswith=org.path, role__in=list(roles)).values("user_id")
-        )
-        .order_by("pk")
-    )
+    return notification_policy.own(actor).filter(read_at__isnull=True).update(read_at=now or timezone.now())
 
 
 def relay_send(
@@ -314,18 +316,18 @@ def relay_send(
     link: str = "",
 ) -> Relay:
     """短信接力: one message to every role holder in the subtree of `org`, with a delivery row per person."""
-    if not scope.allows(actor, Perm.VIEW, org):
+    if not org_policy.allows(actor, Perm.VIEW, org):
         raise NotFound()
-    if not scope.allows(actor, Perm.CHANGE, org):
+    if not org_policy.allows(actor, Perm.CHANGE, org):
         raise PermissionDenied()
     roles = [str(r) for r in (roles or RELAY_ROLES_DEFAULT)]
     valid = set(Role.values) - {Role.PLATFORM_ADMIN}
     if not roles or any(r not in valid for r in roles):
-        raise ServiceError(_("Choose the roles to send to."), code="invalid_roles", field="roles")
+        raise ServiceError(_("Choose the roles to send to."), code=ErrorCode.INVALID_ROLES, field="roles")
     title, body = (title or "").strip(), (body or "").strip()
     if not title or not body:
         raise ServiceError(
-            _("A relay needs a title and a message."), code="empty", field="title" if not title else "body"
+            _("A relay needs a title and a message."), code=ErrorCode.EMPTY, field="title" if not title else "body"
         )
     with transaction.atomic():
         relay = Relay.objects.create(org=org, sender=actor, title=title[:120], body=body, roles=roles)
@@ -341,7 +343,9 @@ def relay_send(
         )
         relay.recipient_count = len(created)
         relay.save(update_fields=["recipient_count"])
-        audit.record(actor=actor, action="relay.send", obj=relay, changes={"roles": roles, "recipients": len(created)})
+        audit.record(
+            actor=actor, action=AuditAction.RELAY_SEND, obj=relay, changes={"roles": roles, "recipients": len(created)}
+        )
     return relay
 
 
@@ -372,7 +376,7 @@ def feed_token_reset(*, actor) -> FeedToken:
         token.save(update_fields=["token", "created_at"])
         audit.record(
             actor=actor,
-            action="feed_token.reset",
+            action=AuditAction.FEED_TOKEN_RESET,
             obj=token,
             object_repr=str(actor),
         )

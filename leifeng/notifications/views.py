@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,23 +10,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from leifeng.core import scope
-from leifeng.core.errors import NotFound, PermissionDenied, ServiceError
+from leifeng.core.errors import NotFound, ServiceError
 from leifeng.core.forms import apply_errors
-from leifeng.core.scope import Perm
+from leifeng.core.pages import attempt, raise_for_scope
+from leifeng.core.roles import Perm
 from leifeng.notifications import selectors, services
 from leifeng.notifications.forms import RelayForm
 from leifeng.notifications.models import DeliveryStatus
+from leifeng.notifications.policy import relay_policy
 from leifeng.orgs import policy as org_policy
 
 PER_PAGE = 30
-
-
-def _raise_for_scope(exc: Exception) -> None:
-    if isinstance(exc, NotFound):
-        raise Http404 from exc
-    if isinstance(exc, PermissionDenied):
-        raise DjangoPermissionDenied(exc.message) from exc
 
 
 @login_required
@@ -40,7 +33,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "page": page,
         "unread": selectors.unread_count(actor=request.user),
         "unread_only": unread_only,
-        "can_relay": scope.has_any(request.user, Perm.CHANGE),
+        "can_relay": relay_policy.is_staff(request.user, Perm.CHANGE),
     }
     return render(request, "notifications/inbox.html", context)
 
@@ -79,7 +72,7 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
 
 
 def _staff_or_404(request: HttpRequest) -> None:
-    if not scope.has_any(request.user, Perm.VIEW):
+    if not relay_policy.is_staff(request.user, Perm.VIEW):
         raise Http404
 
 
@@ -90,13 +83,13 @@ def relay_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "notifications/relay_list.html",
-        {"page": page, "can_send": scope.has_any(request.user, Perm.CHANGE)},
+        {"page": page, "can_send": relay_policy.is_staff(request.user, Perm.CHANGE)},
     )
 
 
 @login_required
 def relay_create(request: HttpRequest) -> HttpResponse:
-    if not scope.has_any(request.user, Perm.CHANGE):
+    if not relay_policy.is_staff(request.user, Perm.CHANGE):
         raise Http404
     orgs = org_policy.orgs(request.user, Perm.CHANGE).order_by("path")
     form = RelayForm(request.POST or None, orgs=orgs)
@@ -110,7 +103,7 @@ def relay_create(request: HttpRequest) -> HttpResponse:
                 roles=form.cleaned_data["roles"],
             )
         except ServiceError as exc:
-            _raise_for_scope(exc)
+            raise_for_scope(exc)
             apply_errors(form, exc)
         else:
             messages.success(
@@ -139,7 +132,7 @@ def relay_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "rows": rows,
         "counts": counts,
         "read": sum(1 for n in rows if n.read_at),
-        "can_retry": scope.allows(request.user, Perm.CHANGE, relay.org),
+        "can_retry": relay_policy.allows(request.user, Perm.CHANGE, relay),
     }
     if request.htmx:
         return render(request, "notifications/relay_detail.html#status", context)
@@ -152,7 +145,7 @@ def relay_retry(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         count = services.relay_retry_failed(actor=request.user, relay_id=pk)
     except ServiceError as exc:
-        _raise_for_scope(exc)
+        raise_for_scope(exc)
         raise
     messages.success(
         request, ngettext("%(n)d delivery queued again.", "%(n)d deliveries queued again.", count) % {"n": count}
@@ -163,11 +156,7 @@ def relay_retry(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        delivery = services.delivery_retry(actor=request.user, delivery_id=pk)
-    except ServiceError as exc:
-        _raise_for_scope(exc)
-        messages.error(request, exc.message)
+    done = attempt(request, lambda: services.delivery_retry(actor=request.user, delivery_id=pk), _("Queued again."))
+    if not done:
         return redirect("notifications:relay_list")
-    messages.success(request, _("Queued again."))
-    return redirect("notifications:relay_detail", pk=delivery.notification.relay_id)
+    return redirect("notifications:relay_detail", pk=done.value.notification.relay_id)

@@ -14,12 +14,12 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from leifeng.accounts.api_auth import SessionAuth, TokenAuth
-from leifeng.core import scope
 from leifeng.core.errors import NotFound
 from leifeng.core.pagination import Page
-from leifeng.core.scope import Perm
+from leifeng.core.roles import Perm
 from leifeng.orders import excel, selectors, services
 from leifeng.orders.models import AssignmentStatus, DispatchMode, OrderChannel, OrderStatus
+from leifeng.orders.policy import order_policy
 from leifeng.teams.models import TeamCategory
 
 router = Router(tags=["orders"])
@@ -355,7 +355,7 @@ def figures(request, org: int | None = None):
 
 def _require_staff(request) -> None:
     """The exports are the staff pages' exports: whoever sees no order of any node gets the same 404."""
-    if not scope.has_any(request.user, Perm.VIEW):
+    if not order_policy.is_staff(request.user, Perm.VIEW):
         raise NotFound()
 
 

@@ -15,8 +15,9 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
 from leifeng.core import audit
-from leifeng.core.scope import Perm
+from leifeng.core.roles import Perm
 from leifeng.orders import selectors
+from leifeng.orders.codes import AuditAction
 from leifeng.orders.models import OrderChannel, OrderStatus
 from leifeng.orgs import policy as org_policy
 
@@ -106,7 +107,7 @@ def figures_export(*, actor, org_id: int | None = None) -> ExportResult:
         by_status.append([str(label), n])
     audit.record(
         actor=actor,
-        action="order.figures_export",
+        action=AuditAction.ORDER_FIGURES_EXPORT,
         object_type="orgs.org",
         object_id=str(data["org"].pk),
         object_repr=data["org"].name,
@@ -177,7 +178,7 @@ def orders_export(*, actor, filters: selectors.OrderFilters) -> ExportResult:
         )
     audit.record(
         actor=actor,
-        action="order.export",
+        action=AuditAction.ORDER_EXPORT,
         object_type="orders.order",
         org=org_policy.orgs(actor, Perm.VIEW).order_by("path").first(),
         changes={"count": count, "filters": {k: v for k, v in vars(filters).items() if v not in ("", None, False)}},

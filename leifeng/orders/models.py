@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from leifeng.core.models import TimeStampedModel
+from leifeng.core.transitions import Transitions
 from leifeng.teams.models import TeamCategory
 
 
@@ -76,20 +77,25 @@ S = OrderStatus
 # A move to the same status is a move between nodes: SUBMITTED → SUBMITTED passes the order up to the
 # parent node (beyond the station's means); ACCEPTED → ACCEPTED pushes it down to a child node (层层派单).
 # Every way out of OPEN / DISPATCHED / TAKEN back to ACCEPTED is a decline or a recall: nobody is forced
-# to serve (DESIGN §4 rule 5).
-ORDER_TRANSITIONS: dict[str, set[str]] = {
-    S.SUBMITTED: {S.SUBMITTED, S.ACCEPTED, S.REJECTED, S.MERGED, S.CANCELLED},
-    S.ACCEPTED: {S.ACCEPTED, S.OPEN, S.DISPATCHED, S.MERGED, S.CANCELLED},
-    S.OPEN: {S.TAKEN, S.ACCEPTED, S.CANCELLED},
-    S.DISPATCHED: {S.TAKEN, S.ACCEPTED, S.CANCELLED},
-    S.TAKEN: {S.COMPLETED, S.ACCEPTED, S.CANCELLED},
-    S.COMPLETED: {S.CLOSED, S.FOLLOW_UP},
-    S.FOLLOW_UP: {S.CLOSED, S.ACCEPTED},
-    S.CLOSED: set(),
-    S.REJECTED: set(),
-    S.MERGED: set(),
-    S.CANCELLED: set(),
-}
+# to serve (DESIGN §4 rule 5). TAKEN → DISPATCHED: of several named volunteers, the ones who accepted all gave
+# up while others still hold an offer: the order waits for those again.
+ORDER_TRANSITIONS = Transitions(
+    OrderStatus,
+    {
+        S.SUBMITTED: {S.SUBMITTED, S.ACCEPTED, S.REJECTED, S.MERGED, S.CANCELLED},
+        S.ACCEPTED: {S.ACCEPTED, S.OPEN, S.DISPATCHED, S.MERGED, S.CANCELLED},
+        S.OPEN: {S.TAKEN, S.ACCEPTED, S.CANCELLED},
+        S.DISPATCHED: {S.TAKEN, S.ACCEPTED, S.CANCELLED},
+        S.TAKEN: {S.COMPLETED, S.DISPATCHED, S.ACCEPTED, S.CANCELLED},
+        S.COMPLETED: {S.CLOSED, S.FOLLOW_UP},
+        S.FOLLOW_UP: {S.CLOSED, S.ACCEPTED},
+        S.CLOSED: set(),
+        S.REJECTED: set(),
+        S.MERGED: set(),
+        S.CANCELLED: set(),
+    },
+    message=_("An order that is “%(from)s” cannot become “%(to)s”."),
+)
 
 # Still needs somebody's action (duplicates are looked for among these).
 OPEN_STATUSES = frozenset({S.SUBMITTED, S.ACCEPTED, S.OPEN, S.DISPATCHED, S.TAKEN, S.FOLLOW_UP})
@@ -254,13 +260,17 @@ class AssignmentStatus(models.TextChoices):
     DONE = "done", pgettext_lazy("assignment", "Done")
 
 
-ASSIGNMENT_TRANSITIONS: dict[str, set[str]] = {
-    AssignmentStatus.OFFERED: {AssignmentStatus.ACCEPTED, AssignmentStatus.DECLINED, AssignmentStatus.WITHDRAWN},
-    AssignmentStatus.ACCEPTED: {AssignmentStatus.DONE, AssignmentStatus.WITHDRAWN},
-    AssignmentStatus.DECLINED: set(),
-    AssignmentStatus.WITHDRAWN: set(),
-    AssignmentStatus.DONE: set(),
-}
+ASSIGNMENT_TRANSITIONS = Transitions(
+    AssignmentStatus,
+    {
+        AssignmentStatus.OFFERED: {AssignmentStatus.ACCEPTED, AssignmentStatus.DECLINED, AssignmentStatus.WITHDRAWN},
+        AssignmentStatus.ACCEPTED: {AssignmentStatus.DONE, AssignmentStatus.WITHDRAWN},
+        AssignmentStatus.DECLINED: set(),
+        AssignmentStatus.WITHDRAWN: set(),
+        AssignmentStatus.DONE: set(),
+    },
+    message=_("This answer was already given."),
+)
 
 
 class Assignment(TimeStampedModel):

@@ -1,12 +1,5 @@
-"""Reads about orders, always scoped to the actor (leifeng.core.scope).
-
-Who sees an order:
-  * staff with Perm.VIEW at the node that owns it now, or at the node where it was placed (a station keeps
-    sight of what it passed up) — so a station sees its own and its subtree's orders;
-  * the leader or deputy of a team it was offered to, a volunteer it was offered to;
-  * the leaders of eligible teams while it is open for grabbing;
-  * the resident, through the private tracking link (token) only.
-Anything else answers 404, exactly like an order that does not exist.
+"""Reads about orders, always scoped to the actor through the orders policy (`leifeng.orders.policy`, which says
+who sees an order). Anything else answers 404, exactly like an order that does not exist.
 """
 
 from dataclasses import dataclass
@@ -16,13 +9,12 @@ from statistics import median
 from django.db.models import Avg, Count, Q, QuerySet
 from django.http import Http404
 
-from leifeng.core import scope
-from leifeng.core.scope import Perm
+from leifeng.core.roles import Perm
 from leifeng.orders.models import MenuItem, Order, OrderEvent, OrderStatus
-from leifeng.orders.services import led_teams, team_may_grab
+from leifeng.orders.policy import led_teams, menu_policy, order_policy
 from leifeng.orgs import policy as org_policy
 from leifeng.orgs.models import Org
-from leifeng.teams.selectors import ancestor_paths, volunteer_of
+from leifeng.teams.selectors import ancestor_paths
 
 S = OrderStatus
 
@@ -41,7 +33,7 @@ def menu_for(org: Org) -> QuerySet:
 
 def menu_list(*, actor, org_id: int | None = None) -> QuerySet:
     """Staff view of menus in scope (active or not)."""
-    qs = scope.scoped(MenuItem.objects.select_related("org"), actor, Perm.VIEW)
+    qs = menu_policy.visible(actor, Perm.VIEW, MenuItem.objects.select_related("org"))
     if org_id:
         org = Org.objects.filter(pk=org_id).first()
         qs = qs.filter(org__path__startswith=org.path) if org else qs.none()
@@ -51,7 +43,7 @@ def menu_list(*, actor, org_id: int | None = None) -> QuerySet:
 def menu_item_get(*, actor, item_id: int) -> MenuItem:
     """A service of a menu the actor may change; anything else is 404."""
     item = MenuItem.objects.select_related("org").filter(pk=item_id).first()
-    if item is None or not scope.allows(actor, Perm.CHANGE, item.org):
+    if item is None or not menu_policy.allows(actor, Perm.CHANGE, item):
         raise Http404
     return item
 
@@ -96,7 +88,7 @@ class OrderFilters:
 
 
 def _staff_q(actor) -> Q:
-    return scope.q(actor, Perm.VIEW, "org") | scope.q(actor, Perm.VIEW, "origin_org")
+    return order_policy.staff_q(actor, Perm.VIEW)
 
 
 def _list_qs() -> QuerySet:
@@ -136,12 +128,7 @@ def status_counts(*, actor) -> dict[str, int]:
 
 
 def _assignee_q(actor) -> Q:
-    volunteer = volunteer_of(actor)
-    team_ids = [t.pk for t in led_teams(actor)]
-    q = Q(assignments__team_id__in=team_ids) if team_ids else Q(pk__in=[])
-    if volunteer is not None:
-        q |= Q(assignments__volunteer=volunteer)
-    return q
+    return order_policy.assignee_q(actor)
 
 
 def grabbable(*, actor) -> list[Order]:
@@ -160,7 +147,7 @@ def grabbable(*, actor) -> list[Order]:
         .filter(Q(category="") | Q(category__in=categories))
         .order_by("accept_by", "id")[:100]
     )
-    return [o for o in orders if any(team_may_grab(t, o) for t in teams)]
+    return [o for o in orders if order_policy.may_grab(actor, o)]
 
 
 def my_orders(*, actor) -> QuerySet:
@@ -185,11 +172,11 @@ def order_get(*, actor, order_id) -> Order:
     order = _list_qs().select_related("origin_org", "merged_into", "entered_by").filter(pk=pk).first()
     if order is None:
         raise Http404
-    if scope.allows(actor, Perm.VIEW, order.org) or scope.allows(actor, Perm.VIEW, order.origin_org):
+    if order_policy.may_see(actor, order):
         return order
     if Order.objects.filter(_assignee_q(actor), pk=pk).exists():
         return order
-    if order.status == S.OPEN and any(team_may_grab(t, order) for t in led_teams(actor)):
+    if order_policy.may_grab(actor, order):
         return order
     raise Http404
 
@@ -197,23 +184,18 @@ def order_get(*, actor, order_id) -> Order:
 def order_access(*, actor, order: Order) -> OrderAccess:
     from leifeng.orders.models import AssignmentStatus
 
-    volunteer = volunteer_of(actor)
-    team_ids = [t.pk for t in led_teams(actor)]
     live = order.assignments.filter(status__in=[AssignmentStatus.OFFERED, AssignmentStatus.ACCEPTED])
-    mine = live.filter(Q(team_id__in=team_ids) | Q(volunteer=volunteer) if volunteer else Q(team_id__in=team_ids))
+    mine = live.filter(order_policy.own_assignments_q(actor))
     return OrderAccess(
         view=True,
-        change=scope.allows(actor, Perm.CHANGE, order.org),
+        change=order_policy.may_run(actor, order),
         answer=mine.exists(),
-        grab=order.status == S.OPEN and any(team_may_grab(t, order) for t in led_teams(actor)),
+        grab=order_policy.may_grab(actor, order),
     )
 
 
 def my_assignment_states(*, actor, order: Order) -> set[str]:
-    volunteer = volunteer_of(actor)
-    team_ids = [t.pk for t in led_teams(actor)]
-    q = Q(team_id__in=team_ids) | Q(volunteer=volunteer) if volunteer else Q(team_id__in=team_ids)
-    return set(order.assignments.filter(q).values_list("status", flat=True))
+    return set(order.assignments.filter(order_policy.own_assignments_q(actor)).values_list("status", flat=True))
 
 
 def order_by_token(token: str) -> Order:

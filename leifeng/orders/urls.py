@@ -25,6 +25,6 @@ urlpatterns: list = [
     path("<int:pk>/do/<slug:action>/", views.order_action, name="order_action"),
     # team leaders and volunteers
     path("mine/", views.my_orders, name="my_orders"),
-    # Suggestions and batch dispatch (the matching engine's pages): dispatch_urls.py.
-    path("dispatch/", include("leifeng.orders.dispatch_urls")),
+    # Suggestions and batch dispatch (the matching engine's pages): dispatch/urls.py.
+    path("dispatch/", include("leifeng.orders.dispatch.urls")),
 ]

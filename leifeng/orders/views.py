@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -19,43 +18,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from leifeng.core import scope
-from leifeng.core.errors import NotFound, PermissionDenied, ServiceError, field_errors
+from leifeng.core.errors import ServiceError
 from leifeng.core.forms import apply_errors
-from leifeng.core.scope import Perm
+from leifeng.core.pages import attempt, raise_for_scope
+from leifeng.core.roles import Perm
 from leifeng.orders import excel, selectors, services
 from leifeng.orders.forms import CompleteForm, DispatchForm, MenuItemEditForm, MenuItemForm, OrderForm, RateForm
 from leifeng.orders.models import MenuItem, OrderChannel, OrderStatus
+from leifeng.orders.policy import led_teams, order_policy, team_may_grab
 from leifeng.orgs import policy as org_policy
 from leifeng.orgs.models import Org, OrgLevel
 from leifeng.teams.models import MembershipStatus
 
 PER_PAGE = 50
 S = OrderStatus
-
-
-def _raise_for_scope(exc: Exception) -> None:
-    if isinstance(exc, NotFound):
-        raise Http404 from exc
-    if isinstance(exc, PermissionDenied):
-        raise DjangoPermissionDenied(exc.message) from exc
-
-
-def _message_of(exc: Exception) -> str:
-    if isinstance(exc, ServiceError):
-        return exc.message
-    return " ".join(m for ms in field_errors(exc).values() for m in ms)  # type: ignore[arg-type]
-
-
-def _attempt(request: HttpRequest, call: Callable[[], object], success: str) -> bool:
-    try:
-        call()
-    except (ServiceError, ValidationError) as exc:
-        _raise_for_scope(exc)
-        messages.error(request, _message_of(exc))
-        return False
-    messages.success(request, success)
-    return True
 
 
 # ---------------------------------------------------------------- residents (no account)
@@ -140,7 +116,7 @@ def track_rate(request: HttpRequest, token: str) -> HttpResponse:
         messages.error(request, _("Choose 1 to 5 stars."))
     else:
         d = form.cleaned_data
-        _attempt(
+        attempt(
             request,
             lambda: services.order_rate(token=token, rating=d["rating"], comment=d["comment"]),
             _("Thank you for your rating."),
@@ -151,7 +127,7 @@ def track_rate(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def track_cancel(request: HttpRequest, token: str) -> HttpResponse:
     selectors.order_by_token(token)
-    _attempt(
+    attempt(
         request,
         lambda: services.order_cancel(token=token, reason=request.POST.get("reason", "")),
         _("Your order is cancelled."),
@@ -163,7 +139,7 @@ def track_cancel(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _require_staff(request: HttpRequest) -> None:
-    if not scope.has_any(request.user, Perm.VIEW):
+    if not order_policy.is_staff(request.user, Perm.VIEW):
         raise Http404
 
 
@@ -181,7 +157,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filters": filters,
         "tabs": [(value, label, counts[value]) for value, label in S.choices],
-        "can_enter": scope.has_any(request.user, Perm.CHANGE),
+        "can_enter": order_policy.is_staff(request.user, Perm.CHANGE),
         "export_query": urlencode(
             {
                 k: v
@@ -228,7 +204,7 @@ def _detail_context(request: HttpRequest, pk: int) -> dict:
         from leifeng.orders.models import AssignmentStatus
         from leifeng.people.models import Volunteer
 
-        team_ids = [t.pk for t in services.led_teams(request.user) if t.pk == order.team_id]
+        team_ids = [t.pk for t in led_teams(request.user) if t.pk == order.team_id]
         people = list(
             Volunteer.objects.filter(
                 memberships__team_id__in=team_ids, memberships__status=MembershipStatus.ACTIVE
@@ -242,9 +218,7 @@ def _detail_context(request: HttpRequest, pk: int) -> dict:
         "events": selectors.order_events(order=order),
         "assignments": order.assignments.select_related("team", "volunteer"),
         "merge_targets": selectors.merge_targets(actor=request.user, order=order) if access.change else [],
-        "grab_teams": [t for t in services.led_teams(request.user) if services.team_may_grab(t, order)]
-        if access.grab
-        else [],
+        "grab_teams": [t for t in led_teams(request.user) if team_may_grab(t, order)] if access.grab else [],
         "complete_form": CompleteForm(people=people),
         "photos": order.photos.all(),
         "servers": order.servers.select_related("volunteer"),
@@ -322,7 +296,7 @@ def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in calls:
         raise Http404
     call, success = calls[action]
-    _attempt(request, call, success)
+    attempt(request, call, success)
     if action in ("take", "decline", "grab", "complete") and "next" in post and post["next"] == "mine":
         return redirect("orders:my_orders")
     try:
@@ -335,7 +309,7 @@ def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def _suggestions(order) -> list:
     """The matching engine's ranked suggestions (another module); nothing when it is not there yet."""
     try:
-        from leifeng.orders.matching import suggest
+        from leifeng.orders.dispatch.matching import suggest
     except ImportError:
         return []
     try:
@@ -348,7 +322,7 @@ def _suggestions(order) -> list:
 def dispatch(request: HttpRequest, pk: int) -> HttpResponse:
     """The dispatch board of one order: suggestions, a team or named volunteers, push down, open for grabbing."""
     order = selectors.order_get(actor=request.user, order_id=pk)
-    if not scope.allows(request.user, Perm.CHANGE, order.org):
+    if not order_policy.may_run(request.user, order):
         raise Http404
     teams, volunteers = selectors.dispatch_candidates(order=order)
     form = DispatchForm(request.POST or None, teams=teams, volunteers=volunteers)
@@ -379,7 +353,7 @@ def dispatch(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 call()
             except (ServiceError, ValidationError) as exc:
-                _raise_for_scope(exc)
+                raise_for_scope(exc)
                 apply_errors(form, exc)
             else:
                 messages.success(request, ok)
@@ -525,7 +499,7 @@ def menu_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 active=d["active"],
             )
         except (ServiceError, ValidationError) as exc:
-            _raise_for_scope(exc)
+            raise_for_scope(exc)
             apply_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
@@ -539,7 +513,7 @@ def menu_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     item = MenuItem.objects.filter(pk=pk).first()
     if item is None:
         raise Http404
-    _attempt(
+    attempt(
         request,
         lambda: services.menu_item_update(actor=request.user, item_id=pk, active=not item.active),
         _("Saved."),
@@ -556,5 +530,5 @@ def my_orders(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "orders/my_orders.html",
-        {"page": page, "grabbable": selectors.grabbable(actor=request.user), "teams": services.led_teams(request.user)},
+        {"page": page, "grabbable": selectors.grabbable(actor=request.user), "teams": led_teams(request.user)},
     )

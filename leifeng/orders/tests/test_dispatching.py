@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 
 from leifeng import testing
 from leifeng.core.models import AuditEvent
-from leifeng.orders import dispatching as D
-from leifeng.orders import matching as M
 from leifeng.orders import services
+from leifeng.orders.dispatch import matching as M
+from leifeng.orders.dispatch import services as D
 from leifeng.orders.models import Order, OrderStatus
 from leifeng.orders.tests.factories import T0, menu_item, submit
 from leifeng.teams.models import TeamCategory

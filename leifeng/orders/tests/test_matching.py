@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone, translation
 
 from leifeng import testing
-from leifeng.orders import matching as M
 from leifeng.orders import services
+from leifeng.orders.dispatch import matching as M
 from leifeng.orders.models import Assignment, AssignmentStatus, Order
 from leifeng.orders.tests.factories import T0, menu_item, submit
 from leifeng.people.models import AvailableTime, Skill

@@ -14,7 +14,7 @@ from leifeng.orders import services
 from leifeng.orders.models import Order, OrderStatus
 from leifeng.orders.tests.factories import T0, menu_item, submit
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "open311_schemas"
+SCHEMAS = Path(__file__).resolve().parent.parent / "open311" / "schemas"
 _docs = {p.name: json.loads(p.read_text()) for p in SCHEMAS.glob("*.json")}
 REGISTRY = Registry().with_resources((d["$id"], Resource.from_contents(d)) for d in _docs.values())
 LISTS = {"endpoints", "formats", "attributes", "values"}

@@ -7,13 +7,22 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import translation
 
 from leifeng import testing
 from leifeng.accounts.models import Role
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from leifeng.hours.models import ServiceRecord
 from leifeng.orders import selectors, services
-from leifeng.orders.models import ORDER_TRANSITIONS, AssignmentStatus, Order, OrderEvent, OrderStatus
+from leifeng.orders.models import (
+    ORDER_TRANSITIONS,
+    Assignment,
+    AssignmentStatus,
+    DispatchMode,
+    Order,
+    OrderEvent,
+    OrderStatus,
+)
 from leifeng.orders.tests.factories import T0, leader_with_team, menu_item, order_in, order_input, submit
 from leifeng.teams.models import TeamCategory
 
@@ -45,6 +54,7 @@ def test_the_services_make_exactly_the_moves_of_the_transition_table(status, tre
         "recall": lambda: services.order_recall(actor=owner, order_id=order.pk, reason="改派", now=now),
         "take": lambda: services.order_take(actor=leader, order_id=order.pk, now=now),
         "decline": lambda: services.order_decline(actor=leader, order_id=order.pk, reason="人手不够", now=now),
+        "decline_leaving_an_offer": lambda: _decline_while_another_holds_an_offer(order, leader, tree, now),
         "complete": lambda: services.order_complete(
             actor=leader, order_id=order.pk, data=services.CompletionInput(notes="完成", minutes=60), now=now
         ),
@@ -68,6 +78,15 @@ def test_the_services_make_exactly_the_moves_of_the_transition_table(status, tre
         assert Order.objects.get(pk=order.pk).status in ORDER_TRANSITIONS[status] | {status}
         transaction.savepoint_rollback(sid)
     assert set(reached) == ORDER_TRANSITIONS[status], reached
+
+
+def _decline_while_another_holds_an_offer(order, leader, tree, now):
+    """Everybody who accepted gives up while somebody else still holds an offer (of several named assignees; only
+    an order in service has both), then the leader declines."""
+    if Order.objects.get(pk=order.pk).status == S.TAKEN:
+        other = testing.VolunteerFactory(org=tree.st_a1, name="志愿者乙")
+        Assignment.objects.create(order=order, volunteer=other, mode=DispatchMode.DIRECT)
+    return services.order_decline(actor=leader, order_id=order.pk, reason="临时有事", now=now)
 
 
 def test_a_refused_move_changes_nothing_and_says_why(tree, owner, crew):
@@ -216,6 +235,59 @@ def test_an_accepted_order_may_still_be_given_up(tree, owner, crew):
     order = order_in(S.TAKEN, tree=tree, staff=owner, leader=leader, team=team)
     services.order_decline(actor=leader, order_id=order.pk, reason="家中有急事", now=T0 + timedelta(hours=6))
     assert Order.objects.get(pk=order.pk).status == S.ACCEPTED
+
+
+def test_when_the_one_who_accepted_gives_up_the_order_waits_for_the_other_offers(tree, owner, crew):
+    """Two named volunteers are offered the order; one accepts and then gives up: the order goes back to
+    awaiting acceptance (taken → dispatched, a move of the transition table) with an event and an audit row."""
+    from leifeng.core.models import AuditEvent
+
+    leader, team = crew
+    order = order_in(S.ACCEPTED, tree=tree, staff=owner, leader=leader, team=team)
+    first = testing.make_volunteer_user("vol_first", org=tree.st_a1, display_name="志愿者甲")
+    second = testing.VolunteerFactory(org=tree.st_a1, name="志愿者乙")
+    services.order_dispatch(
+        actor=owner, order_id=order.pk, volunteer_ids=[first.volunteer.pk, second.pk], now=T0 + timedelta(hours=2)
+    )
+    services.order_take(actor=first, order_id=order.pk, now=T0 + timedelta(hours=3))
+    assert Order.objects.get(pk=order.pk).status == S.TAKEN
+    services.order_decline(actor=first, order_id=order.pk, reason="临时有事", now=T0 + timedelta(hours=4))
+    order.refresh_from_db()
+    assert order.status == S.DISPATCHED and order.taken_at is None
+    event = OrderEvent.objects.filter(order=order).last()
+    assert (event.action, event.from_status, event.to_status) == ("declined", S.TAKEN, S.DISPATCHED)
+    audit = AuditEvent.objects.filter(action="order.declined", object_id=str(order.pk)).get()
+    assert audit.changes == {"status": ["taken", "dispatched"]}
+    # an answer once given cannot be given again: the assignment table refuses it
+    with pytest.raises(NotFound):  # nothing left to answer for this volunteer
+        services.order_take(actor=first, order_id=order.pk, now=T0 + timedelta(hours=5))
+
+
+def test_the_assignment_table_refuses_a_second_answer(tree, owner, crew):
+    from leifeng.orders.services.assignments import _set_assignment
+
+    leader, team = crew
+    order = order_in(S.TAKEN, tree=tree, staff=owner, leader=leader, team=team)
+    a = order.assignments.get()
+    with pytest.raises(Conflict) as exc, translation.override("en"):
+        _set_assignment(a, AssignmentStatus.DECLINED, actor=leader, now=T0)
+    assert exc.value.code == "invalid_transition" and exc.value.message == "This answer was already given."
+    assert order.assignments.get().status == AssignmentStatus.ACCEPTED
+
+
+def test_the_order_table_refuses_a_move_through_move(tree, owner, crew):
+    from leifeng.orders.codes import EventAction
+    from leifeng.orders.services.common import _move
+
+    leader, team = crew
+    order = order_in(S.CLOSED, tree=tree, staff=owner, leader=leader, team=team)
+    events = OrderEvent.objects.filter(order=order).count()
+    with pytest.raises(Conflict) as exc, translation.override("en"):
+        _move(order, S.ACCEPTED, actor=owner, action=EventAction.REDO, now=T0)
+    assert exc.value.code == "invalid_transition"
+    assert exc.value.message == "An order that is “Closed” cannot become “Awaiting dispatch”."
+    assert Order.objects.get(pk=order.pk).status == S.CLOSED
+    assert OrderEvent.objects.filter(order=order).count() == events
 
 
 def test_only_the_assignee_answers_and_outsiders_see_nothing(tree, owner, colleague, outsider, crew):

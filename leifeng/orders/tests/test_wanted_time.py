@@ -11,9 +11,9 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
 from leifeng import testing
-from leifeng.orders import dispatching as D
-from leifeng.orders import matching as M
 from leifeng.orders import services
+from leifeng.orders.dispatch import matching as M
+from leifeng.orders.dispatch import services as D
 from leifeng.orders.models import Order
 from leifeng.orders.tests.factories import T0, menu_item, order_input, submit
 from leifeng.people.models import AvailableTime

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from leifeng.orders import dispatch_views
+from leifeng.orders.dispatch import views as dispatch_views
 
 urlpatterns = [
     path("batch/", dispatch_views.batch, name="dispatch_batch"),

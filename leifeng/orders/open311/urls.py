@@ -1,8 +1,8 @@
-"""Open311 GeoReport v2 under /open311/v2/ (see open311.py): the specification fixes these paths."""
+"""Open311 GeoReport v2 under /open311/v2/ (see leifeng/orders/open311/): the specification fixes these paths."""
 
 from django.urls import re_path
 
-from leifeng.orders import open311
+from leifeng.orders.open311 import views as open311
 
 app_name = "open311"
 FMT = r"(?P<fmt>json|xml)"

@@ -1,10 +1,11 @@
 """Batch dispatch (批量派单): many open orders at once as one optimal assignment.
 
-The engine (matching.py) prices every eligible (order, candidate) pair. A candidate with capacity k
-(a team may take several orders, a volunteer one) becomes k columns; copy t costs `WEIGHTS["load"] × t
-/ LOAD_CAP` more than copy 0, so a second order to the same team counts its growing load. Each order
-also has its own "leave it for now" column at cost `UNASSIGNED`: larger than any real cost, so the
-optimum assigns as many orders as possible, and among those assignments the cheapest in total.
+The engine (matching.py, on the cost model of costs.py) prices every eligible (order, candidate) pair.
+A candidate with capacity k (a team may take several orders, a volunteer one) becomes k columns; copy t
+costs `WEIGHTS["load"] × t / LOAD_CAP` more than copy 0, so a second order to the same team counts its
+growing load. Each order also has its own "leave it for now" column at cost `UNASSIGNED`: larger than
+any real cost, so the optimum assigns as many orders as possible, and among those assignments the
+cheapest in total.
 
 Two solvers on the same prices, both exact for the problem they are given:
 
@@ -37,11 +38,12 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
-from leifeng.core import audit, scope
+from leifeng.core import audit
 from leifeng.core.errors import NotFound, ServiceError, field_errors
-from leifeng.core.scope import Perm
-from leifeng.orders import matching as M
-from leifeng.orders.models import MenuItem, Order, OrderStatus
+from leifeng.orders.codes import AuditAction
+from leifeng.orders.dispatch import matching as M
+from leifeng.orders.dispatch.selectors import dispatchable
+from leifeng.orders.models import MenuItem, Order
 from leifeng.orgs.models import Org
 from leifeng.people.models import Volunteer
 from leifeng.teams.models import Team
@@ -305,16 +307,6 @@ class Plan:
         return 100.0 * (self.greedy_total - self.total) / self.greedy_total if self.greedy_total else 0.0
 
 
-def dispatchable(actor):
-    """Orders awaiting dispatch that the actor may dispatch (Perm.CHANGE at the owning node), oldest first."""
-    return (
-        scope.scoped(Order.objects.all(), actor, Perm.CHANGE)
-        .filter(status=OrderStatus.ACCEPTED)
-        .select_related("org", "menu_item", "team")
-        .order_by("created_at", "id")
-    )
-
-
 def batch_assign(
     *,
     actor,
@@ -442,7 +434,7 @@ def batch_apply(
     Each order gets its own savepoint: an order whose state changed since the plan (taken by someone
     else, cancelled, out of the actor's hands) is skipped and reported, the rest go through.
     """
-    from leifeng.orders import services
+    from leifeng.orders import services  # the package imports this one only through callers: no cycle
 
     now = now or timezone.now()
     report = ApplyReport([], [])
@@ -474,7 +466,7 @@ def batch_apply(
         if report.dispatched:
             audit.record(
                 actor=actor,
-                action="order.batch_dispatch",
+                action=AuditAction.ORDER_BATCH_DISPATCH,
                 org=_common_org([o.org for o in report.dispatched]),
                 object_type="orders.order",
                 object_repr=_("%(count)d orders") % {"count": len(report.dispatched)},

@@ -1,17 +1,17 @@
 """/api/v1/orders/dispatch/: suggestions for one order, and batch dispatch (plan, then apply).
 
 Mounted in leifeng/config/api.py. Out of scope and nonexistent orders are both 404; writes go through
-`dispatching.batch_apply` (the orders app's dispatch service, audited).
+`services.batch_apply` (the orders app's dispatch service, audited).
 """
 
 from django.http import Http404
 from ninja import Router, Schema
 
-from leifeng.core import scope
 from leifeng.core.errors import NotFound
-from leifeng.core.scope import Perm
-from leifeng.orders import dispatching, matching
-from leifeng.orders.models import Order
+from leifeng.core.roles import Perm
+from leifeng.orders.dispatch import matching, selectors
+from leifeng.orders.dispatch import services as dispatching
+from leifeng.orders.policy import order_policy
 
 router = Router(tags=["orders: dispatch"])
 
@@ -74,9 +74,7 @@ class SuggestionsOut(Schema):
 @router.get("/suggestions/{order_id}", response=SuggestionsOut)
 def suggestions(request, order_id: int, limit: int = 5):
     """The best candidates for one order awaiting dispatch, with the reasons (needs the right to dispatch it)."""
-    order = Order.objects.select_related("org", "menu_item").filter(pk=order_id).first()
-    if order is None or not scope.allows(request.auth, Perm.CHANGE, order.org):
-        raise NotFound()
+    order = selectors.order_to_dispatch(actor=request.auth, order_id=order_id)
     items = [
         {"kind": s.kind, "id": s.assignee.pk, "name": s.assignee.name, "score": s.score, "reasons": s.reasons}
         for s in matching.suggest(order, limit=max(1, min(limit, 50)))
@@ -87,10 +85,9 @@ def suggestions(request, order_id: int, limit: int = 5):
 def _check_scope(actor, order_ids) -> None:
     """404 unless the actor may dispatch somewhere and every listed order lies where they may (out of scope
     and nonexistent look the same)."""
-    if not scope.has_any(actor, Perm.CHANGE):
+    if not order_policy.is_staff(actor, Perm.CHANGE):
         raise Http404
-    ids = set(order_ids or ())
-    if ids and scope.scoped(Order.objects.filter(pk__in=ids), actor, Perm.CHANGE).count() != len(ids):
+    if not selectors.may_dispatch_all(actor, order_ids):
         raise NotFound()
 
 

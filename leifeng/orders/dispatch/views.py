@@ -7,9 +7,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from leifeng.core import scope
-from leifeng.core.scope import Perm
-from leifeng.orders import dispatching
+from leifeng.core.roles import Perm
+from leifeng.orders.dispatch import selectors
+from leifeng.orders.dispatch import services as dispatching
+from leifeng.orders.policy import order_policy
 
 SHOWN = 50
 
@@ -17,7 +18,7 @@ SHOWN = 50
 @login_required
 def batch(request: HttpRequest) -> HttpResponse:
     """GET: the orders awaiting dispatch; POST action=plan: a preview with reasons; action=apply: dispatch."""
-    if not scope.has_any(request.user, Perm.CHANGE):
+    if not order_policy.is_staff(request.user, Perm.CHANGE):
         raise Http404
     data = request.POST if request.method == "POST" else request.GET
     candidates = data.get("candidates") if data.get("candidates") in ("teams", "volunteers", "both") else "teams"
@@ -34,7 +35,7 @@ def batch(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("%(count)d orders dispatched.") % {"count": len(report.dispatched)})
     elif request.method == "POST" and data.get("action") == "plan":
         plan = dispatching.batch_assign(actor=request.user, candidates=candidates, capacity={"team": team_capacity})
-    qs = dispatching.dispatchable(request.user)
+    qs = selectors.dispatchable(request.user)
     return render(
         request,
         "orders/dispatch_batch.html",
