@@ -1,4 +1,4 @@
-"""/api/v1/hours/: the service-record ledger; certificates under /api/v1/hours/certificates/ (certificate_api.py)."""
+"""/api/v1/hours/: the service-record ledger; certificates under /api/v1/hours/certificates/ (certificates/api.py)."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -9,7 +9,7 @@ from ninja.pagination import paginate
 from leifeng.core.errors import NotFound
 from leifeng.core.pagination import Page
 from leifeng.hours import selectors, services, stars
-from leifeng.hours.certificate_api import router as certificate_router
+from leifeng.hours.certificates.api import router as certificate_router
 from leifeng.hours.models import ClaimStatus, CorrectionStatus, RecordKind, RecordSource
 from leifeng.orgs.models import Org
 from leifeng.people.models import Volunteer
