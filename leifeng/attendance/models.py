@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from leifeng.core.errors import ErrorCode
 from leifeng.core.transitions import Transitions
 
 
@@ -38,6 +39,7 @@ ATTENDANCE_TRANSITIONS = Transitions(
         AttendanceStatus.ABSENT: {AttendanceStatus.OPEN, AttendanceStatus.CLOSED},
     },
     message=_("This presence cannot change."),
+    code=ErrorCode.INVALID,  # the code this refusal always had
 )
 
 
