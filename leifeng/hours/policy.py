@@ -114,6 +114,18 @@ class ClaimPolicy(HoursPolicy):
                 _("Someone other than who entered the claim must decide on it."), code=ErrorCode.FOUR_EYES
             )
 
+    def refusal(self, actor, claim: HoursClaim) -> str:
+        """Why the actor may not decide on this claim ("" when they may): the review page says it instead of
+        offering buttons that can only fail."""
+        try:
+            self.check_decider(actor, claim)
+        except (PermissionDenied, NotFound) as exc:
+            return exc.message
+        return ""
+
+    def may_decide(self, actor, claim: HoursClaim) -> bool:
+        return not self.refusal(actor, claim)
+
 
 class CertificatePolicy(HoursPolicy):
     def seen_q(self, actor) -> Q:

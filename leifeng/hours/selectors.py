@@ -123,7 +123,7 @@ def claim_list(*, actor, activity=None, status: str | None = None) -> QuerySet[H
         qs = qs.filter(post__activity=activity)
     if status:
         qs = qs.filter(status=status)
-    return qs.select_related("volunteer", "post", "entered_by").order_by("-created_at", "-id")
+    return qs.select_related("volunteer", "post__activity__org", "entered_by").order_by("-created_at", "-id")
 
 
 def correction_list(*, actor, activity=None, status: str | None = None) -> QuerySet[CorrectionRequest]:

@@ -16,7 +16,7 @@ from leifeng.core.errors import NotFound
 from leifeng.core.pages import attempt, raise_for_scope
 from leifeng.hours import selectors, services, stars
 from leifeng.hours.panels import review_panels
-from leifeng.hours.policy import may_change_hours
+from leifeng.hours.policy import claim_policy, may_change_hours
 from leifeng.people.models import Volunteer
 
 PER_PAGE = 50
@@ -173,6 +173,8 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     corrections = list(selectors.open_corrections(actor=user, activity=activity)[:PER_PAGE])
     claims = list(selectors.pending_claims(actor=user, activity=activity)[:PER_PAGE])
+    for claim in claims:
+        claim.refusal = claim_policy.refusal(user, claim)
     return render(
         request,
         "hours/review.html",

@@ -1,6 +1,7 @@
 """hours.policy (who sees and decides what), the status tables refusing moves through the services, the codes."""
 
 import pytest
+from django.urls import reverse
 from django.utils import translation
 
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied
@@ -173,3 +174,17 @@ def test_who_may_review_an_activitys_hours(activity, owner, colleague, outsider,
     assert selectors.activity_for_review(actor=leader, activity_id=activity.pk) == activity
     with pytest.raises(NotFound):
         selectors.activity_for_review(actor=outsider, activity_id=activity.pk)
+
+
+def test_the_review_page_offers_a_decision_only_to_whoever_may_make_it(claim, activity, owner, colleague, client_for):
+    """The owner entered the claim: the page says someone else decides instead of offering buttons that fail."""
+    url = reverse("hours:review", args=[activity.pk])
+    decide = reverse("hours:claim_decide", args=[claim.pk])
+    body = client_for(owner).get(url).content.decode()
+    assert f'id="refusal-{claim.pk}"' in body and "补录须由录入人以外的人审核。" in body
+    assert f'action="{decide}"' not in body
+    body = client_for(colleague).get(url).content.decode()
+    assert f'id="refusal-{claim.pk}"' not in body and f'action="{decide}"' in body
+    assert client_for(owner).post(decide, {"decision": "approve"}).status_code == 403  # seen, not allowed
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.PENDING
