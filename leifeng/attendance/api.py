@@ -137,7 +137,7 @@ def enter_code(request, payload: CodeIn, idempotency_key: str | None = Header(No
 
 @router.get("/activities/{activity_id}/kiosk-token", response=KioskTokenOut, summary="Current kiosk QR token")
 def kiosk_token(request, activity_id: int):
-    activity = services.activity_for_kiosk(actor=request.user, activity_id=activity_id)
+    activity = selectors.activity_for_kiosk(actor=request.user, activity_id=activity_id)
     token = services.kiosk_token(activity)
     return {
         "token": token,

@@ -29,7 +29,7 @@ from leifeng.accounts.api_auth import LAST_USED_EVERY
 from leifeng.accounts.models import ApiToken
 from leifeng.activities.models import Signup
 from leifeng.attendance import services
-from leifeng.attendance.models import Attendance, CheckRequest, Method
+from leifeng.attendance.models import Attendance, AttendanceStatus, CheckRequest, Method
 from leifeng.core.errors import ServiceError
 from leifeng.core.fast import Answer, Request, db, route, run
 
@@ -243,7 +243,7 @@ def _checked_in(attendance_id: int, activity_id: int, post_id: int, volunteer_id
             "volunteer_id": volunteer_id,
             "volunteer_number": "",
             "volunteer_name": "",
-            "status": "open",
+            "status": AttendanceStatus.OPEN.value,
             "checked_in_at": now,
             "checked_out_at": None,
             "method_in": Method.KIOSK.value,

@@ -12,6 +12,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from leifeng.core.errors import ErrorCode
+from leifeng.core.transitions import Transitions
+
 
 class Method(models.TextChoices):
     KIOSK = "kiosk", _("Kiosk QR code")
@@ -27,12 +30,17 @@ class AttendanceStatus(models.TextChoices):
     ABSENT = "absent", pgettext_lazy("attendance status", "No-show")
 
 
-ATTENDANCE_TRANSITIONS: dict[str, frozenset[str]] = {
-    AttendanceStatus.OPEN: frozenset({AttendanceStatus.CLOSED, AttendanceStatus.ABSENT}),
-    AttendanceStatus.CLOSED: frozenset(),
-    # a no-show marked by mistake (the leader missed someone) may still arrive
-    AttendanceStatus.ABSENT: frozenset({AttendanceStatus.OPEN, AttendanceStatus.CLOSED}),
-}
+# A new presence starts OPEN (or ABSENT for a no-show): creating a row is not a move. A closed one is final.
+ATTENDANCE_TRANSITIONS = Transitions(
+    AttendanceStatus,
+    {
+        AttendanceStatus.OPEN: {AttendanceStatus.CLOSED, AttendanceStatus.ABSENT},
+        # a no-show marked by mistake (the leader missed someone) may still arrive
+        AttendanceStatus.ABSENT: {AttendanceStatus.OPEN, AttendanceStatus.CLOSED},
+    },
+    message=_("This presence cannot change."),
+    code=ErrorCode.INVALID,  # the code this refusal always had
+)
 
 
 class Attendance(models.Model):

@@ -1,20 +1,27 @@
-"""Reads of attendance, scoped: staff who may see the organizing node, leaders running it, the person themselves."""
+"""Reads of attendance, scoped by `attendance.policy`: staff who may see the organizing node, leaders running it,
+the person themselves."""
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from leifeng.activities.models import Activity, Post, Signup, SignupStatus
 from leifeng.attendance.models import Attendance, AttendanceStatus, RollCallMark
-from leifeng.attendance.services import may_run, roll_call_access
-from leifeng.core import scope
+from leifeng.attendance.policy import attendance_policy
 from leifeng.core.errors import NotFound
-from leifeng.core.scope import Perm
+from leifeng.hours import selectors as hours_selectors
 
 
 def activity_for_review(*, actor, activity_id) -> Activity:
-    """The activity if the actor may see its attendance (staff with VIEW, or leaders running it)."""
+    """The activity if the actor may see its attendance: whoever may review its hours (staff with VIEW, or
+    leaders running it). The rule is `hours.policy.may_review`; the hours selector applies it."""
+    return hours_selectors.activity_for_review(actor=actor, activity_id=activity_id)
+
+
+def activity_for_kiosk(*, actor, activity_id) -> Activity:
+    """The activity whose kiosk the actor may run (`attendance_policy.may_run`); NotFound otherwise."""
     activity = Activity.objects.select_related("org").filter(pk=activity_id).first() if activity_id else None
-    if activity is None or not (scope.allows(actor, Perm.VIEW, activity.org) or may_run(actor, activity.org)):
+    if activity is None:
         raise NotFound()
+    attendance_policy.check_run(actor, activity.org)
     return activity
 
 
@@ -41,7 +48,7 @@ def post_for_roll_call(*, actor, post_id) -> tuple[Post, set[int] | None]:
     post = Post.objects.select_related("activity__org").filter(pk=post_id).first() if post_id else None
     if post is None:
         raise NotFound()
-    return post, roll_call_access(actor, post)
+    return post, attendance_policy.roll_call_access(actor, post)
 
 
 def roll_call_roster(*, post: Post, only: set[int] | None = None) -> QuerySet[Signup]:
@@ -74,10 +81,4 @@ def roll_call_roster(*, post: Post, only: set[int] | None = None) -> QuerySet[Si
 
 
 def my_attendance(*, actor) -> QuerySet[Attendance]:
-    if not getattr(actor, "is_authenticated", False):
-        return Attendance.objects.none()
-    return (
-        Attendance.objects.filter(volunteer__user=actor)
-        .select_related("post", "activity", "record")
-        .order_by("-post__starts_at", "-id")
-    )
+    return attendance_policy.own(actor).select_related("post", "activity", "record").order_by("-post__starts_at", "-id")

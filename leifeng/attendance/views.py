@@ -1,5 +1,6 @@
 """Attendance pages: the kiosk (organizer's tablet), the scan page (volunteer's phone), roll call, duration codes."""
 
+import contextlib
 import uuid
 from datetime import datetime
 
@@ -14,16 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from leifeng.activities.models import Post
+from leifeng.activities.models import Activity, Post
 from leifeng.attendance import selectors, services
 from leifeng.attendance.models import RollMark
-from leifeng.core.errors import NotFound, ServiceError, field_errors
+from leifeng.attendance.policy import attendance_policy
+from leifeng.core.errors import NotFound, ServiceError
+from leifeng.core.pages import message_of
 
-
-def _message(exc: Exception) -> str:
-    if isinstance(exc, ServiceError):
-        return exc.message
-    return " ".join(m for ms in field_errors(exc).values() for m in ms)  # type: ignore[arg-type]
+PER_PAGE = 50
 
 
 def _float(value) -> float | None:
@@ -53,7 +52,7 @@ def _kiosk_context(request: HttpRequest, activity) -> dict:
 def kiosk(request: HttpRequest, pk: int) -> HttpResponse:
     """For the organizer's tablet: a QR code that changes every few seconds, and the posts' tools."""
     try:
-        activity = services.activity_for_kiosk(actor=request.user, activity_id=pk)
+        activity = selectors.activity_for_kiosk(actor=request.user, activity_id=pk)
     except NotFound:
         raise Http404 from None
     context = _kiosk_context(request, activity)
@@ -65,7 +64,7 @@ def kiosk(request: HttpRequest, pk: int) -> HttpResponse:
 def kiosk_qr(request: HttpRequest, pk: int) -> HttpResponse:
     """The QR partial the kiosk page polls (htmx, every KIOSK_ROTATE_SECONDS)."""
     try:
-        activity = services.activity_for_kiosk(actor=request.user, activity_id=pk)
+        activity = selectors.activity_for_kiosk(actor=request.user, activity_id=pk)
     except NotFound:
         raise Http404 from None
     return render(request, "attendance/kiosk.html#qr", _kiosk_context(request, activity))
@@ -91,12 +90,8 @@ def scan(request: HttpRequest) -> HttpResponse:
     double tap or a resent form one request."""
     token = (request.POST.get("t") if request.method == "POST" else request.GET.get("t")) or ""
     activity = None
-    try:
-        from leifeng.activities.models import Activity
-
+    with contextlib.suppress(ServiceError):  # not a code of ours: said below
         activity = Activity.objects.filter(pk=services.token_activity_id(token)).first()
-    except ServiceError:
-        pass
     context = {"token": token, "activity": activity, "key": uuid.uuid4().hex, "result": None, "error": ""}
     if activity is None:
         context["error"] = _("This is not a check-in code of this platform.")
@@ -110,7 +105,7 @@ def scan(request: HttpRequest) -> HttpResponse:
                 lng=_float(request.POST.get("lng")),
             )
         except (ServiceError, ValidationError) as exc:
-            context["error"] = _message(exc)
+            context["error"] = message_of(exc)
     else:
         try:
             services.verify_token(activity, token)
@@ -128,7 +123,7 @@ def _roll_context(request: HttpRequest, pk: int) -> dict:
     except NotFound:
         raise Http404 from None
     roster = list(selectors.roll_call_roster(post=post, only=only))
-    can_check = services.may_run(request.user, post.activity.org)
+    can_check = attendance_policy.may_run(request.user, post.activity.org)
     for row in roster:  # one idempotency key per person's form: a double tap or a resent form is one request
         row.key = uuid.uuid4().hex
     return {
@@ -163,7 +158,7 @@ def roll_call_mark(request: HttpRequest, pk: int, volunteer_id: int) -> HttpResp
     except NotFound:
         raise Http404 from None
     except (ServiceError, ValidationError) as exc:
-        messages.error(request, _message(exc))
+        messages.error(request, message_of(exc))
     context = _roll_context(request, pk)
     if request.htmx:
         return render(request, "attendance/roll_call.html#roster", context)
@@ -198,7 +193,7 @@ def staff_check(request: HttpRequest, pk: int, volunteer_id: int) -> HttpRespons
     except ValueError:
         messages.error(request, _("The time is not a date and time (YYYY-MM-DD HH:MM)."))
     except (ServiceError, ValidationError) as exc:
-        messages.error(request, _message(exc))
+        messages.error(request, message_of(exc))
     else:
         att = result.attendance
         moment = att.checked_in_at if result.action == "in" else att.checked_out_at
@@ -225,7 +220,7 @@ def code_create(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     except (ServiceError, ValidationError) as exc:
-        messages.error(request, _message(exc))
+        messages.error(request, message_of(exc))
         post = Post.objects.filter(pk=pk).first()
         return redirect("attendance:kiosk", pk=post.activity_id) if post else redirect("home:home")
     return render(request, "attendance/code.html", {"code": dc, "post": dc.post})
@@ -242,5 +237,17 @@ def code_enter(request: HttpRequest) -> HttpResponse:
                 actor=request.user, code=context["code"], key=request.POST.get("key")
             )
         except (ServiceError, ValidationError) as exc:
-            context["error"] = _message(exc)
+            context["error"] = message_of(exc)
     return render(request, "attendance/code_enter.html", context)
+
+
+# ---------------------------------------------------------------- attendance's part of the hours review
+
+
+def review_panel(request: HttpRequest, activity) -> dict:
+    """Forgotten check-outs closed automatically (the organizer should look at them) and no-shows, shown on the
+    hours review of `activity` (registered with `hours.panels` in apps.py; hours checked the actor may review)."""
+    return {
+        "flagged": list(selectors.flagged(activity=activity)[:PER_PAGE]),
+        "no_shows": list(selectors.no_shows(activity=activity)[:PER_PAGE]),
+    }

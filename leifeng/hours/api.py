@@ -1,4 +1,4 @@
-"""/api/v1/hours/: the service-record ledger; certificates under /api/v1/hours/certificates/ (certificate_api.py)."""
+"""/api/v1/hours/: the service-record ledger; certificates under /api/v1/hours/certificates/ (certificates/api.py)."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -9,8 +9,9 @@ from ninja.pagination import paginate
 from leifeng.core.errors import NotFound
 from leifeng.core.pagination import Page
 from leifeng.hours import selectors, services, stars
-from leifeng.hours.certificate_api import router as certificate_router
+from leifeng.hours.certificates.api import router as certificate_router
 from leifeng.hours.models import ClaimStatus, CorrectionStatus, RecordKind, RecordSource
+from leifeng.hours.policy import record_policy
 from leifeng.orgs.models import Org
 from leifeng.people.models import Volunteer
 
@@ -175,7 +176,7 @@ def totals(request, filters: Query[RecordQuery]):
     kind = f.pop("kind", None)
     qs = selectors.record_list(actor=request.user, **f, kind=kind)
     if not any(k in f for k in ("volunteer", "org", "activity", "team")):
-        qs = qs.filter(volunteer__user=request.user)
+        qs = record_policy.own(request.user, qs)
     from django.db.models import Q, Sum
     from django.db.models.functions import Coalesce
 

@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from leifeng.core.transitions import Transitions
+from leifeng.hours.codes import ErrorCode
 from leifeng.teams.models import TeamCategory
 
 
@@ -119,11 +121,13 @@ class ClaimStatus(models.TextChoices):
     REJECTED = "rejected", pgettext_lazy("claim status", "Rejected")
 
 
-CLAIM_TRANSITIONS: dict[str, frozenset[str]] = {
-    ClaimStatus.PENDING: frozenset({ClaimStatus.APPROVED, ClaimStatus.REJECTED}),
-    ClaimStatus.APPROVED: frozenset(),
-    ClaimStatus.REJECTED: frozenset(),
-}
+# A decided claim is final (an approved one became a ledger entry; a correction of that is a reversal).
+CLAIM_TRANSITIONS = Transitions(
+    ClaimStatus,
+    {ClaimStatus.PENDING: {ClaimStatus.APPROVED, ClaimStatus.REJECTED}},
+    message=_("This claim has already been decided."),
+    code=ErrorCode.ALREADY_DECIDED,
+)
 
 
 class HoursClaim(models.Model):
@@ -159,11 +163,12 @@ class CorrectionStatus(models.TextChoices):
     REJECTED = "rejected", pgettext_lazy("correction status", "Rejected")
 
 
-CORRECTION_TRANSITIONS: dict[str, frozenset[str]] = {
-    CorrectionStatus.OPEN: frozenset({CorrectionStatus.ACCEPTED, CorrectionStatus.REJECTED}),
-    CorrectionStatus.ACCEPTED: frozenset(),
-    CorrectionStatus.REJECTED: frozenset(),
-}
+CORRECTION_TRANSITIONS = Transitions(
+    CorrectionStatus,
+    {CorrectionStatus.OPEN: {CorrectionStatus.ACCEPTED, CorrectionStatus.REJECTED}},
+    message=_("This request has already been answered."),
+    code=ErrorCode.ALREADY_ANSWERED,
+)
 
 
 class CorrectionRequest(models.Model):
@@ -196,12 +201,15 @@ class CertificateStatus(models.TextChoices):
     REVOKED = "revoked", pgettext_lazy("certificate status", "Revoked")
 
 
-CERTIFICATE_TRANSITIONS: dict[str, frozenset[str]] = {
-    CertificateStatus.REQUESTED: frozenset({CertificateStatus.ISSUED, CertificateStatus.REFUSED}),
-    CertificateStatus.ISSUED: frozenset({CertificateStatus.REVOKED}),
-    CertificateStatus.REFUSED: frozenset(),
-    CertificateStatus.REVOKED: frozenset(),
-}
+CERTIFICATE_TRANSITIONS = Transitions(
+    CertificateStatus,
+    {
+        CertificateStatus.REQUESTED: {CertificateStatus.ISSUED, CertificateStatus.REFUSED},
+        CertificateStatus.ISSUED: {CertificateStatus.REVOKED},
+    },
+    message=_("This certificate is %(from)s; it cannot become %(to)s."),
+    code=ErrorCode.BAD_STATUS,
+)
 
 
 def new_verification_code() -> str:
@@ -239,7 +247,16 @@ class Certificate(models.Model):
     )
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
-    decision_note = models.CharField(_("reason"), max_length=200, blank=True)
+    decision_note = models.CharField(_("reason"), max_length=200, blank=True)  # why refused or revoked
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("service certificate")

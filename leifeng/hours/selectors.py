@@ -1,7 +1,7 @@
 """Reads of the ledger. Totals are one aggregate query over ServiceRecord (reversals included, so they net out).
 
-Who sees a record: staff with Perm.VIEW at the organizing node (or above it), and the volunteer it
-belongs to. Anything else answers 404, like a record that does not exist.
+Who sees a record, claim or correction request is `hours.policy` (staff with Perm.VIEW at the organizing node
+or above it, and the volunteer it belongs to). Anything else answers 404, like a record that does not exist.
 """
 
 from dataclasses import dataclass
@@ -10,8 +10,8 @@ from datetime import date
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from leifeng.core import scope
-from leifeng.core.scope import Perm
+from leifeng.activities.models import Activity
+from leifeng.core.errors import NotFound
 from leifeng.hours.models import (
     ClaimStatus,
     CorrectionRequest,
@@ -20,6 +20,7 @@ from leifeng.hours.models import (
     RecordKind,
     ServiceRecord,
 )
+from leifeng.hours.policy import claim_policy, correction_policy, may_review, record_policy, signed_in
 from leifeng.people.models import Volunteer
 
 
@@ -79,11 +80,6 @@ def totals_by_kind(**filters) -> Totals:
     return Totals(verified=row["v"], backfilled=row["b"])
 
 
-def visible_q(actor) -> Q:
-    own = Q(volunteer__user=actor) if getattr(actor, "is_authenticated", False) else Q(pk__in=[])
-    return scope.q(actor, Perm.VIEW, "org") | own
-
-
 def record_list(
     *,
     actor,
@@ -100,7 +96,7 @@ def record_list(
         volunteer=volunteer, org=org, team=team, activity=activity, date_from=date_from, date_to=date_to, kind=kind
     )
     return (
-        ServiceRecord.objects.filter(visible_q(actor))
+        record_policy.seen(actor)
         .filter(q)
         .select_related("volunteer", "org", "reverses", "reversed_by")
         .order_by("-service_date", "-id")
@@ -108,8 +104,6 @@ def record_list(
 
 
 def record_get(*, actor, record_id) -> ServiceRecord:
-    from leifeng.core.errors import NotFound
-
     try:
         return record_list(actor=actor).get(pk=record_id)
     except (ServiceRecord.DoesNotExist, ValueError, TypeError):
@@ -117,25 +111,24 @@ def record_get(*, actor, record_id) -> ServiceRecord:
 
 
 def my_volunteer(actor) -> Volunteer | None:
-    if not getattr(actor, "is_authenticated", False):
+    if not signed_in(actor):
         return None
     return Volunteer.objects.select_related("org").filter(user=actor).first()
 
 
 def claim_list(*, actor, activity=None, status: str | None = None) -> QuerySet[HoursClaim]:
     """Claims on activities the actor may see (staff), or the actor's own."""
-    own = Q(volunteer__user=actor) if getattr(actor, "is_authenticated", False) else Q(pk__in=[])
-    qs = HoursClaim.objects.filter(scope.q(actor, Perm.VIEW, "post__activity__org") | own)
+    qs = claim_policy.seen(actor)
     if activity is not None:
         qs = qs.filter(post__activity=activity)
     if status:
         qs = qs.filter(status=status)
-    return qs.select_related("volunteer", "post", "entered_by").order_by("-created_at", "-id")
+    return qs.select_related("volunteer", "post__activity__org", "entered_by").order_by("-created_at", "-id")
 
 
 def correction_list(*, actor, activity=None, status: str | None = None) -> QuerySet[CorrectionRequest]:
-    own = Q(record__volunteer__user=actor) if getattr(actor, "is_authenticated", False) else Q(pk__in=[])
-    qs = CorrectionRequest.objects.filter(scope.q(actor, Perm.VIEW, "record__org") | own)
+    """Correction requests of records the actor may see (staff), or the actor's own."""
+    qs = correction_policy.seen(actor)
     if activity is not None:
         qs = qs.filter(record__activity=activity)
     if status:
@@ -149,3 +142,11 @@ def open_corrections(*, actor, activity=None) -> QuerySet[CorrectionRequest]:
 
 def pending_claims(*, actor, activity=None) -> QuerySet[HoursClaim]:
     return claim_list(actor=actor, activity=activity, status=ClaimStatus.PENDING)
+
+
+def activity_for_review(*, actor, activity_id) -> Activity:
+    """The activity whose hours (and attendance) the actor may review; NotFound otherwise (same as missing)."""
+    activity = Activity.objects.select_related("org").filter(pk=activity_id).first() if activity_id else None
+    if activity is None or not may_review(actor, activity.org):
+        raise NotFound()
+    return activity

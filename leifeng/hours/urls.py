@@ -11,6 +11,6 @@ urlpatterns: list = [
     path("claims/new/", views.claim_create, name="claim_create"),
     path("claims/<int:pk>/decide/", views.claim_decide, name="claim_decide"),
     path("activities/<int:pk>/review/", views.review, name="review"),
-    # Certificates (志愿服务记录证明) and their public verification page: certificate_urls.py.
-    path("certificates/", include("leifeng.hours.certificate_urls")),
+    # Certificates (志愿服务记录证明) and their public verification page: certificates/urls.py.
+    path("certificates/", include("leifeng.hours.certificates.urls")),
 ]

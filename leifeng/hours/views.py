@@ -4,41 +4,22 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from leifeng.activities.models import Post, Signup
-from leifeng.attendance import selectors as attendance
-from leifeng.core import scope
-from leifeng.core.errors import NotFound, ServiceError, field_errors
-from leifeng.core.scope import Perm
+from leifeng.activities.models import Post, Signup, SignupStatus
+from leifeng.core.errors import NotFound
+from leifeng.core.pages import attempt, raise_for_scope
 from leifeng.hours import selectors, services, stars
+from leifeng.hours.panels import review_panels
+from leifeng.hours.policy import claim_policy, may_change_hours
 from leifeng.people.models import Volunteer
 
 PER_PAGE = 50
-
-
-def _message(exc: Exception) -> str:
-    if isinstance(exc, ServiceError):
-        return exc.message
-    return " ".join(m for ms in field_errors(exc).values() for m in ms)  # type: ignore[arg-type]
-
-
-def _attempt(request: HttpRequest, call, success: str) -> bool:
-    try:
-        call()
-    except NotFound:
-        raise Http404 from None
-    except (ServiceError, ValidationError) as exc:
-        messages.error(request, _message(exc))
-        return False
-    messages.success(request, success)
-    return True
 
 
 def _int(value) -> int | None:
@@ -69,7 +50,7 @@ def my_hours(request: HttpRequest) -> HttpResponse:
             corrections=list(selectors.correction_list(actor=request.user).filter(record__volunteer=volunteer)[:20]),
             claims=list(selectors.claim_list(actor=request.user).filter(volunteer=volunteer)[:20]),
             posts=list(
-                Signup.objects.filter(volunteer=volunteer, status="confirmed", starts_at__lte=timezone.now())
+                Signup.objects.filter(volunteer=volunteer, status=SignupStatus.CONFIRMED, starts_at__lte=timezone.now())
                 .select_related("post__activity")
                 .order_by("-starts_at")[:20]
             ),
@@ -80,7 +61,7 @@ def my_hours(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def correction_request(request: HttpRequest, pk: int) -> HttpResponse:
-    _attempt(
+    attempt(
         request,
         lambda: services.correction_request(
             actor=request.user,
@@ -107,7 +88,7 @@ def claim_create(request: HttpRequest) -> HttpResponse:
     if start is None or end is None:
         messages.error(request, _("Give the start and end times."))
     else:
-        _attempt(
+        attempt(
             request,
             lambda: services.claim_create(
                 actor=request.user,
@@ -136,7 +117,7 @@ def _back_to_review(request: HttpRequest) -> HttpResponse:
 @require_POST
 def claim_decide(request: HttpRequest, pk: int) -> HttpResponse:
     approve = request.POST.get("decision") == "approve"
-    _attempt(
+    attempt(
         request,
         lambda: services.claim_decide(
             actor=request.user, claim_id=pk, approve=approve, note=request.POST.get("note", "")
@@ -150,7 +131,7 @@ def claim_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def correction_answer(request: HttpRequest, pk: int) -> HttpResponse:
     accept = request.POST.get("decision") == "accept"
-    _attempt(
+    attempt(
         request,
         lambda: services.correction_answer(
             actor=request.user,
@@ -168,7 +149,7 @@ def correction_answer(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def record_correct(request: HttpRequest, pk: int) -> HttpResponse:
     minutes = _int(request.POST.get("minutes"))
-    _attempt(
+    attempt(
         request,
         lambda: services.record_correct(
             actor=request.user,
@@ -183,27 +164,29 @@ def record_correct(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def review(request: HttpRequest, pk: int) -> HttpResponse:
-    """Hours review of an activity: records, flagged auto-closed presences, no-shows, claims and corrections."""
+    """Hours review of an activity: records, claims and corrections; attendance adds its panels (flagged
+    auto-closed presences, no-shows) through `hours.panels`."""
     try:
-        activity = attendance.activity_for_review(actor=request.user, activity_id=pk)
-    except NotFound:
-        raise Http404 from None
+        activity = selectors.activity_for_review(actor=request.user, activity_id=pk)
+    except NotFound as exc:
+        raise_for_scope(exc)
     user = request.user
     corrections = list(selectors.open_corrections(actor=user, activity=activity)[:PER_PAGE])
     claims = list(selectors.pending_claims(actor=user, activity=activity)[:PER_PAGE])
+    for claim in claims:
+        claim.refusal = claim_policy.refusal(user, claim)
     return render(
         request,
         "hours/review.html",
         {
             "activity": activity,
             "todo": len(corrections) + len(claims),
-            "can_change": scope.allows(user, Perm.CHANGE, activity.org),
+            "can_change": may_change_hours(user, activity.org),
             "totals": selectors.totals_by_kind(activity=activity),
             "page": Paginator(selectors.record_list(actor=user, activity=activity), PER_PAGE).get_page(
                 request.GET.get("page")
             ),
-            "flagged": list(attendance.flagged(activity=activity)[:PER_PAGE]),
-            "no_shows": list(attendance.no_shows(activity=activity)[:PER_PAGE]),
+            "panels": review_panels(request, activity),
             "corrections": corrections,
             "claims": claims,
             "posts": list(Post.objects.filter(activity=activity).order_by("starts_at", "id")),

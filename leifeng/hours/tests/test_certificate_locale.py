@@ -1,7 +1,7 @@
 """The certificate strings of the hours catalog: every one translated, nothing fuzzy, the .mo up to date.
 
 The catalog is shared with the ledger's pages; this checks only the entries whose source references name a
-certificate file (certificate_*.py, templates/hours/certificate_*.html, certificates.py).
+certificate file (certificates/*.py, templates/hours/certificate_*.html).
 """
 
 import leifeng.hours

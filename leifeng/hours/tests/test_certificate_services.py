@@ -15,7 +15,7 @@ from leifeng.accounts.models import Role
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from leifeng.core.models import AuditEvent
 from leifeng.hours import certificates as certs
-from leifeng.hours.certificate_pdf import render_document
+from leifeng.hours.certificates.pdf import render_document
 from leifeng.hours.models import Certificate, CertificateStatus, RecordKind, RecordSource, ServiceRecord
 from leifeng.orgs.models import Position, PositionTitle
 from leifeng.testing import VolunteerFactory, build_tree, grant, make_user

@@ -11,7 +11,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from leifeng.core.pagination import Page
-from leifeng.hours import certificates as certs
+from leifeng.hours.certificates import selectors, services
 from leifeng.hours.models import Certificate, CertificateStatus
 
 router = Router(tags=["certificates"])
@@ -30,6 +30,7 @@ class CertificateOut(Schema):
     total_minutes: int
     requested_at: datetime
     issued_at: datetime | None
+    revoked_at: datetime | None
     decision_note: str
     verification_url: str | None
     content: dict | None
@@ -91,15 +92,15 @@ class VerifyOut(Schema):
 
 
 def _out(request, certificate_id: int) -> Certificate:
-    return certs.certificate_get(actor=request.user, certificate_id=certificate_id)
+    return selectors.certificate_get(actor=request.user, certificate_id=certificate_id)
 
 
 @router.get("", response=list[CertificateOut], summary="List certificates (scoped)")
 @paginate(Page)
 def list_certificates(request, filters: Query[CertificateQuery]):
-    return certs.certificate_list(
+    return selectors.certificate_list(
         actor=request.user,
-        filters=certs.CertificateFilters(
+        filters=selectors.CertificateFilters(
             status=filters.status or "", org_id=filters.org, mine=filters.mine, to_decide=filters.to_decide
         ),
     )
@@ -107,20 +108,20 @@ def list_certificates(request, filters: Query[CertificateQuery]):
 
 @router.post("", response={201: CertificateOut}, summary="Ask for a certificate")
 def request_certificate(request, payload: RequestIn):
-    cert = certs.certificate_request(actor=request.user, **payload.model_dump())
+    cert = services.certificate_request(actor=request.user, **payload.model_dump())
     return Status(201, _out(request, cert.pk))
 
 
 @router.get("/verify/{code}", response=VerifyOut, auth=None, summary="Check a certificate (public)")
 def verify_certificate(request, code: str):
-    cert = certs.certificate_verify(code=code)
+    cert = selectors.certificate_verify(code=code)
     return {
         "genuine": cert.status == CertificateStatus.ISSUED,
         "status": cert.status,
         "number": cert.number,
         "issued_on": cert.content["issued_on"],
         "org_name": cert.content["org_name"],
-        "revoked_at": certs.revoked_at(cert),
+        "revoked_at": selectors.revoked_at(cert),
         "content": cert.content,
     }
 
@@ -132,19 +133,19 @@ def get_certificate(request, certificate_id: int):
 
 @router.post("/{certificate_id}/issue", response=CertificateOut, summary="Issue (the organizing node only)")
 def issue_certificate(request, certificate_id: int, payload: IssueIn):
-    certs.certificate_issue(actor=request.user, certificate_id=certificate_id, **payload.model_dump())
+    services.certificate_issue(actor=request.user, certificate_id=certificate_id, **payload.model_dump())
     return _out(request, certificate_id)
 
 
 @router.post("/{certificate_id}/refuse", response=CertificateOut, summary="Refuse a request, with a reason")
 def refuse_certificate(request, certificate_id: int, payload: ReasonIn):
-    certs.certificate_refuse(actor=request.user, certificate_id=certificate_id, reason=payload.reason)
+    services.certificate_refuse(actor=request.user, certificate_id=certificate_id, reason=payload.reason)
     return _out(request, certificate_id)
 
 
 @router.post("/{certificate_id}/revoke", response=CertificateOut, summary="Revoke an issued certificate")
 def revoke_certificate(request, certificate_id: int, payload: ReasonIn):
-    certs.certificate_revoke(actor=request.user, certificate_id=certificate_id, reason=payload.reason)
+    services.certificate_revoke(actor=request.user, certificate_id=certificate_id, reason=payload.reason)
     return _out(request, certificate_id)
 
 
@@ -160,7 +161,7 @@ PDF_RESPONSE = {
 
 @router.get("/{certificate_id}/pdf", summary="The certificate as PDF", openapi_extra=PDF_RESPONSE)
 def certificate_pdf(request, certificate_id: int):
-    cert, pdf = certs.certificate_pdf(actor=request.user, certificate_id=certificate_id)
+    cert, pdf = services.certificate_pdf(actor=request.user, certificate_id=certificate_id)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{cert.number}.pdf"'
     return response

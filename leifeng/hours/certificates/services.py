@@ -1,4 +1,4 @@
-"""Service certificates (志愿服务记录证明): services and selectors in one module.
+"""Writes of service certificates (志愿服务记录证明): request, issue, refuse, revoke, the audited PDF download.
 
 Rules (DESIGN §4 rules 8 and 13):
   * 谁组织谁记录、谁记录谁证明: a certificate is issued by one node and covers only the service
@@ -18,224 +18,34 @@ code when it has one, else "N" followed by its id (6 digits). The sequence is pe
 two nodes sharing a division code share a counter and numbers stay unique.
 """
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leifeng.core import audit, numbers, scope
-from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
-from leifeng.core.models import AuditEvent
-from leifeng.core.scope import Perm
-from leifeng.hours.models import CERTIFICATE_TRANSITIONS, Certificate, CertificateStatus, RecordKind, ServiceRecord
+from leifeng.core import audit, numbers
+from leifeng.core.errors import Conflict, ServiceError
+from leifeng.hours.certificates.selectors import certificate_get, hours_text, statement, verification_url
+from leifeng.hours.codes import AuditAction, ErrorCode
+from leifeng.hours.models import CERTIFICATE_TRANSITIONS, Certificate, CertificateStatus, ServiceRecord
+from leifeng.hours.policy import certificate_policy
 from leifeng.orgs.models import Org, Position, PositionTitle
 from leifeng.people.models import Volunteer
 
 CERTIFICATE_FIELDS = ["status", "number", "total_minutes", "person_in_charge", "handler", "contact_phone"]
+REVOKE_FIELDS = ["status", "decision_note", "revoked_at", "revoked_by"]
 HEAD_TITLES = (PositionTitle.DIRECTOR, PositionTitle.STATION_HEAD)  # 主任 / 站长 sign for the node
 
 
-# ---------------------------------------------------------------- hours from the ledger
-
-
-@dataclass
-class Row:
-    """One line of service on a certificate: an original record net of its reversal."""
-
-    date: date
-    activity: str
-    content: str
-    minutes: int
-    kind: str
-
-
-@dataclass
-class Statement:
-    rows: list[Row] = field(default_factory=list)
-
-    @property
-    def total_minutes(self) -> int:
-        return sum(r.minutes for r in self.rows)
-
-
-def hours_text(minutes: int) -> str:
-    """Minutes as hours the way a certificate prints them: 90 → "1.5", 100 → "1.67", 120 → "2"."""
-    return f"{minutes / 60:.2f}".rstrip("0").rstrip(".")
-
-
-def statement(*, volunteer_id: int, org_id: int, period_from: date, period_to: date) -> Statement:
-    """The volunteer's service recorded by this very node in the period, net of reversals (one query).
-
-    A correction is a reversing entry plus a new one: the original nets to zero and drops out, the new
-    entry (a positive record) appears as its own row. Rows are by the original's service date.
-    """
-    qs = (
-        ServiceRecord.objects.filter(
-            volunteer_id=volunteer_id,
-            org_id=org_id,
-            reverses__isnull=True,
-            service_date__gte=period_from,
-            service_date__lte=period_to,
-        )
-        .annotate(net=F("minutes") + Coalesce(F("reversed_by__minutes"), Value(0)))
-        .select_related("activity")
-        .order_by("service_date", "started_at", "id")
-    )
-    rows = [
-        Row(
-            date=r.service_date,
-            activity=r.activity.title if r.activity_id else "",
-            content=r.content,
-            minutes=r.net,
-            kind=r.kind,
-        )
-        for r in qs
-        if r.net > 0
-    ]
-    return Statement(rows=rows)
-
-
-def certifying_orgs(*, volunteer: Volunteer) -> QuerySet[Org]:
-    """The nodes that recorded service for this volunteer: the only ones that can certify it."""
-    org_ids = ServiceRecord.objects.filter(volunteer=volunteer).values("org_id")
-    return Org.objects.filter(pk__in=org_ids).order_by("path")
-
-
-# ---------------------------------------------------------------- selectors
-
-
-def _visible_q(actor) -> Q:
-    """Staff who see the issuing node or the volunteer's station, and the volunteer themselves."""
-    q = scope.q(actor, Perm.VIEW, "org") | scope.q(actor, Perm.VIEW, "volunteer__org")
-    if actor is not None and getattr(actor, "is_authenticated", False):
-        q |= Q(volunteer__user=actor)
-    return q
-
-
-def _base() -> QuerySet[Certificate]:
-    return Certificate.objects.select_related("volunteer", "org", "requested_by", "handler")
-
-
-@dataclass
-class CertificateFilters:
-    status: str = ""
-    mine: bool = False  # only the actor's own certificates (the volunteer's page)
-    to_decide: bool = False  # only those the actor may issue (Perm.CHANGE at the issuing node)
-    org_id: int | None = None
-
-    @classmethod
-    def from_params(cls, params) -> "CertificateFilters":
-        status = str(params.get("status") or "").strip()
-        org_raw = str(params.get("org") or "").strip()
-        return cls(
-            status=status if status in CertificateStatus.values else "",
-            org_id=int(org_raw) if org_raw.isdigit() else None,
-        )
-
-
-def certificate_list(*, actor, filters: CertificateFilters | None = None) -> QuerySet[Certificate]:
-    """Certificates the actor may see, newest request first (one query, whatever the page size)."""
-    filters = filters or CertificateFilters()
-    if filters.mine:
-        qs = _base().filter(volunteer__user=actor) if getattr(actor, "is_authenticated", False) else _base().none()
-    elif filters.to_decide:
-        qs = scope.scoped(_base(), actor, Perm.CHANGE, "org")
-    else:
-        qs = _base().filter(_visible_q(actor))
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.org_id:
-        qs = qs.filter(org_id=filters.org_id)
-    return qs.order_by("-requested_at", "-id")
-
-
-def certificate_get(*, actor, certificate_id: int) -> Certificate:
-    """One certificate, if the actor may see it; NotFound otherwise (same as a missing one)."""
-    try:
-        return _base().filter(_visible_q(actor)).get(pk=certificate_id)
-    except (Certificate.DoesNotExist, ValueError, TypeError):
-        raise NotFound from None
-
-
-def certificate_verify(*, code: str) -> Certificate:
-    """The public check: an issued or revoked certificate by its code; anything else is NotFound."""
-    cert = (
-        Certificate.objects.select_related("org")
-        .filter(
-            verification_code=str(code)[:32],
-            status__in=[CertificateStatus.ISSUED, CertificateStatus.REVOKED],
-        )
-        .first()
-    )
-    if cert is None:
-        raise NotFound(_("No such certificate."))
-    return cert
-
-
-def revoked_at(cert: Certificate) -> datetime | None:
-    """When the certificate was revoked (from the audit trail: the model keeps no column for it)."""
-    if cert.status != CertificateStatus.REVOKED:
-        return None
-    return (
-        AuditEvent.objects.filter(action="certificate.revoke", object_type="hours.certificate", object_id=str(cert.pk))
-        .order_by("-id")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-
-
-@dataclass
-class Access:
-    """What the actor may do with one certificate (the pages show only these buttons)."""
-
-    decide: bool  # issue / refuse / revoke
-    download: bool
-
-
-def certificate_access(*, actor, cert: Certificate) -> Access:
-    own = cert.volunteer.user_id is not None and cert.volunteer.user_id == getattr(actor, "pk", None)
-    decide = not own and scope.allows(actor, Perm.CHANGE, cert.org)
-    return Access(decide=decide, download=cert.status == CertificateStatus.ISSUED)
-
-
-def verification_url(code: str) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("hours:certificate_verify", args=[code])
-
-
 # ---------------------------------------------------------------- services
-
-
-def _move(cert: Certificate, to: str) -> None:
-    if to not in CERTIFICATE_TRANSITIONS[cert.status]:
-        raise Conflict(
-            _("This certificate is %(status)s; it cannot become %(to)s.")
-            % {"status": cert.get_status_display(), "to": CertificateStatus(to).label},
-            code="bad_status",
-        )
-    cert.status = to
 
 
 def _locked(actor, certificate_id: int) -> Certificate:
     """The certificate under a row lock, after checking the actor may see it (else NotFound)."""
     certificate_get(actor=actor, certificate_id=certificate_id)
     return Certificate.objects.select_for_update().select_related("volunteer", "org").get(pk=certificate_id)
-
-
-def _check_decider(actor, cert: Certificate) -> None:
-    if cert.volunteer.user_id is not None and cert.volunteer.user_id == actor.pk:
-        raise PermissionDenied(_("Nobody may certify their own hours."), code="own_certificate")
-    if not scope.allows(actor, Perm.CHANGE, cert.org):
-        raise PermissionDenied(
-            _("Only the organization that organized the service (%(org)s) may certify it.") % {"org": cert.org.name},
-            code="not_organizer",
-        )
 
 
 def certificate_request(
@@ -256,22 +66,18 @@ def certificate_request(
     org = Org.objects.filter(pk=org_id).first() if org_id else None
     if volunteer_number:
         volunteer = Volunteer.objects.select_related("org").filter(number=volunteer_number.strip()).first()
-        allowed = volunteer is not None and (
-            volunteer.user_id == actor.pk
-            or scope.allows(actor, Perm.CHANGE, volunteer.org)
-            # staff of the issuing node, for someone that node recorded (says nothing about anyone else)
-            or (
-                org is not None
-                and scope.allows(actor, Perm.CHANGE, org)
-                and ServiceRecord.objects.filter(volunteer=volunteer, org=org).exists()
-            )
+        allowed = volunteer is not None and certificate_policy.may_request_for(
+            actor,
+            volunteer,
+            org,
+            recorded_there=lambda: ServiceRecord.objects.filter(volunteer=volunteer, org=org).exists(),
         )
         if not allowed:
             raise ValidationError({"volunteer_number": [_("No volunteer with this number in your scope.")]})
     else:
         volunteer = Volunteer.objects.select_related("org").filter(user=actor).first()
         if volunteer is None:
-            raise ServiceError(_("Only registered volunteers can ask for a certificate."), code="not_volunteer")
+            raise ServiceError(_("Only registered volunteers can ask for a certificate."), code=ErrorCode.NOT_VOLUNTEER)
 
     errors: dict[str, list[str]] = {}
     if period_from is None:
@@ -303,7 +109,7 @@ def certificate_request(
             period_to=period_to,
             status=CertificateStatus.REQUESTED,
         ).exists():
-            raise Conflict(_("The same certificate is already waiting to be issued."), code="duplicate")
+            raise Conflict(_("The same certificate is already waiting to be issued."), code=ErrorCode.DUPLICATE)
         cert = Certificate.objects.create(
             volunteer=volunteer,
             org=org,
@@ -313,7 +119,7 @@ def certificate_request(
         )
         audit.record(
             actor=actor,
-            action="certificate.request",
+            action=AuditAction.CERTIFICATE_REQUEST,
             obj=cert,
             changes={"volunteer": volunteer.number, "period": [str(period_from), str(period_to)]},
         )
@@ -350,9 +156,9 @@ def certificate_issue(
     now = now or timezone.now()
     with transaction.atomic():
         cert = _locked(actor, certificate_id)
-        _check_decider(actor, cert)
+        certificate_policy.check_decider(actor, cert)
         before = audit.snapshot(cert, CERTIFICATE_FIELDS)
-        _move(cert, CertificateStatus.ISSUED)
+        CERTIFICATE_TRANSITIONS.move(cert, CertificateStatus.ISSUED)
         st = statement(
             volunteer_id=cert.volunteer_id, org_id=cert.org_id, period_from=cert.period_from, period_to=cert.period_to
         )
@@ -360,7 +166,7 @@ def certificate_issue(
             raise ServiceError(
                 _("%(org)s recorded no service hours for %(name)s in this period: there is nothing to certify.")
                 % {"org": cert.org.name, "name": cert.volunteer.name},
-                code="no_hours",
+                code=ErrorCode.NO_HOURS,
             )
         head = _head(cert.org)
         person = (head.person_name if head else "") or person_in_charge.strip() or cert.org.contact_name
@@ -406,7 +212,7 @@ def certificate_issue(
             "verification_url": verification_url(cert.verification_code),
         }
         cert.save()
-        audit.record(actor=actor, action="certificate.issue", obj=cert, changes=audit.diff(before, cert))
+        audit.record(actor=actor, action=AuditAction.CERTIFICATE_ISSUE, obj=cert, changes=audit.diff(before, cert))
     return cert
 
 
@@ -415,49 +221,43 @@ def certificate_refuse(*, actor, certificate_id: int, reason: str) -> Certificat
     reason = (reason or "").strip()
     with transaction.atomic():
         cert = _locked(actor, certificate_id)
-        _check_decider(actor, cert)
+        certificate_policy.check_decider(actor, cert)
         if not reason:
             raise ValidationError({"reason": [_("Say why the request is refused.")]})
         before = audit.snapshot(cert, ["status", "decision_note"])
-        _move(cert, CertificateStatus.REFUSED)
+        CERTIFICATE_TRANSITIONS.move(cert, CertificateStatus.REFUSED)
         cert.decision_note = reason[:200]
         cert.handler = actor
         cert.save(update_fields=["status", "decision_note", "handler"])
-        audit.record(actor=actor, action="certificate.refuse", obj=cert, changes=audit.diff(before, cert))
+        audit.record(actor=actor, action=AuditAction.CERTIFICATE_REFUSE, obj=cert, changes=audit.diff(before, cert))
     return cert
 
 
-def certificate_revoke(*, actor, certificate_id: int, reason: str) -> Certificate:
-    """Revoke an issued certificate; the verification page then says it is revoked."""
+def certificate_revoke(*, actor, certificate_id: int, reason: str, now: datetime | None = None) -> Certificate:
+    """Revoke an issued certificate; the verification page then says it is revoked, and since when."""
     reason = (reason or "").strip()
     with transaction.atomic():
         cert = _locked(actor, certificate_id)
-        _check_decider(actor, cert)
+        certificate_policy.check_decider(actor, cert)
         if not reason:
             raise ValidationError({"reason": [_("Say why the certificate is revoked.")]})
-        before = audit.snapshot(cert, ["status", "decision_note"])
-        _move(cert, CertificateStatus.REVOKED)
+        before = audit.snapshot(cert, REVOKE_FIELDS)
+        CERTIFICATE_TRANSITIONS.move(cert, CertificateStatus.REVOKED)
         cert.decision_note = reason[:200]
-        cert.save(update_fields=["status", "decision_note"])
-        audit.record(actor=actor, action="certificate.revoke", obj=cert, changes=audit.diff(before, cert))
+        cert.revoked_at = now or timezone.now()
+        cert.revoked_by = actor
+        cert.save(update_fields=["status", "decision_note", "revoked_at", "revoked_by"])
+        audit.record(actor=actor, action=AuditAction.CERTIFICATE_REVOKE, obj=cert, changes=audit.diff(before, cert))
     return cert
 
 
 def certificate_pdf(*, actor, certificate_id: int) -> tuple[Certificate, bytes]:
     """The PDF of an issued certificate, for its volunteer or staff in scope; every download is audited."""
-    from leifeng.hours.certificate_pdf import render_pdf
+    from leifeng.hours.certificates.pdf import render_pdf
 
     cert = certificate_get(actor=actor, certificate_id=certificate_id)
     if cert.status != CertificateStatus.ISSUED:
-        raise Conflict(_("Only an issued certificate can be downloaded."), code="not_issued")
+        raise Conflict(_("Only an issued certificate can be downloaded."), code=ErrorCode.NOT_ISSUED)
     pdf = render_pdf(cert)
-    audit.record(actor=actor, action="certificate.download", obj=cert)
+    audit.record(actor=actor, action=AuditAction.CERTIFICATE_DOWNLOAD, obj=cert)
     return cert, pdf
-
-
-def minutes_by_kind(rows: list[dict]) -> dict[str, int]:
-    """Verified and back-filled minutes of a frozen content's rows (shown apart on the certificate)."""
-    out = {RecordKind.VERIFIED.value: 0, RecordKind.BACKFILLED.value: 0}
-    for r in rows:
-        out[r["kind"]] = out.get(r["kind"], 0) + int(r["minutes"])
-    return out

@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from leifeng.core.idnumbers import IdType
-from leifeng.hours.certificates import hours_text, minutes_by_kind
+from leifeng.hours.certificates.selectors import hours_text, minutes_by_kind
 from leifeng.hours.models import Certificate, RecordKind
 
 KIND_LABELS = {RecordKind.VERIFIED.value: "签到签退", RecordKind.BACKFILLED.value: "事后补录"}

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from leifeng.hours import certificate_views as views
+from leifeng.hours.certificates import views
 
 urlpatterns = [
     path("", views.certificate_queue, name="certificate_queue"),

@@ -9,7 +9,6 @@ from datetime import date
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,13 +17,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
-from leifeng.core import scope
-from leifeng.core.errors import NotFound, PermissionDenied, ServiceError, field_errors
+from leifeng.core.errors import NotFound, ServiceError, field_errors
 from leifeng.core.forms import apply_errors
 from leifeng.core.idnumbers import IdType
-from leifeng.core.scope import Perm
-from leifeng.hours import certificates as certs
+from leifeng.core.pages import message_of, raise_for_scope
+from leifeng.core.roles import Perm
+from leifeng.hours.certificates import selectors, services
 from leifeng.hours.models import CertificateStatus, RecordKind
+from leifeng.hours.policy import certificate_policy
 from leifeng.orgs import policy as org_policy
 from leifeng.orgs.models import Org
 from leifeng.teams.selectors import volunteer_of
@@ -72,24 +72,11 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=pgettext_lazy("certificate", "Reason"), max_length=200)
 
 
-def _raise_for_scope(exc: Exception) -> None:
-    if isinstance(exc, NotFound):
-        raise Http404 from exc
-    if isinstance(exc, PermissionDenied):
-        raise DjangoPermissionDenied(exc.message) from exc
-
-
-def _message_of(exc: Exception) -> str:
-    if isinstance(exc, ServiceError):
-        return exc.message
-    return " ".join(m for ms in field_errors(exc).values() for m in ms)  # type: ignore[arg-type]
-
-
 def _get(request: HttpRequest, pk: int):
     try:
-        return certs.certificate_get(actor=request.user, certificate_id=pk)
-    except NotFound:
-        raise Http404 from None
+        return selectors.certificate_get(actor=request.user, certificate_id=pk)
+    except NotFound as exc:
+        raise_for_scope(exc)
 
 
 # ---------------------------------------------------------------- volunteer
@@ -99,12 +86,12 @@ def _get(request: HttpRequest, pk: int):
 def my_certificates(request: HttpRequest) -> HttpResponse:
     """A volunteer's certificates and the form to ask an organizing node for one."""
     volunteer = volunteer_of(request.user)  # also primes user.volunteer for the menu
-    orgs = certs.certifying_orgs(volunteer=volunteer) if volunteer else Org.objects.none()
+    orgs = selectors.certifying_orgs(volunteer=volunteer) if volunteer else Org.objects.none()
     form = RequestForm(request.POST or None, orgs=orgs)
     if request.method == "POST" and volunteer is not None and form.is_valid():
         d = form.cleaned_data
         try:
-            certs.certificate_request(
+            services.certificate_request(
                 actor=request.user, org_id=d["org"].pk, period_from=d["period_from"], period_to=d["period_to"]
             )
         except (ServiceError, ValidationError) as exc:
@@ -113,7 +100,7 @@ def my_certificates(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Request sent to %(org)s.") % {"org": d["org"].name})
             return redirect("hours:my_certificates")
     page = Paginator(
-        certs.certificate_list(actor=request.user, filters=certs.CertificateFilters(mine=True)), PER_PAGE
+        selectors.certificate_list(actor=request.user, filters=selectors.CertificateFilters(mine=True)), PER_PAGE
     ).get_page(request.GET.get("page"))
     return render(
         request,
@@ -128,20 +115,20 @@ def my_certificates(request: HttpRequest) -> HttpResponse:
 @login_required
 def certificate_queue(request: HttpRequest) -> HttpResponse:
     """Requests waiting at the nodes the actor may certify for (default: still to issue)."""
-    if not scope.has_any(request.user, Perm.CHANGE):
+    if not certificate_policy.decides_anywhere(request.user):
         raise Http404
-    filters = certs.CertificateFilters.from_params(request.GET)
+    filters = selectors.CertificateFilters.from_params(request.GET)
     if "status" not in request.GET:
         filters.status = CertificateStatus.REQUESTED
     filters.to_decide = True
-    page = Paginator(certs.certificate_list(actor=request.user, filters=filters), PER_PAGE).get_page(
+    page = Paginator(selectors.certificate_list(actor=request.user, filters=filters), PER_PAGE).get_page(
         request.GET.get("page")
     )
     form = StaffRequestForm(request.POST or None, orgs=org_policy.orgs(request.user, Perm.CHANGE).order_by("path"))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            cert = certs.certificate_request(
+            cert = services.certificate_request(
                 actor=request.user,
                 volunteer_number=d["volunteer_number"],
                 org_id=d["org"].pk,
@@ -163,7 +150,7 @@ def certificate_queue(request: HttpRequest) -> HttpResponse:
 
 
 def _detail(request: HttpRequest, cert, **forms_) -> HttpResponse:
-    access = certs.certificate_access(actor=request.user, cert=cert)
+    access = selectors.certificate_access(actor=request.user, cert=cert)
     return render(
         request,
         "hours/certificate_detail.html",
@@ -171,7 +158,7 @@ def _detail(request: HttpRequest, cert, **forms_) -> HttpResponse:
             "cert": cert,
             "access": access,
             "content": content_context(cert.content) if cert.content else None,
-            "preview": certs.statement(
+            "preview": selectors.statement(
                 volunteer_id=cert.volunteer_id,
                 org_id=cert.org_id,
                 period_from=cert.period_from,
@@ -196,11 +183,11 @@ def _act(request: HttpRequest, pk: int, call, form_name: str, form, success: str
         try:
             call(cert, form.cleaned_data)
         except (ServiceError, ValidationError) as exc:
-            _raise_for_scope(exc)
+            raise_for_scope(exc)
             if isinstance(exc, ValidationError) and any(k in form.fields for k in field_errors(exc)):
                 apply_errors(form, exc)
                 return _detail(request, cert, **{form_name: form})
-            messages.error(request, _message_of(exc))
+            messages.error(request, message_of(exc))
         else:
             messages.success(request, success)
         return redirect("hours:certificate_detail", pk=pk)
@@ -213,7 +200,7 @@ def certificate_issue(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         pk,
-        lambda cert, d: certs.certificate_issue(
+        lambda cert, d: services.certificate_issue(
             actor=request.user,
             certificate_id=cert.pk,
             person_in_charge=d["person_in_charge"],
@@ -231,7 +218,7 @@ def certificate_refuse(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         pk,
-        lambda cert, d: certs.certificate_refuse(actor=request.user, certificate_id=cert.pk, reason=d["reason"]),
+        lambda cert, d: services.certificate_refuse(actor=request.user, certificate_id=cert.pk, reason=d["reason"]),
         "reason_form",
         ReasonForm(request.POST),
         _("Request refused."),
@@ -244,7 +231,7 @@ def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         pk,
-        lambda cert, d: certs.certificate_revoke(actor=request.user, certificate_id=cert.pk, reason=d["reason"]),
+        lambda cert, d: services.certificate_revoke(actor=request.user, certificate_id=cert.pk, reason=d["reason"]),
         "reason_form",
         ReasonForm(request.POST),
         _("Certificate revoked."),
@@ -254,10 +241,10 @@ def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def certificate_download(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        cert, pdf = certs.certificate_pdf(actor=request.user, certificate_id=pk)
+        cert, pdf = services.certificate_pdf(actor=request.user, certificate_id=pk)
     except ServiceError as exc:
-        _raise_for_scope(exc)
-        messages.error(request, exc.message)
+        raise_for_scope(exc)
+        messages.error(request, message_of(exc))
         return redirect("hours:certificate_detail", pk=pk)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{cert.number}.pdf"'
@@ -269,7 +256,7 @@ def certificate_download(request: HttpRequest, pk: int) -> HttpResponse:
 
 def content_context(c: dict) -> dict:
     """The frozen content ready for a page: labels and dates from the stored codes and ISO strings."""
-    by_kind = certs.minutes_by_kind(c["rows"])
+    by_kind = selectors.minutes_by_kind(c["rows"])
     return {
         **c,
         "id_type_label": IdType(c["id_type"]).label if c["id_type"] in IdType.values else c["id_type"],
@@ -284,15 +271,15 @@ def content_context(c: dict) -> dict:
             }
             for r in c["rows"]
         ],
-        "backfilled_hours": certs.hours_text(by_kind[RecordKind.BACKFILLED]),
-        "verified_hours": certs.hours_text(by_kind[RecordKind.VERIFIED]),
+        "backfilled_hours": selectors.hours_text(by_kind[RecordKind.BACKFILLED]),
+        "verified_hours": selectors.hours_text(by_kind[RecordKind.VERIFIED]),
     }
 
 
 def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
     """Anyone with the code (printed as a QR code) checks the certificate: genuine, or revoked, or unknown."""
     try:
-        cert = certs.certificate_verify(code=code)
+        cert = selectors.certificate_verify(code=code)
     except NotFound:
         return render(request, "hours/certificate_verify.html", {"cert": None, "code": code}, status=404)
     return render(
@@ -301,7 +288,7 @@ def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
         {
             "cert": cert,
             "genuine": cert.status == CertificateStatus.ISSUED,
-            "revoked_at": certs.revoked_at(cert),
+            "revoked_at": selectors.revoked_at(cert),
             "content": content_context(cert.content),
         },
     )
