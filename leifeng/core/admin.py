@@ -1,19 +1,10 @@
 """Django admin for the operator: the audit trail is read-only; admin writes are audited too."""
 
-from enum import StrEnum
-
 from django.contrib import admin
 
 from leifeng.core import audit
+from leifeng.core.codes import AuditAction
 from leifeng.core.models import AuditEvent
-
-
-class AuditAction(StrEnum):
-    """What the Django admin records; the model it changed is the event's object_type (accounts.user, …)."""
-
-    ADMIN_ADD = "admin_add"
-    ADMIN_CHANGE = "admin_change"
-    ADMIN_DELETE = "admin_delete"
 
 
 class AuditedModelAdmin(admin.ModelAdmin):

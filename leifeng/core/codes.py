@@ -4,4 +4,8 @@ from enum import StrEnum
 
 
 class AuditAction(StrEnum):
+    # What the Django admin records; the model it changed is the event's object_type (accounts.user, …).
+    ADMIN_ADD = "admin_add"
+    ADMIN_CHANGE = "admin_change"
+    ADMIN_DELETE = "admin_delete"
     FIELD_KEY_ROTATE = "encryption.rotate"  # manage.py rotate_field_key

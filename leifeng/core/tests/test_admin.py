@@ -4,9 +4,10 @@ import pytest
 from django.urls import reverse
 
 from leifeng.accounts import services
+from leifeng.accounts.codes import AuditAction as AccountAction
 from leifeng.accounts.models import ApiToken, Role
 from leifeng.core import audit
-from leifeng.core.admin import AuditAction
+from leifeng.core.codes import AuditAction
 from leifeng.core.models import AuditEvent
 from leifeng.testing import make_user
 
@@ -66,7 +67,7 @@ def test_admin_user_changes_are_audited(admin_client, operator, colleague, tree)
 
 
 def test_audit_events_are_read_only_even_for_the_operator(admin_client, owner, tree):
-    event = audit.record(actor=owner, action="user.update", obj=owner, org=tree.st_a1)
+    event = audit.record(actor=owner, action=AccountAction.USER_UPDATE, obj=owner, org=tree.st_a1)
     assert admin_client.get(reverse("admin:core_auditevent_changelist")).status_code == 200
     assert admin_client.get(reverse("admin:core_auditevent_add")).status_code == 403
     change_url = reverse("admin:core_auditevent_change", args=[event.pk])

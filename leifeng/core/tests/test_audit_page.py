@@ -7,9 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leifeng.accounts import services
+from leifeng.accounts.codes import AuditAction as AccountAction
 from leifeng.accounts.models import Role
 from leifeng.core import audit
+from leifeng.core.codes import AuditAction as CoreAction
 from leifeng.core.models import AuditEvent
+from leifeng.people.codes import AuditAction as PeopleAction
+from leifeng.teams.codes import AuditAction as TeamAction
 from leifeng.testing import make_platform_admin, make_volunteer_user
 
 URL = reverse("core:audit")
@@ -20,9 +24,13 @@ def events(tree, owner, colleague, outsider):
     """One event in each subtree, plus a real service write in owner's station."""
     services.user_update(actor=owner, user=colleague, display_name="网格员小王", phone="13700001111")
     audit.record(
-        actor=outsider, action="team.create", object_type="teams.team", object_repr="北村服务队", org=tree.st_b1
+        actor=outsider,
+        action=TeamAction.TEAM_CREATE,
+        object_type="teams.team",
+        object_repr="北村服务队",
+        org=tree.st_b1,
     )
-    audit.record(actor=None, action="system.maintenance", object_type="core.auditevent", note="operator")
+    audit.record(actor=None, action=CoreAction.FIELD_KEY_ROTATE, object_type="core.auditevent", note="operator")
 
 
 def actions(response) -> list[str]:
@@ -62,7 +70,7 @@ def test_assessor_reads_records_but_not_the_audit_trail(events, assessor, client
 def test_center_admin_sees_both_subtrees_and_operator_sees_all(events, tree, center_admin, client_for):
     assert sorted(actions(client_for(center_admin).get(URL))) == ["team.create", "user.update"]
     operator = make_platform_admin(org=tree.center)
-    assert "system.maintenance" in actions(client_for(operator).get(URL))
+    assert "encryption.rotate" in actions(client_for(operator).get(URL))
 
 
 def test_anonymous_goes_to_login(client, tree):
@@ -74,7 +82,9 @@ def test_filters(tree, owner, colleague, center_admin, client_for):
     services.user_update(actor=owner, user=colleague, display_name="A", phone=None)
     services.role_grant(actor=owner, user=colleague, role=Role.TEAM_LEADER, org_id=tree.st_a1.pk)
     services.user_set_active(actor=center_admin, user=colleague, active=False)
-    old = audit.record(actor=owner, action="user.update", obj=colleague, org=tree.st_a1, changes={"email": ["", "x"]})
+    old = audit.record(
+        actor=owner, action=AccountAction.USER_UPDATE, obj=colleague, org=tree.st_a1, changes={"email": ["", "x"]}
+    )
     AuditEvent.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40))
     client = client_for(center_admin)
 
@@ -97,7 +107,11 @@ def test_filters(tree, owner, colleague, center_admin, client_for):
 def test_query_count_does_not_grow_with_events(tree, owner, colleague, client_for, django_assert_num_queries, n):
     for i in range(n):
         audit.record(
-            actor=colleague, action="volunteer.update", obj=colleague, org=tree.st_a1, changes={"x": [i, i + 1]}
+            actor=colleague,
+            action=PeopleAction.VOLUNTEER_UPDATE,
+            obj=colleague,
+            org=tree.st_a1,
+            changes={"x": [i, i + 1]},
         )
     client = client_for(owner)
     # 1 session with its account, roles and volunteer flag (accounts.middleware), 2 count,
