@@ -30,6 +30,7 @@ from django.utils import timezone
 from leifeng.accounts.api_auth import LAST_USED_EVERY
 from leifeng.accounts.models import ApiToken
 from leifeng.activities import services
+from leifeng.activities.codes import AuditAction
 from leifeng.activities.models import Activity, ActivityStatus, Post, Signup, SignupStatus, Visibility
 from leifeng.core.fast import Answer, Request, route, run
 from leifeng.core.models import AuditEvent
@@ -75,7 +76,7 @@ def _sql() -> dict[str, str]:
             f"post_id, volunteer_id) SELECT %s, %s, %s, %s, %s, %s, '', %s, %s FROM a RETURNING id), "
             f"e AS (INSERT INTO {AuditEvent._meta.db_table} (created_at, action, object_type, object_id, "
             f"object_repr, changes, note, actor_id, org_id) "
-            f"SELECT %s, 'signup.create', 'activities.signup', s.id::text, %s, "
+            f"SELECT %s, %s, 'activities.signup', s.id::text, %s, "
             f"jsonb_build_object('status', jsonb_build_array(NULL, %s::text)), '', %s, %s FROM s) "
             f"SELECT id FROM s"
         ),
@@ -132,7 +133,7 @@ def _sign_up(request: Request, post_id: int, now, sql: dict[str, str]) -> Answer
         [
             activity_id,
             *(now, now, state, starts_at, ends_at, consent_at is not None, post_id, volunteer_id),
-            *(now, f"{name} @ {title}"[:200], state, user_id, org_id),
+            *(now, AuditAction.SIGNUP_CREATE.value, f"{name} @ {title}"[:200], state, user_id, org_id),
         ],
     )
     if inserted is None:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leifeng.accounts.models import User
+from leifeng.activities.codes import AuditAction, ErrorCode
 from leifeng.activities.models import (
     ACTIVE_SIGNUP,
     ACTIVITY_TRANSITIONS,
@@ -25,6 +26,7 @@ from leifeng.activities.models import (
 from leifeng.activities.services.base import ACTIVITY_FIELDS, _fmt, _for_change, _now, _org_for_change, _tell
 from leifeng.core import audit
 from leifeng.core.errors import Conflict, ServiceError
+from leifeng.core.errors import ErrorCode as CoreErrorCode
 from leifeng.orgs.models import Unit
 from leifeng.teams import selectors as team_selectors
 from leifeng.teams.models import Team
@@ -80,14 +82,14 @@ def activity_create(*, actor, org_id: int, team_ids: list[int] | None = None, **
     allowed = {f if f not in ("campaign", "lead_unit") else f + "_id" for f in ACTIVITY_FIELDS} - {"org"}
     unknown = set(fields) - allowed
     if unknown:
-        raise ServiceError(_("Unknown fields: %s") % ", ".join(sorted(unknown)), code="unknown_field")
+        raise ServiceError(_("Unknown fields: %s") % ", ".join(sorted(unknown)), code=ErrorCode.UNKNOWN_FIELD)
     a = Activity(org=org, created_by=actor, **fields)
     _validate_activity(a)
     a.save()
     _set_teams(a, team_ids)
     if a.visibility == Visibility.TEAMS and not a.teams.exists():
         raise ValidationError({"teams": [_("List the teams that may see the activity.")]})
-    audit.record(actor=actor, action="activity.create", obj=a, changes=audit.snapshot(a, ACTIVITY_FIELDS))
+    audit.record(actor=actor, action=AuditAction.ACTIVITY_CREATE, obj=a, changes=audit.snapshot(a, ACTIVITY_FIELDS))
     return a
 
 
@@ -96,12 +98,12 @@ def activity_update(*, actor, activity_id: int, team_ids: list[int] | None = Non
     """Change fields of an activity that is not finished or cancelled."""
     a = _for_change(actor, Activity, activity_id)
     if a.status in (ActivityStatus.FINISHED, ActivityStatus.CANCELLED):
-        raise Conflict(_("A finished or cancelled activity can no longer be changed."), code="closed")
+        raise Conflict(_("A finished or cancelled activity can no longer be changed."), code=ErrorCode.CLOSED)
     before = audit.snapshot(a, ACTIVITY_FIELDS)
     allowed = {f if f not in ("org", "campaign", "lead_unit") else f + "_id" for f in ACTIVITY_FIELDS}
     unknown = set(changes) - allowed
     if unknown:
-        raise ServiceError(_("Unknown fields: %s") % ", ".join(sorted(unknown)), code="unknown_field")
+        raise ServiceError(_("Unknown fields: %s") % ", ".join(sorted(unknown)), code=ErrorCode.UNKNOWN_FIELD)
     if "org_id" in changes and changes["org_id"] != a.org_id:
         a.org = _org_for_change(actor, changes["org_id"])
     changes.pop("org_id", None)
@@ -112,7 +114,7 @@ def activity_update(*, actor, activity_id: int, team_ids: list[int] | None = Non
     _set_teams(a, team_ids)
     if a.visibility == Visibility.TEAMS and not a.teams.exists():
         raise ValidationError({"teams": [_("List the teams that may see the activity.")]})
-    audit.record(actor=actor, action="activity.update", obj=a, changes=audit.diff(before, a))
+    audit.record(actor=actor, action=AuditAction.ACTIVITY_UPDATE, obj=a, changes=audit.diff(before, a))
     return a
 
 
@@ -121,8 +123,10 @@ def activity_delete(*, actor, activity_id: int) -> None:
     """Delete a draft nobody ever signed up for; anything else is cancelled instead, so its history stays."""
     a = _for_change(actor, Activity, activity_id)
     if a.status != ActivityStatus.DRAFT or Signup.objects.filter(post__activity=a).exists():
-        raise Conflict(_("Only a draft nobody signed up for can be deleted; cancel it instead."), code="not_deletable")
-    audit.record(actor=actor, action="activity.delete", obj=a, changes=audit.snapshot(a, ["title", "status"]))
+        raise Conflict(
+            _("Only a draft nobody signed up for can be deleted; cancel it instead."), code=ErrorCode.NOT_DELETABLE
+        )
+    audit.record(actor=actor, action=AuditAction.ACTIVITY_DELETE, obj=a, changes=audit.snapshot(a, ["title", "status"]))
     a.delete()
 
 
@@ -132,7 +136,7 @@ def _move(a: Activity, to: str) -> None:
         raise Conflict(
             _("An activity that is “%(old)s” cannot become “%(new)s”.")
             % {"old": ActivityStatus(a.status).label, "new": ActivityStatus(to).label},
-            code="invalid_transition",
+            code=CoreErrorCode.INVALID_TRANSITION,
         )
     a.status = to
 
@@ -156,7 +160,7 @@ def activity_publish(*, actor, activity_id: int, now: datetime | None = None) ->
     before = audit.snapshot(a, ["status"])
     _move(a, ActivityStatus.PUBLISHED)
     if not a.posts.exists():
-        raise ServiceError(_("Add at least one post before publishing."), code="no_posts")
+        raise ServiceError(_("Add at least one post before publishing."), code=ErrorCode.NO_POSTS)
     if a.risky:
         gap = insurance_gap(a)
         if gap is not None:
@@ -166,11 +170,11 @@ def activity_publish(*, actor, activity_id: int, now: datetime | None = None) ->
                     "before publishing it."
                 )
                 % {"first": _fmt(gap[0]), "last": _fmt(gap[1])},
-                code="insurance_required",
+                code=ErrorCode.INSURANCE_REQUIRED,
             )
     a.published_at = _now(now)
     a.save(update_fields=["status", "published_at", "updated_at"])
-    audit.record(actor=actor, action="activity.publish", obj=a, changes=audit.diff(before, a))
+    audit.record(actor=actor, action=AuditAction.ACTIVITY_PUBLISH, obj=a, changes=audit.diff(before, a))
     return a
 
 
@@ -186,13 +190,13 @@ def _simple_move(actor, activity_id: int, to: str, action: str) -> Activity:
 @transaction.atomic
 def activity_start(*, actor, activity_id: int) -> Activity:
     """Published → in progress (check-in opens)."""
-    return _simple_move(actor, activity_id, ActivityStatus.IN_PROGRESS, "activity.start")
+    return _simple_move(actor, activity_id, ActivityStatus.IN_PROGRESS, AuditAction.ACTIVITY_START)
 
 
 @transaction.atomic
 def activity_finish(*, actor, activity_id: int) -> Activity:
     """In progress → finished (the report can be filed)."""
-    return _simple_move(actor, activity_id, ActivityStatus.FINISHED, "activity.finish")
+    return _simple_move(actor, activity_id, ActivityStatus.FINISHED, AuditAction.ACTIVITY_FINISH)
 
 
 def _due_q(now: datetime) -> Q:
@@ -234,7 +238,7 @@ def activities_advance(*, now: datetime | None = None) -> dict[str, int]:
                 _auto_move(
                     a,
                     ActivityStatus.IN_PROGRESS,
-                    "activity.start",
+                    AuditAction.ACTIVITY_START,
                     f"automatic: first post started at {timezone.localtime(window['first']):%Y-%m-%d %H:%M}",
                 )
                 done["started"] += 1
@@ -242,7 +246,7 @@ def activities_advance(*, now: datetime | None = None) -> dict[str, int]:
                 _auto_move(
                     a,
                     ActivityStatus.FINISHED,
-                    "activity.finish",
+                    AuditAction.ACTIVITY_FINISH,
                     f"automatic: last post ended at {timezone.localtime(window['last']):%Y-%m-%d %H:%M}",
                 )
                 done["finished"] += 1
@@ -256,13 +260,13 @@ def activity_unpublish(*, actor, activity_id: int) -> Activity:
     if Signup.objects.filter(post__activity=a, status__in=ACTIVE_SIGNUP).exists():
         raise Conflict(
             _("People have signed up already: cancel the activity instead of taking it back to draft."),
-            code="has_signups",
+            code=ErrorCode.HAS_SIGNUPS,
         )
     before = audit.snapshot(a, ["status"])
     _move(a, ActivityStatus.DRAFT)
     a.published_at = None
     a.save(update_fields=["status", "published_at", "updated_at"])
-    audit.record(actor=actor, action="activity.unpublish", obj=a, changes=audit.diff(before, a))
+    audit.record(actor=actor, action=AuditAction.ACTIVITY_UNPUBLISH, obj=a, changes=audit.diff(before, a))
     return a
 
 
@@ -289,7 +293,7 @@ def activity_cancel(*, actor, activity_id: int, reason: str, now: datetime | Non
     Post.objects.filter(pk__in=posts).update(filled=0)
     audit.record(
         actor=actor,
-        action="activity.cancel",
+        action=AuditAction.ACTIVITY_CANCEL,
         obj=a,
         changes=audit.diff(before, a),
         note=f"{withdrawn} sign-ups withdrawn",
@@ -338,7 +342,7 @@ def activity_add_insurance(
     )
     audit.record(
         actor=actor,
-        action="activity.add_insurance",
+        action=AuditAction.ACTIVITY_ADD_INSURANCE,
         obj=ins,
         org=a.org,
         changes={"policy": [None, ins.policy_number], "covers": [None, [covers_from, covers_to]]},

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leifeng.activities.codes import AuditAction, ErrorCode
 from leifeng.activities.models import (
     DEFAULT_PHASES,
     Activity,
@@ -116,7 +117,7 @@ def campaign_create(*, actor, data: CampaignInput, phases: list[PhaseInput] | No
         CampaignPhase(campaign=c, order=i, name=p.name.strip(), starts_on=p.starts_on, ends_on=p.ends_on)
         for i, p in enumerate(phases)
     )
-    audit.record(actor=actor, action="campaign.create", obj=c, changes=audit.snapshot(c, CAMPAIGN_FIELDS))
+    audit.record(actor=actor, action=AuditAction.CAMPAIGN_CREATE, obj=c, changes=audit.snapshot(c, CAMPAIGN_FIELDS))
     return c
 
 
@@ -129,7 +130,7 @@ def campaign_update(*, actor, campaign_id: int, unit_ids: list[int] | None = Non
     allowed = {"title", "theme", "starts_on", "ends_on", "guidance", "requirements", "leading_group_id", "org_id"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ServiceError(_("Unknown fields: %s") % ", ".join(sorted(unknown)), code="unknown_field")
+        raise ServiceError(_("Unknown fields: %s") % ", ".join(sorted(unknown)), code=ErrorCode.UNKNOWN_FIELD)
     if "org_id" in changes and changes["org_id"] != c.org_id:
         c.org = _org_for_change(actor, changes["org_id"])
     changes.pop("org_id", None)
@@ -139,7 +140,7 @@ def campaign_update(*, actor, campaign_id: int, unit_ids: list[int] | None = Non
     c.save()
     if units is not None:
         c.units.set(units)
-    audit.record(actor=actor, action="campaign.update", obj=c, changes=audit.diff(before, c))
+    audit.record(actor=actor, action=AuditAction.CAMPAIGN_UPDATE, obj=c, changes=audit.diff(before, c))
     return c
 
 
@@ -163,7 +164,7 @@ def campaign_set_phases(*, actor, campaign_id: int, phases: list[PhaseInput]) ->
     )
     audit.record(
         actor=actor,
-        action="campaign.set_phases",
+        action=AuditAction.CAMPAIGN_SET_PHASES,
         obj=c,
         changes={"phases": [old, [(p.name, p.starts_on, p.ends_on) for p in phases]]},
     )
@@ -175,8 +176,8 @@ def campaign_delete(*, actor, campaign_id: int) -> None:
     """Delete a campaign that no activity belongs to (activities keep their history; detach them first)."""
     c = _for_change(actor, Campaign, campaign_id)
     if c.activities.exists():
-        raise Conflict(_("Activities belong to this campaign; it cannot be deleted."), code="has_activities")
-    audit.record(actor=actor, action="campaign.delete", obj=c, changes=audit.snapshot(c, CAMPAIGN_FIELDS))
+        raise Conflict(_("Activities belong to this campaign; it cannot be deleted."), code=ErrorCode.HAS_ACTIVITIES)
+    audit.record(actor=actor, action=AuditAction.CAMPAIGN_DELETE, obj=c, changes=audit.snapshot(c, CAMPAIGN_FIELDS))
     c.delete()
 
 
@@ -262,7 +263,7 @@ def campaign_copy(*, actor, campaign_id: int, year: int, with_activities: bool =
             copied += 1
     audit.record(
         actor=actor,
-        action="campaign.copy",
+        action=AuditAction.CAMPAIGN_COPY,
         obj=c,
         changes={"copied_from": [None, src.pk], "year": [src.starts_on.year, year]},
         note=f"{copied} activities copied as drafts",

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from leifeng.activities.codes import AuditAction, ErrorCode
 from leifeng.activities.models import (
     Post,
     Signup,
@@ -63,7 +64,7 @@ def groups_build(*, actor, post_id: int) -> list[SignupGroup]:
     groups = [g for g in groups if g.pk not in empty]
     audit.record(
         actor=actor,
-        action="groups.build",
+        action=AuditAction.GROUPS_BUILD,
         obj=p,
         org=p.activity.org,
         note=f"{len(groups)} groups, {len(members)} people",
@@ -89,13 +90,13 @@ def group_move(*, actor, signup_id: int, group_id: int) -> Signup:
     if s is None:
         raise NotFound()
     if s.status != SignupStatus.CONFIRMED:
-        raise Conflict(_("Only confirmed people are in groups."), code="not_confirmed")
+        raise Conflict(_("Only confirmed people are in groups."), code=ErrorCode.NOT_CONFIRMED)
     if s.group_id == g.pk:
         return s
     if g.members.count() >= g.post.activity.group_size:
         raise Conflict(
             _("Group %(n)s is full (%(size)d people).") % {"n": g, "size": g.post.activity.group_size},
-            code="group_full",
+            code=ErrorCode.GROUP_FULL,
         )
     old = s.group
     s.group = g
@@ -107,7 +108,7 @@ def group_move(*, actor, signup_id: int, group_id: int) -> Signup:
         old.save(update_fields=["leader"])
     audit.record(
         actor=actor,
-        action="group.move",
+        action=AuditAction.GROUP_MOVE,
         obj=s,
         org=g.post.activity.org,
         object_repr=f"{s.volunteer.name} @ {g.post.title}",
@@ -125,5 +126,7 @@ def group_set_leader(*, actor, group_id: int, volunteer_id: int) -> SignupGroup:
     before = audit.snapshot(g, ["leader"])
     g.leader_id = volunteer_id
     g.save(update_fields=["leader"])
-    audit.record(actor=actor, action="group.set_leader", obj=g, org=g.post.activity.org, changes=audit.diff(before, g))
+    audit.record(
+        actor=actor, action=AuditAction.GROUP_SET_LEADER, obj=g, org=g.post.activity.org, changes=audit.diff(before, g)
+    )
     return g

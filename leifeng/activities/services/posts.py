@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from leifeng.activities.codes import AuditAction, ErrorCode
 from leifeng.activities.models import (
     Activity,
     ActivityStatus,
@@ -55,12 +56,12 @@ def post_create(
 ) -> Post:
     a = _for_change(actor, Activity, activity_id)
     if a.status in (ActivityStatus.FINISHED, ActivityStatus.CANCELLED):
-        raise Conflict(_("A finished or cancelled activity can no longer be changed."), code="closed")
+        raise Conflict(_("A finished or cancelled activity can no longer be changed."), code=ErrorCode.CLOSED)
     p = Post(activity=a, title=title, starts_at=starts_at, ends_at=ends_at, quota=quota, description=description)
     _validate_post(p)
     p.save()
     _set_skills(p, skill_ids)
-    audit.record(actor=actor, action="post.create", obj=p, org=a.org, changes=audit.snapshot(p, POST_FIELDS))
+    audit.record(actor=actor, action=AuditAction.POST_CREATE, obj=p, org=a.org, changes=audit.snapshot(p, POST_FIELDS))
     return p
 
 
@@ -70,10 +71,10 @@ def post_update(*, actor, post_id: int, skill_ids: list[int] | None = None, **ch
     A new time window is copied onto the sign-ups."""
     p = _for_change(actor, Post, post_id)
     if p.activity.status in (ActivityStatus.FINISHED, ActivityStatus.CANCELLED):
-        raise Conflict(_("A finished or cancelled activity can no longer be changed."), code="closed")
+        raise Conflict(_("A finished or cancelled activity can no longer be changed."), code=ErrorCode.CLOSED)
     unknown = set(changes) - set(POST_FIELDS)
     if unknown:
-        raise ServiceError(_("Unknown fields: %s") % ", ".join(sorted(unknown)), code="unknown_field")
+        raise ServiceError(_("Unknown fields: %s") % ", ".join(sorted(unknown)), code=ErrorCode.UNKNOWN_FIELD)
     before = audit.snapshot(p, POST_FIELDS)
     for name, value in changes.items():
         setattr(p, name, value)
@@ -86,7 +87,7 @@ def post_update(*, actor, post_id: int, skill_ids: list[int] | None = None, **ch
     _set_skills(p, skill_ids)
     if "starts_at" in changes or "ends_at" in changes:
         Signup.objects.filter(post=p).update(starts_at=p.starts_at, ends_at=p.ends_at)
-    audit.record(actor=actor, action="post.update", obj=p, org=p.activity.org, changes=audit.diff(before, p))
+    audit.record(actor=actor, action=AuditAction.POST_UPDATE, obj=p, org=p.activity.org, changes=audit.diff(before, p))
     _promote(actor, p)
     return p
 
@@ -96,6 +97,8 @@ def post_delete(*, actor, post_id: int) -> None:
     """Delete a post nobody has signed up for."""
     p = _for_change(actor, Post, post_id)
     if Signup.objects.filter(post=p).exists():
-        raise Conflict(_("People have signed up for this post; it cannot be deleted."), code="has_signups")
-    audit.record(actor=actor, action="post.delete", obj=p, org=p.activity.org, changes=audit.snapshot(p, POST_FIELDS))
+        raise Conflict(_("People have signed up for this post; it cannot be deleted."), code=ErrorCode.HAS_SIGNUPS)
+    audit.record(
+        actor=actor, action=AuditAction.POST_DELETE, obj=p, org=p.activity.org, changes=audit.snapshot(p, POST_FIELDS)
+    )
     p.delete()

@@ -7,6 +7,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from leifeng.activities.codes import AuditAction, ErrorCode
 from leifeng.activities.models import (
     Activity,
     ActivityReport,
@@ -23,7 +24,7 @@ def report_file(*, actor, activity_id: int, summary: str) -> ActivityReport:
     """File (or rewrite) the summary of an activity that is in progress or finished."""
     a = _for_change(actor, Activity, activity_id)
     if a.status not in (ActivityStatus.IN_PROGRESS, ActivityStatus.FINISHED):
-        raise Conflict(_("A report is filed once the activity has taken place."), code="not_held")
+        raise Conflict(_("A report is filed once the activity has taken place."), code=ErrorCode.NOT_HELD)
     summary = (summary or "").strip()
     if not summary:
         raise ValidationError({"summary": [_("Write a short summary.")]})
@@ -34,7 +35,7 @@ def report_file(*, actor, activity_id: int, summary: str) -> ActivityReport:
         report.save(update_fields=["summary", "filed_by", "updated_at"])
     audit.record(
         actor=actor,
-        action="report.file" if created else "report.update",
+        action=AuditAction.REPORT_FILE if created else AuditAction.REPORT_UPDATE,
         obj=report,
         org=a.org,
         changes=audit.diff(before, report),
@@ -87,12 +88,12 @@ def report_add_photo(*, actor, activity_id: int, upload, caption: str = "") -> R
     a = _for_change(actor, Activity, activity_id)
     report = ActivityReport.objects.filter(activity=a).first()
     if report is None:
-        raise Conflict(_("File the summary first, then add photos."), code="no_report")
+        raise Conflict(_("File the summary first, then add photos."), code=ErrorCode.NO_REPORT)
     content, width, height = process_photo(upload)
     photo = ReportPhoto(report=report, caption=(caption or "").strip()[:120], width=width, height=height)
     photo.image.save(content.name, content, save=False)
     photo.save()
-    audit.record(actor=actor, action="report.add_photo", obj=report, org=a.org, note=photo.image.name)
+    audit.record(actor=actor, action=AuditAction.REPORT_ADD_PHOTO, obj=report, org=a.org, note=photo.image.name)
     return photo
 
 
@@ -105,4 +106,4 @@ def report_delete_photo(*, actor, photo_id: int) -> None:
     name = photo.image.name
     photo.delete()
     transaction.on_commit(lambda: photo.image.storage.delete(name))
-    audit.record(actor=actor, action="report.delete_photo", obj=photo.report, org=a.org, note=name)
+    audit.record(actor=actor, action=AuditAction.REPORT_DELETE_PHOTO, obj=photo.report, org=a.org, note=name)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leifeng.accounts.models import User
+from leifeng.activities.codes import AuditAction, ErrorCode
 from leifeng.activities.models import (
     ACTIVE_SIGNUP,
     SIGNUP_TRANSITIONS,
@@ -23,6 +24,7 @@ from leifeng.activities.models import (
 from leifeng.activities.services.base import ADULT_AGE, HOT_POST_FIELDS, _fmt, _now, _tell
 from leifeng.core import audit, rules, scope
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
+from leifeng.core.errors import ErrorCode as CoreErrorCode
 from leifeng.core.scope import Perm
 from leifeng.orgs.models import Org
 from leifeng.people.models import Skill, Volunteer, VolunteerStatus
@@ -52,26 +54,34 @@ def _check_eligible(volunteer: Volunteer, post: Post, *, now: datetime, assigned
     """Everything but quota and overlap; raises ServiceError with a message for the person."""
     a = post.activity
     if volunteer.status != VolunteerStatus.APPROVED:
-        raise ServiceError(_("%(name)s is not an approved volunteer.") % {"name": volunteer.name}, code="not_approved")
+        raise ServiceError(
+            _("%(name)s is not an approved volunteer.") % {"name": volunteer.name}, code=ErrorCode.NOT_APPROVED
+        )
     if a.status not in (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS):
-        raise Conflict(_("This activity is not open for sign-up."), code="not_published")
+        raise Conflict(_("This activity is not open for sign-up."), code=ErrorCode.NOT_PUBLISHED)
     if post.starts_at <= now:
-        raise Conflict(_("This post has already started."), code="post_started")
+        raise Conflict(_("This post has already started."), code=ErrorCode.POST_STARTED)
     if not assigned:
         if a.signup_opens_at and now < a.signup_opens_at:
-            raise Conflict(_("Sign-up opens at %(when)s.") % {"when": _fmt(a.signup_opens_at)}, code="signup_not_open")
+            raise Conflict(
+                _("Sign-up opens at %(when)s.") % {"when": _fmt(a.signup_opens_at)}, code=ErrorCode.SIGNUP_NOT_OPEN
+            )
         if a.signup_closes_at and now > a.signup_closes_at:
-            raise Conflict(_("Sign-up closed at %(when)s.") % {"when": _fmt(a.signup_closes_at)}, code="signup_closed")
+            raise Conflict(
+                _("Sign-up closed at %(when)s.") % {"when": _fmt(a.signup_closes_at)}, code=ErrorCode.SIGNUP_CLOSED
+            )
     age = age_on(volunteer.birth_date, timezone.localtime(post.starts_at).date())
     if age is not None and age < ADULT_AGE:
         if age < rules.rule(Org.objects.get(pk=a.org_id), "min_volunteer_age"):  # rare: load the node's rules
-            raise ServiceError(_("%(name)s is too young to serve.") % {"name": volunteer.name}, code="too_young")
+            raise ServiceError(
+                _("%(name)s is too young to serve.") % {"name": volunteer.name}, code=ErrorCode.TOO_YOUNG
+            )
         if not a.minors_allowed:
-            raise ServiceError(_("This activity does not take volunteers under 18."), code="minors_not_allowed")
+            raise ServiceError(_("This activity does not take volunteers under 18."), code=ErrorCode.MINORS_NOT_ALLOWED)
         if volunteer.guardian_consent_at is None:
             raise ServiceError(
                 _("%(name)s is under 18: a guardian's consent must be recorded first.") % {"name": volunteer.name},
-                code="guardian_consent_missing",
+                code=ErrorCode.GUARDIAN_CONSENT_MISSING,
             )
 
 
@@ -85,7 +95,8 @@ def _check_skills(volunteer: Volunteer, post: Post) -> None:
     )
     if missing:
         raise ServiceError(
-            _("This post needs these skills: %(skills)s.") % {"skills": "、".join(missing)}, code="skills_missing"
+            _("This post needs these skills: %(skills)s.") % {"skills": "、".join(missing)},
+            code=ErrorCode.SKILLS_MISSING,
         )
 
 
@@ -105,12 +116,13 @@ def _check_overlap(volunteer: Volunteer, post: Post) -> None:
         return
     if clash[0] == post.pk:
         raise Conflict(
-            _("%(name)s has already signed up for this post.") % {"name": volunteer.name}, code="already_signed_up"
+            _("%(name)s has already signed up for this post.") % {"name": volunteer.name},
+            code=ErrorCode.ALREADY_SIGNED_UP,
         )
     raise Conflict(
         _("%(name)s already holds a post at that time: %(activity)s · %(post)s.")
         % {"name": volunteer.name, "activity": clash[2], "post": clash[1]},
-        code="overlap",
+        code=ErrorCode.OVERLAP,
     )
 
 
@@ -152,7 +164,7 @@ def _still_open(post: Post) -> None:
         cur.execute(f"SELECT status FROM {Activity._meta.db_table} WHERE id = %s", [post.activity_id])
         (status,) = cur.fetchone()
     if status not in (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS):
-        raise Conflict(_("This activity is not open for sign-up."), code="not_published")
+        raise Conflict(_("This activity is not open for sign-up."), code=ErrorCode.NOT_PUBLISHED)
 
 
 def _place(actor, volunteer: Volunteer, post: Post, *, assigned_by=None, consent: bool = False) -> Signup:
@@ -173,11 +185,12 @@ def _place(actor, volunteer: Volunteer, post: Post, *, assigned_by=None, consent
         s.save(force_insert=True)
     except IntegrityError:
         raise Conflict(
-            _("%(name)s has already signed up for this post.") % {"name": volunteer.name}, code="already_signed_up"
+            _("%(name)s has already signed up for this post.") % {"name": volunteer.name},
+            code=ErrorCode.ALREADY_SIGNED_UP,
         ) from None
     audit.record(
         actor=actor,
-        action="signup.assign" if assigned_by else "signup.create",
+        action=AuditAction.SIGNUP_ASSIGN if assigned_by else AuditAction.SIGNUP_CREATE,
         obj=s,
         org=post.activity.org,
         object_repr=f"{volunteer.name} @ {post.title}",
@@ -226,7 +239,7 @@ def signup_create(*, actor, post, volunteer: Volunteer | None = None, now: datet
     post_id = post.pk if isinstance(post, Post) else post
     me, p = _hot_read(getattr(actor, "pk", None), post_id)
     if me is None:
-        raise ServiceError(_("Only registered volunteers can sign up."), code="not_a_volunteer")
+        raise ServiceError(_("Only registered volunteers can sign up."), code=ErrorCode.NOT_A_VOLUNTEER)
     if volunteer is not None and volunteer.pk != me.pk:
         raise PermissionDenied(_("Volunteers sign up themselves; leaders use “assign”."))
     if p is None:
@@ -366,7 +379,7 @@ def signup_assign_many(
     if not _may_assign_for(actor, team, info.activity):
         raise PermissionDenied(_("Only the team's leader or staff may assign its members."))
     if info.activity.visibility == Visibility.TEAMS and not info.activity.teams.filter(pk=team.pk).exists():
-        raise ServiceError(_("This activity is open only to the teams it lists."), code="team_not_invited")
+        raise ServiceError(_("This activity is open only to the teams it lists."), code=ErrorCode.TEAM_NOT_INVITED)
     members = TeamMembership.objects.filter(team=team, status=MembershipStatus.ACTIVE)
     if numbers:
         wanted = {str(n).strip().upper() for n in numbers if str(n).strip()}
@@ -416,7 +429,7 @@ def _promote(actor, post: Post) -> list[Signup]:
         s.save(update_fields=["status", "updated_at"])
         audit.record(
             actor=actor,
-            action="signup.promote",
+            action=AuditAction.SIGNUP_PROMOTE,
             obj=s,
             org=post.activity.org,
             object_repr=f"{s.volunteer.name} @ {post.title}",
@@ -444,7 +457,7 @@ def _set_status(s: Signup, to: str) -> None:
         raise Conflict(
             _("A sign-up that is “%(old)s” cannot become “%(new)s”.")
             % {"old": SignupStatus(s.status).label, "new": SignupStatus(to).label},
-            code="invalid_transition",
+            code=CoreErrorCode.INVALID_TRANSITION,
         )
     s.status = to
 
@@ -466,7 +479,7 @@ def _end(actor, signup_id, *, to: str, reason: str, now: datetime, check) -> Sig
     s.save(update_fields=["status", "ended_at", "group", "note", "updated_at"])
     audit.record(
         actor=actor,
-        action="signup.withdraw" if to == SignupStatus.WITHDRAWN else "signup.remove",
+        action=AuditAction.SIGNUP_WITHDRAW if to == SignupStatus.WITHDRAWN else AuditAction.SIGNUP_REMOVE,
         obj=s,
         org=p.activity.org,
         object_repr=f"{s.volunteer.name} @ {p.title}",
@@ -490,14 +503,14 @@ def signup_withdraw(*, actor, signup_id: int, reason: str = "", now: datetime | 
         if s.volunteer.user_id != getattr(actor, "pk", None):
             raise NotFound()
         if s.status not in ACTIVE_SIGNUP:
-            raise Conflict(_("This sign-up is no longer active."), code="not_active")
+            raise Conflict(_("This sign-up is no longer active."), code=ErrorCode.NOT_ACTIVE)
         if p.starts_at <= now:
-            raise Conflict(_("The post has already started; tell the organizer instead."), code="post_started")
+            raise Conflict(_("The post has already started; tell the organizer instead."), code=ErrorCode.POST_STARTED)
         deadline = p.activity.withdraw_deadline
         if s.assigned_by_id is None and deadline and now > deadline:
             raise Conflict(
                 _("Withdrawals closed at %(when)s; please tell the organizer.") % {"when": _fmt(deadline)},
-                code="withdraw_closed",
+                code=ErrorCode.WITHDRAW_CLOSED,
             )
 
     return _end(actor, signup_id, to=SignupStatus.WITHDRAWN, reason=(reason or "").strip(), now=now, check=check)
@@ -516,7 +529,7 @@ def signup_remove(*, actor, signup_id: int, reason: str, now: datetime | None = 
         if not scope.allows(actor, Perm.CHANGE, p.activity.org):
             raise PermissionDenied(_("Only staff of the organizing node may remove sign-ups."))
         if s.status not in ACTIVE_SIGNUP:
-            raise Conflict(_("This sign-up is no longer active."), code="not_active")
+            raise Conflict(_("This sign-up is no longer active."), code=ErrorCode.NOT_ACTIVE)
 
     return _end(actor, signup_id, to=SignupStatus.REMOVED, reason=reason, now=_now(now), check=check)
 
