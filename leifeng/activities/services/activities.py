@@ -13,6 +13,7 @@ from leifeng.activities.codes import AuditAction, ErrorCode
 from leifeng.activities.models import (
     ACTIVE_SIGNUP,
     ACTIVITY_TRANSITIONS,
+    SIGNUP_TRANSITIONS,
     Activity,
     ActivityCategory,
     ActivityStatus,
@@ -26,7 +27,6 @@ from leifeng.activities.models import (
 from leifeng.activities.services.base import ACTIVITY_FIELDS, _fmt, _for_change, _now, _org_for_change, _tell
 from leifeng.core import audit
 from leifeng.core.errors import Conflict, ServiceError
-from leifeng.core.errors import ErrorCode as CoreErrorCode
 from leifeng.orgs.models import Unit
 from leifeng.teams import selectors as team_selectors
 from leifeng.teams.models import Team
@@ -130,17 +130,6 @@ def activity_delete(*, actor, activity_id: int) -> None:
     a.delete()
 
 
-def _move(a: Activity, to: str) -> None:
-    """The one place an activity changes status: refuses any move the table does not allow."""
-    if to not in ACTIVITY_TRANSITIONS.get(a.status, frozenset()):
-        raise Conflict(
-            _("An activity that is “%(old)s” cannot become “%(new)s”.")
-            % {"old": ActivityStatus(a.status).label, "new": ActivityStatus(to).label},
-            code=CoreErrorCode.INVALID_TRANSITION,
-        )
-    a.status = to
-
-
 def insurance_gap(a: Activity) -> tuple[date, date] | None:
     """The days of the activity's posts (first, last) when no single insurance record covers them all."""
     window = a.posts.aggregate(first=Min("starts_at"), last=Max("ends_at"))
@@ -158,7 +147,7 @@ def activity_publish(*, actor, activity_id: int, now: datetime | None = None) ->
     """Draft → published. Needs at least one post; a risky activity needs insurance for all its days."""
     a = _for_change(actor, Activity, activity_id)
     before = audit.snapshot(a, ["status"])
-    _move(a, ActivityStatus.PUBLISHED)
+    ACTIVITY_TRANSITIONS.move(a, ActivityStatus.PUBLISHED)
     if not a.posts.exists():
         raise ServiceError(_("Add at least one post before publishing."), code=ErrorCode.NO_POSTS)
     if a.risky:
@@ -181,7 +170,7 @@ def activity_publish(*, actor, activity_id: int, now: datetime | None = None) ->
 def _simple_move(actor, activity_id: int, to: str, action: str) -> Activity:
     a = _for_change(actor, Activity, activity_id)
     before = audit.snapshot(a, ["status"])
-    _move(a, to)
+    ACTIVITY_TRANSITIONS.move(a, to)
     a.save(update_fields=["status", "updated_at"])
     audit.record(actor=actor, action=action, obj=a, changes=audit.diff(before, a))
     return a
@@ -214,7 +203,7 @@ def _due_q(now: datetime) -> Q:
 def _auto_move(a: Activity, to: str, action: str, note: str) -> None:
     """A move made by the clock: the same transition check and audit action as by hand, with no actor."""
     before = audit.snapshot(a, ["status"])
-    _move(a, to)
+    ACTIVITY_TRANSITIONS.move(a, to)
     a.save(update_fields=["status", "updated_at"])
     audit.record(actor=None, action=action, obj=a, changes=audit.diff(before, a), note=note)
 
@@ -263,7 +252,7 @@ def activity_unpublish(*, actor, activity_id: int) -> Activity:
             code=ErrorCode.HAS_SIGNUPS,
         )
     before = audit.snapshot(a, ["status"])
-    _move(a, ActivityStatus.DRAFT)
+    ACTIVITY_TRANSITIONS.move(a, ActivityStatus.DRAFT)
     a.published_at = None
     a.save(update_fields=["status", "published_at", "updated_at"])
     audit.record(actor=actor, action=AuditAction.ACTIVITY_UNPUBLISH, obj=a, changes=audit.diff(before, a))
@@ -278,7 +267,7 @@ def activity_cancel(*, actor, activity_id: int, reason: str, now: datetime | Non
         raise ValidationError({"reason": [_("Say why the activity is cancelled.")]})
     a = _for_change(actor, Activity, activity_id)
     before = audit.snapshot(a, ["status", "cancel_reason"])
-    _move(a, ActivityStatus.CANCELLED)
+    ACTIVITY_TRANSITIONS.move(a, ActivityStatus.CANCELLED)
     a.cancel_reason = reason[:200]
     a.save(update_fields=["status", "cancel_reason", "updated_at"])
     posts = list(Post.objects.select_for_update().filter(activity=a).order_by("pk").values_list("pk", flat=True))
@@ -287,9 +276,10 @@ def activity_cancel(*, actor, activity_id: int, reason: str, now: datetime | Non
         .values_list("volunteer__user_id", flat=True)
         .distinct()
     )
-    withdrawn = Signup.objects.filter(post_id__in=posts, status__in=ACTIVE_SIGNUP).update(
-        status=SignupStatus.WITHDRAWN, ended_at=_now(now), group=None, note=_("Activity cancelled")[:200]
-    )
+    # every sign-up the table lets become "withdrawn" (the active ones), in one conditional UPDATE
+    withdrawn = Signup.objects.filter(
+        post_id__in=posts, status__in=SIGNUP_TRANSITIONS.sources(SignupStatus.WITHDRAWN)
+    ).update(status=SignupStatus.WITHDRAWN, ended_at=_now(now), group=None, note=_("Activity cancelled")[:200])
     Post.objects.filter(pk__in=posts).update(filled=0)
     audit.record(
         actor=actor,

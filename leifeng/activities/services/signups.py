@@ -24,7 +24,6 @@ from leifeng.activities.models import (
 from leifeng.activities.services.base import ADULT_AGE, HOT_POST_FIELDS, _fmt, _now, _tell
 from leifeng.core import audit, rules, scope
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
-from leifeng.core.errors import ErrorCode as CoreErrorCode
 from leifeng.core.scope import Perm
 from leifeng.orgs.models import Org
 from leifeng.people.models import Skill, Volunteer, VolunteerStatus
@@ -425,7 +424,7 @@ def _promote(actor, post: Post) -> list[Signup]:
         .order_by("created_at", "pk")[:free]
     )
     for s in waiting:
-        _set_status(s, SignupStatus.CONFIRMED)
+        SIGNUP_TRANSITIONS.move(s, SignupStatus.CONFIRMED)
         s.save(update_fields=["status", "updated_at"])
         audit.record(
             actor=actor,
@@ -452,16 +451,6 @@ def _promote(actor, post: Post) -> list[Signup]:
     return waiting
 
 
-def _set_status(s: Signup, to: str) -> None:
-    if to not in SIGNUP_TRANSITIONS.get(s.status, frozenset()):
-        raise Conflict(
-            _("A sign-up that is “%(old)s” cannot become “%(new)s”.")
-            % {"old": SignupStatus(s.status).label, "new": SignupStatus(to).label},
-            code=CoreErrorCode.INVALID_TRANSITION,
-        )
-    s.status = to
-
-
 def _end(actor, signup_id, *, to: str, reason: str, now: datetime, check) -> Signup:
     """Withdraw or remove a sign-up: lock its post, free the place, promote the waitlist."""
     row = Signup.objects.filter(pk=signup_id).values_list("post_id", flat=True).first() if signup_id else None
@@ -472,7 +461,7 @@ def _end(actor, signup_id, *, to: str, reason: str, now: datetime, check) -> Sig
     s.post = p
     check(s, p)
     was = s.status
-    _set_status(s, to)
+    SIGNUP_TRANSITIONS.move(s, to)
     s.ended_at, s.group = now, None
     if reason:
         s.note = reason[:200]
