@@ -9,7 +9,6 @@ Campaigns are seen by staff of their subtree and by volunteers below their node.
 Anything else answers 404, exactly like an object that does not exist."""
 
 from leifeng.activities.selectors.activities import (
-    OPEN_STATUSES,
     ActivityAccess,
     ActivityFilters,
     _apply,
@@ -29,15 +28,8 @@ from leifeng.activities.selectors.activities import (
     post_for_organizer,
     post_visible,
     signup_for_organizer,
-    visible_q,
 )
-from leifeng.activities.selectors.campaigns import (
-    campaign_activities,
-    campaign_get,
-    campaign_list,
-    campaign_reports,
-    campaign_visible_q,
-)
+from leifeng.activities.selectors.campaigns import campaign_activities, campaign_get, campaign_list, campaign_reports
 from leifeng.activities.selectors.figures import (
     VERIFIED_KIND,
     Attendance,
@@ -52,7 +44,6 @@ from leifeng.activities.selectors.page import (
     _page_activity_sql,
     _page_posts_sql,
     _partial,
-    _visible_to,
     activity_page,
 )
 from leifeng.activities.selectors.roster import (
@@ -81,14 +72,12 @@ from leifeng.activities.selectors.roster import (
 )
 
 __all__ = [
-    "OPEN_STATUSES",
     "ActivityFilters",
     "_apply",
     "_with_counts",
     "_base",
     "activity_list",
     "activity_find",
-    "visible_q",
     "activity_get",
     "ActivityAccess",
     "activity_access",
@@ -102,7 +91,6 @@ __all__ = [
     "post_visible",
     "post_for_organizer",
     "my_signup",
-    "_visible_to",
     "_page_activity_sql",
     "_partial",
     "_page_activity",
@@ -131,7 +119,6 @@ __all__ = [
     "roster_page",
     "_roster_view_orm",
     "roster_signup",
-    "campaign_visible_q",
     "campaign_list",
     "campaign_get",
     "campaign_activities",

@@ -19,13 +19,10 @@ from leifeng.activities.models import (
     SignupGroup,
     SignupStatus,
 )
-from leifeng.activities.services import volunteer_visible_q
-from leifeng.core import scope
-from leifeng.core.scope import Perm
+from leifeng.activities.policy import activity_policy, group_policy, post_policy, signup_policy
+from leifeng.core.roles import Perm
 from leifeng.people.models import Volunteer
 from leifeng.teams.selectors import ancestor_paths, volunteer_of
-
-OPEN_STATUSES = (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS, ActivityStatus.FINISHED)
 
 
 @dataclass
@@ -101,7 +98,7 @@ def _base() -> QuerySet[Activity]:
 def activity_list(*, actor, filters: ActivityFilters | None = None) -> QuerySet[Activity]:
     """Organizers: activities of the actor's subtree, newest first, with quota and sign-up totals."""
     f = filters or ActivityFilters()
-    qs = _apply(_base().filter(scope.q(actor, Perm.VIEW)), f)
+    qs = _apply(activity_policy.visible(actor, Perm.VIEW, _base()), f)
     return _with_counts(qs).order_by("-id")
 
 
@@ -112,30 +109,15 @@ def activity_find(*, actor, filters: ActivityFilters | None = None, now: datetim
     if volunteer is None:
         return Activity.objects.none()
     now = now or timezone.now()
-    visible = Activity.objects.filter(volunteer_visible_q(volunteer)).values("pk")
-    qs = _base().filter(
-        pk__in=visible,
-        status__in=(ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS),
-    )
+    qs = _base().filter(activity_policy.open_to_volunteer_q(volunteer))
     qs = qs.filter(Exists(Post.objects.filter(activity=OuterRef("pk"), starts_at__gt=now)))
     qs = _apply(qs, ActivityFilters(**{**f.__dict__, "status": ""}), volunteer)
     return _with_counts(qs).order_by("first_start", "pk")
 
 
-def visible_q(actor) -> Q:
-    """Every activity the actor may open (see the module docstring)."""
-    cond = scope.q(actor, Perm.VIEW)
-    volunteer = volunteer_of(actor)
-    if volunteer is not None:
-        visible = Activity.objects.filter(volunteer_visible_q(volunteer), status__in=OPEN_STATUSES).values("pk")
-        mine = Signup.objects.filter(volunteer=volunteer).values("post__activity_id")
-        cond |= Q(pk__in=visible) | Q(pk__in=mine)
-    return cond
-
-
 def activity_get(*, actor, activity_id) -> Activity:
     try:
-        return _base().filter(visible_q(actor)).get(pk=activity_id)
+        return _base().filter(activity_policy.visible_q(actor)).get(pk=activity_id)
     except (Activity.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
@@ -149,8 +131,8 @@ class ActivityAccess:
 
 def activity_access(*, actor, activity: Activity) -> ActivityAccess:
     return ActivityAccess(
-        view_roster=scope.allows(actor, Perm.VIEW, activity.org),
-        change=scope.allows(actor, Perm.CHANGE, activity.org),
+        view_roster=activity_policy.allows(actor, Perm.VIEW, activity),
+        change=activity_policy.allows(actor, Perm.CHANGE, activity),
         volunteer=volunteer_of(actor),
     )
 
@@ -163,16 +145,12 @@ def my_skill_ids(*, volunteer: Volunteer) -> set[int]:
 def signup_for_organizer(*, actor, signup_id) -> Signup:
     """A sign-up at an activity of the actor's subtree (Perm.VIEW at its node), with its post; 404 otherwise,
     exactly like a sign-up that does not exist. The services check Perm.CHANGE themselves."""
-    return scope.get_or_404(
-        Signup.objects.select_related("post"), actor, Perm.VIEW, field="post__activity__org", pk=signup_id
-    )
+    return signup_policy.get_or_404(actor, Perm.VIEW, Signup.objects.select_related("post"), pk=signup_id)
 
 
 def group_for_organizer(*, actor, group_id) -> SignupGroup:
     """A group of a post at an activity of the actor's subtree, with its post; 404 otherwise."""
-    return scope.get_or_404(
-        SignupGroup.objects.select_related("post"), actor, Perm.VIEW, field="post__activity__org", pk=group_id
-    )
+    return group_policy.get_or_404(actor, Perm.VIEW, SignupGroup.objects.select_related("post"), pk=group_id)
 
 
 def _waitlist_count():
@@ -228,7 +206,7 @@ def post_visible(*, actor, post_id) -> Post:
     """A post of an activity the actor may open (the same rule as `activity_get`: staff of its subtree, a
     volunteer who may see it, anyone who signed up for it), with its activity, node, campaign and lead unit;
     404 otherwise, exactly like a post that does not exist, before any service runs."""
-    visible = Activity.objects.filter(visible_q(actor)).values("pk")
+    visible = Activity.objects.filter(activity_policy.visible_q(actor)).values("pk")
     try:
         return (
             Post.objects.select_related("activity__org", "activity__campaign", "activity__lead_unit")
@@ -242,7 +220,7 @@ def post_visible(*, actor, post_id) -> Post:
 def post_for_organizer(*, actor, post_id) -> Post:
     """A post at an activity of the actor's subtree (Perm.VIEW at its node); 404 otherwise, exactly like a post
     that does not exist. The services check Perm.CHANGE themselves."""
-    return scope.get_or_404(Post.objects.all(), actor, Perm.VIEW, field="activity__org", pk=post_id)
+    return post_policy.get_or_404(actor, Perm.VIEW, pk=post_id)
 
 
 def my_signup(*, actor, signup_id) -> Signup:

@@ -1,6 +1,6 @@
 """Campaigns: which ones the actor sees, one campaign, its activities and reports."""
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -10,27 +10,12 @@ from leifeng.activities.models import (
     ActivityStatus,
     Campaign,
 )
-from leifeng.activities.selectors.activities import _base, _with_counts, visible_q
-from leifeng.core import scope
-from leifeng.core.scope import Perm
-from leifeng.teams.selectors import ancestor_paths, volunteer_of
-
-
-def campaign_visible_q(actor) -> Q:
-    """Staff see campaigns of their subtree and of the nodes above it (the county's plan reaches every
-    station that carries it out); volunteers those of their station and above."""
-    cond = scope.q(actor, Perm.VIEW)
-    roots = scope.paths(actor, Perm.VIEW)
-    if roots:
-        cond |= Q(org__path__in=sorted({p for root in roots for p in ancestor_paths(root)}))
-    volunteer = volunteer_of(actor)
-    if volunteer is not None:
-        cond |= Q(org__path__in=ancestor_paths(volunteer.org.path))
-    return cond
+from leifeng.activities.policy import activity_policy, campaign_policy
+from leifeng.activities.selectors.activities import _base, _with_counts
 
 
 def campaign_list(*, actor, q: str = "", year: int | None = None) -> QuerySet[Campaign]:
-    qs = Campaign.objects.filter(campaign_visible_q(actor)).select_related("org")
+    qs = Campaign.objects.filter(campaign_policy.visible_q(actor)).select_related("org")
     if q:
         qs = qs.filter(title__contains=q)
     if year:
@@ -51,7 +36,7 @@ def campaign_list(*, actor, q: str = "", year: int | None = None) -> QuerySet[Ca
 def campaign_get(*, actor, campaign_id) -> Campaign:
     try:
         return (
-            Campaign.objects.filter(campaign_visible_q(actor))
+            Campaign.objects.filter(campaign_policy.visible_q(actor))
             .select_related("org", "leading_group", "copied_from")
             .get(pk=campaign_id)
         )
@@ -61,11 +46,13 @@ def campaign_get(*, actor, campaign_id) -> Campaign:
 
 def campaign_activities(*, actor, campaign: Campaign) -> QuerySet[Activity]:
     """The campaign's activities the actor may open: drafts only for staff."""
-    return _with_counts(_base().filter(campaign=campaign).filter(visible_q(actor))).order_by("first_start", "pk")
+    return _with_counts(_base().filter(campaign=campaign).filter(activity_policy.visible_q(actor))).order_by(
+        "first_start", "pk"
+    )
 
 
 def campaign_reports(*, actor, campaign: Campaign) -> list[ActivityReport]:
-    acts = Activity.objects.filter(campaign=campaign).filter(visible_q(actor)).values("pk")
+    acts = Activity.objects.filter(campaign=campaign).filter(activity_policy.visible_q(actor)).values("pk")
     return list(
         ActivityReport.objects.filter(activity__in=acts)
         .select_related("activity")

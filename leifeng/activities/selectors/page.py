@@ -14,32 +14,11 @@ from leifeng.activities.models import (
     Post,
     Signup,
     SignupStatus,
-    Visibility,
 )
-from leifeng.activities.selectors.activities import OPEN_STATUSES, visible_q
-from leifeng.core import scope
+from leifeng.activities.policy import activity_policy
 from leifeng.core.rows import convert, field_converters, partial, row_reader
-from leifeng.core.scope import Perm
 from leifeng.orgs.models import Org
 from leifeng.people.models import Skill, Volunteer
-from leifeng.teams.selectors import ancestor_paths
-
-
-def _visible_to(actor, activity: Activity, volunteer: Volunteer | None) -> bool:
-    """`visible_q` for one fetched activity: staff of its subtree and a volunteer of a station below its node
-    (visibility "subtree", published or later) are decided in Python; a team's activity or one the volunteer
-    signed up for asks the database, with `visible_q` itself."""
-    if scope.allows(actor, Perm.VIEW, activity.org):
-        return True
-    if volunteer is None:
-        return False
-    if (
-        activity.status in OPEN_STATUSES
-        and activity.visibility == Visibility.SUBTREE
-        and activity.org.path in ancestor_paths(volunteer.org.path)
-    ):
-        return True
-    return Activity.objects.filter(visible_q(actor), pk=activity.pk).exists()
 
 
 @cache
@@ -135,7 +114,7 @@ def activity_page(*, actor, activity_id: int) -> ActivityPage:
     each with its waitlist length and the actor's active sign-up. Raw statements built once: the ORM's
     building of `visible_q`, the prefetch and the sign-ups was most of the page's query cost."""
     a, volunteer, has_report = _page_activity(actor, activity_id)
-    if a is None or not _visible_to(actor, a, volunteer):
+    if a is None or not activity_policy.may_open(actor, a, volunteer):
         raise Http404
     posts_sql, skills_sql = _page_posts_sql(connection.vendor)
     converters = field_converters(Post._meta.get_field("starts_at"), connection.alias, "p")

@@ -16,9 +16,9 @@ from leifeng.activities.models import (
     SignupGroup,
     SignupStatus,
 )
+from leifeng.activities.policy import activity_policy
 from leifeng.activities.selectors.page import _partial
-from leifeng.core import scope
-from leifeng.core.scope import Perm
+from leifeng.core.roles import Perm
 from leifeng.orgs.models import Org
 from leifeng.people.models import Volunteer
 
@@ -34,7 +34,7 @@ class RosterPost:
 
 def activity_roster(*, actor, activity: Activity) -> list[RosterPost]:
     """Every post with its sign-ups and groups, in three queries whatever the size (posts, sign-ups, groups)."""
-    if not scope.allows(actor, Perm.VIEW, activity.org):
+    if not activity_policy.allows(actor, Perm.VIEW, activity):
         raise Http404
     posts = list(Post.objects.filter(activity=activity).order_by("starts_at", "pk"))
     signups = (
@@ -240,7 +240,7 @@ def _roster_activity(actor, rows: list[tuple]) -> Activity:
     *values, path = rows[0]
     activity = Activity.from_db(connection.alias, fields, values)
     activity.org = _partial(Org, id=activity.org_id, path=path)
-    if not scope.allows(actor, Perm.VIEW, activity.org):
+    if not activity_policy.allows(actor, Perm.VIEW, activity):
         raise Http404
     return activity
 
@@ -315,7 +315,7 @@ def roster_view(
     On PostgreSQL the overview without a search is two prepared statements instead (`_roster_sql`), the
     same content: the page organizers open most, and the one a busy day's benchmark asks for (issue #4).
     """
-    if not scope.allows(actor, Perm.VIEW, activity.org):
+    if not activity_policy.allows(actor, Perm.VIEW, activity):
         raise Http404
     if post_id is None and not q and connection.vendor == "postgresql":
         posts_sql, people_sql = _roster_sql()
@@ -413,7 +413,7 @@ def _roster_view_orm(activity: Activity, *, post_id: int | None, tab: str, q: st
 
 def roster_signup(*, actor, activity: Activity, signup_id: int) -> tuple[Signup, list[SignupGroup]]:
     """One person of the roster and the groups of their post: what the "manage" panel needs."""
-    if not scope.allows(actor, Perm.VIEW, activity.org):
+    if not activity_policy.allows(actor, Perm.VIEW, activity):
         raise Http404
     s = (
         Signup.objects.filter(pk=signup_id, post__activity=activity)

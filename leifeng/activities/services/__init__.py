@@ -34,7 +34,7 @@ from leifeng.activities.services.activities import (
     insurance_gap,
 )
 from leifeng.activities.services.base import (
-    _REFUSALS,
+    _POLICIES,
     ACTIVITY_FIELDS,
     ADULT_AGE,
     CAMPAIGN_FIELDS,
@@ -73,7 +73,6 @@ from leifeng.activities.services.posts import _set_skills, _validate_post, post_
 from leifeng.activities.services.reports import process_photo, report_add_photo, report_delete_photo, report_file
 from leifeng.activities.services.signups import (
     AssignResult,
-    _ancestors_of,
     _check_eligible,
     _check_overlap,
     _check_skills,
@@ -82,19 +81,16 @@ from leifeng.activities.services.signups import (
     _end,
     _hot_read,
     _locked_post,
-    _may_assign_for,
     _place,
     _post_for_signup,
     _promote,
     _still_open,
     _take_place,
     age_on,
-    can_see,
     signup_assign_many,
     signup_create,
     signup_remove,
     signup_withdraw,
-    volunteer_visible_q,
 )
 
 __all__ = [
@@ -108,7 +104,7 @@ __all__ = [
     "_now",
     "_org_for_change",
     "_fmt",
-    "_REFUSALS",
+    "_POLICIES",
     "_for_change",
     "_tell",
     "CampaignInput",
@@ -145,7 +141,6 @@ __all__ = [
     "post_update",
     "post_delete",
     "age_on",
-    "can_see",
     "_check_eligible",
     "_check_skills",
     "_check_overlap",
@@ -159,14 +154,11 @@ __all__ = [
     "_d",
     "_hot_read",
     "AssignResult",
-    "_may_assign_for",
     "signup_assign_many",
-    "_ancestors_of",
     "_promote",
     "_end",
     "signup_withdraw",
     "signup_remove",
-    "volunteer_visible_q",
     "_leader_key",
     "groups_build",
     "_group_for_change",

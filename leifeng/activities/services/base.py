@@ -7,17 +7,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from leifeng.activities.models import (
     Activity,
     Campaign,
     Post,
 )
-from leifeng.core import scope
-from leifeng.core.errors import NotFound, PermissionDenied
-from leifeng.core.scope import Perm
+from leifeng.activities.policy import activity_policy, campaign_policy
+from leifeng.core.errors import NotFound
+from leifeng.core.roles import Perm
 from leifeng.orgs.models import Org
+from leifeng.orgs.policy import org_policy
 
 CAMPAIGN_FIELDS = ["org", "title", "theme", "starts_on", "ends_on", "guidance", "requirements", "leading_group"]
 ACTIVITY_FIELDS = [
@@ -73,7 +73,7 @@ def _now(now: datetime | None) -> datetime:
 
 def _org_for_change(actor, org_id, field: str = "org") -> Org:
     org = Org.objects.filter(pk=org_id).first() if org_id is not None else None
-    if org is None or not scope.allows(actor, Perm.CHANGE, org):
+    if org is None or not org_policy.allows(actor, Perm.CHANGE, org):
         raise ValidationError({field: [_("Choose an organization you manage.")]})
     return org
 
@@ -86,10 +86,7 @@ def _fmt(value: datetime | date) -> str:
 
 # ---------------------------------------------------------------- the one way to a row for a change
 
-_REFUSALS = {
-    Campaign: gettext_lazy("Only staff of the organizing node may change this campaign."),
-    Activity: gettext_lazy("Only staff of the organizing node may change this activity."),
-}
+_POLICIES = {Campaign: campaign_policy, Activity: activity_policy}
 
 
 def _for_change[M: (Campaign, Activity, Post)](actor, model: type[M], pk) -> M:
@@ -112,10 +109,7 @@ def _for_change[M: (Campaign, Activity, Post)](actor, model: type[M], pk) -> M:
         obj = model.objects.select_for_update(of=("self",)).select_related("org").get(pk=pk)
     except (model.DoesNotExist, ValueError, TypeError):
         raise NotFound() from None
-    if not scope.allows(actor, Perm.VIEW, obj.org):
-        raise NotFound()
-    if not scope.allows(actor, Perm.CHANGE, obj.org):
-        raise PermissionDenied(str(_REFUSALS[model]))
+    _POLICIES[model].check_change(actor, obj)
     return obj
 
 

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,16 +15,16 @@ from leifeng.activities.models import (
     ACTIVE_SIGNUP,
     SIGNUP_TRANSITIONS,
     Activity,
-    ActivityStatus,
     Post,
     Signup,
     SignupStatus,
     Visibility,
 )
+from leifeng.activities.policy import OPEN_FOR_SIGNUP, activity_policy, signup_policy
 from leifeng.activities.services.base import ADULT_AGE, HOT_POST_FIELDS, _fmt, _now, _tell
-from leifeng.core import audit, rules, scope
+from leifeng.core import audit, rules
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
-from leifeng.core.scope import Perm
+from leifeng.core.roles import Perm
 from leifeng.orgs.models import Org
 from leifeng.people.models import Skill, Volunteer, VolunteerStatus
 from leifeng.teams import selectors as team_selectors
@@ -37,18 +37,6 @@ def age_on(birth: date | None, day: date) -> int | None:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def can_see(volunteer: Volunteer, activity: Activity, team_ids: set[int] | None = None) -> bool:
-    """Visibility rule for volunteers: the activity's node is the volunteer's station or one above it
-    (whole subtree), or — for team-only activities — the volunteer is an active member of a listed team."""
-    if activity.visibility == Visibility.TEAMS:
-        if team_ids is None:
-            return TeamMembership.objects.filter(
-                team__in=activity.teams.all(), volunteer=volunteer, status=MembershipStatus.ACTIVE
-            ).exists()
-        return bool(team_ids)
-    return volunteer.org.path.startswith(activity.org.path)
-
-
 def _check_eligible(volunteer: Volunteer, post: Post, *, now: datetime, assigned: bool) -> None:
     """Everything but quota and overlap; raises ServiceError with a message for the person."""
     a = post.activity
@@ -56,7 +44,7 @@ def _check_eligible(volunteer: Volunteer, post: Post, *, now: datetime, assigned
         raise ServiceError(
             _("%(name)s is not an approved volunteer.") % {"name": volunteer.name}, code=ErrorCode.NOT_APPROVED
         )
-    if a.status not in (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS):
+    if a.status not in OPEN_FOR_SIGNUP:
         raise Conflict(_("This activity is not open for sign-up."), code=ErrorCode.NOT_PUBLISHED)
     if post.starts_at <= now:
         raise Conflict(_("This post has already started."), code=ErrorCode.POST_STARTED)
@@ -162,7 +150,7 @@ def _still_open(post: Post) -> None:
     with connection.cursor() as cur:
         cur.execute(f"SELECT status FROM {Activity._meta.db_table} WHERE id = %s", [post.activity_id])
         (status,) = cur.fetchone()
-    if status not in (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS):
+    if status not in OPEN_FOR_SIGNUP:
         raise Conflict(_("This activity is not open for sign-up."), code=ErrorCode.NOT_PUBLISHED)
 
 
@@ -243,7 +231,7 @@ def signup_create(*, actor, post, volunteer: Volunteer | None = None, now: datet
         raise PermissionDenied(_("Volunteers sign up themselves; leaders use “assign”."))
     if p is None:
         raise NotFound()
-    if not can_see(me, p.activity):
+    if not activity_policy.volunteer_may_see(me, p.activity):
         raise NotFound()
     _check_eligible(me, p, now=now, assigned=False)
     _check_overlap(me, p)
@@ -343,14 +331,6 @@ class AssignResult:
     reason: str = ""
 
 
-def _may_assign_for(actor, team: Team, activity: Activity) -> bool:
-    return (
-        team_selectors.is_leader(actor, team)
-        or scope.allows(actor, Perm.LEAD_TEAM, team.org)
-        or scope.allows(actor, Perm.CHANGE, activity.org)
-    )
-
-
 @transaction.atomic
 def signup_assign_many(
     *, actor, post, team_id: int, numbers: list[str] | None = None, now: datetime | None = None
@@ -372,10 +352,10 @@ def signup_assign_many(
         raise NotFound()
     info = Post.objects.select_related("activity", "activity__org").filter(pk=post_id).first()
     if info is None or not (
-        scope.allows(actor, Perm.VIEW, info.activity.org) or info.activity.org.path in _ancestors_of(team.org)
+        activity_policy.allows(actor, Perm.VIEW, info.activity) or activity_policy.team_reaches(team, info.activity)
     ):
         raise NotFound()
-    if not _may_assign_for(actor, team, info.activity):
+    if not activity_policy.may_assign_for(actor, team, info.activity):
         raise PermissionDenied(_("Only the team's leader or staff may assign its members."))
     if info.activity.visibility == Visibility.TEAMS and not info.activity.teams.filter(pk=team.pk).exists():
         raise ServiceError(_("This activity is open only to the teams it lists."), code=ErrorCode.TEAM_NOT_INVITED)
@@ -394,7 +374,7 @@ def signup_assign_many(
     results = []
     for v in volunteers:
         try:
-            if p.activity.visibility == Visibility.SUBTREE and not can_see(v, p.activity):
+            if p.activity.visibility == Visibility.SUBTREE and not activity_policy.volunteer_may_see(v, p.activity):
                 raise ServiceError(
                     _("%(name)s is registered outside %(org)s.") % {"name": v.name, "org": p.activity.org.name}
                 )
@@ -406,10 +386,6 @@ def signup_assign_many(
         except ServiceError as exc:
             results.append(AssignResult(volunteer=v, signup=None, reason=exc.message))
     return results
-
-
-def _ancestors_of(org: Org) -> list[str]:
-    return team_selectors.ancestor_paths(org.path)
 
 
 def _promote(actor, post: Post) -> list[Signup]:
@@ -513,22 +489,8 @@ def signup_remove(*, actor, signup_id: int, reason: str, now: datetime | None = 
         raise ValidationError({"reason": [_("Say why the sign-up is removed.")]})
 
     def check(s: Signup, p: Post) -> None:
-        if not scope.allows(actor, Perm.VIEW, p.activity.org):
-            raise NotFound()
-        if not scope.allows(actor, Perm.CHANGE, p.activity.org):
-            raise PermissionDenied(_("Only staff of the organizing node may remove sign-ups."))
+        signup_policy.check_change(actor, s)
         if s.status not in ACTIVE_SIGNUP:
             raise Conflict(_("This sign-up is no longer active."), code=ErrorCode.NOT_ACTIVE)
 
     return _end(actor, signup_id, to=SignupStatus.REMOVED, reason=reason, now=_now(now), check=check)
-
-
-def volunteer_visible_q(volunteer: Volunteer | None, prefix: str = "") -> Q:
-    """Activities a volunteer may see (used by selectors and the sign-up check alike)."""
-    if volunteer is None:
-        return Q(pk__in=[])
-    paths = team_selectors.ancestor_paths(volunteer.org.path)
-    my_teams = TeamMembership.objects.filter(volunteer=volunteer, status=MembershipStatus.ACTIVE).values("team_id")
-    return Q(**{f"{prefix}visibility": Visibility.SUBTREE, f"{prefix}org__path__in": paths}) | Q(
-        **{f"{prefix}visibility": Visibility.TEAMS, f"{prefix}teams__in": my_teams}
-    )
