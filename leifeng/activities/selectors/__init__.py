@@ -1,12 +1,15 @@
-"""Reads about campaigns, activities, posts and sign-ups, always scoped to the actor.
+"""Reads about campaigns, activities, posts and sign-ups, always scoped to the actor through `activities.policy`.
 
-Who sees an activity:
+Who sees an activity (the rule is written once, in `activities/policy.py`):
   * staff with Perm.VIEW at its node (or above): every status, with the roster;
   * a volunteer, once it is published (or running, or finished): when its node is their station or one
     above it (visibility "subtree"), or when they are an active member of a listed team ("teams");
   * anyone who holds or held a sign-up for it.
 Campaigns are seen by staff of their subtree and by volunteers below their node.
-Anything else answers 404, exactly like an object that does not exist."""
+Anything else answers 404, exactly like an object that does not exist.
+
+Modules: `activities` (lists, one activity, posts, shifts, scoped reads before a change), `page` (the activity
+page), `roster` (the organizer's roster), `campaigns`, `figures` (campaign and report figures from the ledger)."""
 
 from leifeng.activities.selectors.activities import (
     ActivityAccess,

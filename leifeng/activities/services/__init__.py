@@ -13,7 +13,11 @@ Rules (DESIGN §4 rules 4–6):
   * nobody holds two active sign-ups (confirmed or waitlisted) whose windows overlap;
   * leaders assign their team members in bulk; each of them may decline later (条例 Art. 25), even after
     the withdrawal deadline, which binds only sign-ups people made themselves;
-  * a freed place goes to the first person on the waitlist, audited as `signup.promote`."""
+  * a freed place goes to the first person on the waitlist, audited as `signup.promote`.
+
+Modules: `base` (field lists, the clock, `_for_change` — the one way to a row for a change, through
+`activities.policy` —, telling people), `campaigns`, `activities` (and every status move, through
+ACTIVITY_TRANSITIONS), `posts`, `signups`, `groups`, `reports`. Codes and audit actions: `activities.codes`."""
 
 from leifeng.activities.services.activities import (
     _auto_move,
