@@ -6,10 +6,10 @@ from django.utils.translation import pgettext_lazy
 
 from leifeng.activities.models import Activity, ActivityCategory, Campaign, Post, Visibility
 from leifeng.activities.policy import in_or_above_q
-from leifeng.core import scope
-from leifeng.core.scope import Perm
+from leifeng.core.roles import Perm
 from leifeng.orgs import policy as org_policy
 from leifeng.orgs.models import LeadingGroup, Org, Unit
+from leifeng.orgs.policy import unit_policy
 from leifeng.people.models import Skill
 from leifeng.people.selectors import skill_list
 from leifeng.teams.models import Team
@@ -50,7 +50,7 @@ class CampaignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["org"].queryset = org_policy.orgs(actor, Perm.CHANGE).order_by("path")
         self.fields["leading_group"].queryset = _above_or_in(actor, LeadingGroup).order_by("org__path", "name")
-        self.fields["units"].queryset = scope.scoped(Unit.objects.all(), actor, Perm.VIEW).order_by("name")
+        self.fields["units"].queryset = unit_policy.visible(actor, Perm.VIEW).order_by("name")
 
     @staticmethod
     def initial_for(c: Campaign) -> dict:
