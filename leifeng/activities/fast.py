@@ -30,13 +30,13 @@ from django.utils import timezone
 from leifeng.accounts.api_auth import LAST_USED_EVERY
 from leifeng.accounts.models import ApiToken
 from leifeng.activities import services
-from leifeng.activities.models import Activity, ActivityStatus, Post, Signup, SignupStatus, Visibility
+from leifeng.activities.codes import AuditAction
+from leifeng.activities.models import ACTIVE_SIGNUP, Activity, Post, Signup, SignupStatus
+from leifeng.activities.policy import OPEN_FOR_SIGNUP, activity_policy
 from leifeng.core.fast import Answer, Request, route, run
 from leifeng.core.models import AuditEvent
 from leifeng.orgs.models import Org
 from leifeng.people.models import Volunteer, VolunteerStatus
-
-OPEN = (ActivityStatus.PUBLISHED.value, ActivityStatus.IN_PROGRESS.value)
 
 
 class _HandOver(Exception):
@@ -49,6 +49,8 @@ def _sql() -> dict[str, str]:
     vt, ot = Volunteer._meta.db_table, Org._meta.db_table
     pt, at, st = Post._meta.db_table, Activity._meta.db_table, Signup._meta.db_table
     pst, vst = Post.skills.through._meta.db_table, Volunteer.skills.through._meta.db_table
+    active = ", ".join(f"'{s.value}'" for s in ACTIVE_SIGNUP)
+    open_for_signup = ", ".join(f"'{s.value}'" for s in OPEN_FOR_SIGNUP)
     return {
         "me": (
             f"SELECT u.id, t.id, t.last_used_at, v.id, v.name, v.status, v.birth_date, v.guardian_consent_at, o.path "
@@ -61,7 +63,7 @@ def _sql() -> dict[str, str]:
             f"a.signup_closes_at, a.org_id, o.path, "
             f"EXISTS (SELECT 1 FROM {pst} ps WHERE ps.post_id = p.id AND ps.skill_id NOT IN "
             f"(SELECT vs.skill_id FROM {vst} vs WHERE vs.volunteer_id = %s)), "
-            f"EXISTS (SELECT 1 FROM {st} s WHERE s.volunteer_id = %s AND s.status IN ('confirmed', 'waitlisted') "
+            f"EXISTS (SELECT 1 FROM {st} s WHERE s.volunteer_id = %s AND s.status IN ({active}) "
             f"AND s.starts_at < p.ends_at AND s.ends_at > p.starts_at) "
             f"FROM {pt} p JOIN {at} a ON a.id = p.activity_id JOIN {ot} o ON o.id = a.org_id WHERE p.id = %s"
         ),
@@ -70,12 +72,12 @@ def _sql() -> dict[str, str]:
         "recount": f"SELECT filled < quota FROM {pt} WHERE id = %s FOR UPDATE",
         "take_locked": f"UPDATE {pt} SET filled = filled + 1 WHERE id = %s",
         "insert": (
-            f"WITH a AS (SELECT 1 FROM {at} WHERE id = %s AND status IN ('published', 'in_progress')), "
+            f"WITH a AS (SELECT 1 FROM {at} WHERE id = %s AND status IN ({open_for_signup})), "
             f"s AS (INSERT INTO {st} (created_at, updated_at, status, starts_at, ends_at, guardian_consent, note, "
             f"post_id, volunteer_id) SELECT %s, %s, %s, %s, %s, %s, '', %s, %s FROM a RETURNING id), "
             f"e AS (INSERT INTO {AuditEvent._meta.db_table} (created_at, action, object_type, object_id, "
             f"object_repr, changes, note, actor_id, org_id) "
-            f"SELECT %s, 'signup.create', 'activities.signup', s.id::text, %s, "
+            f"SELECT %s, %s, 'activities.signup', s.id::text, %s, "
             f"jsonb_build_object('status', jsonb_build_array(NULL, %s::text)), '', %s, %s FROM s) "
             f"SELECT id FROM s"
         ),
@@ -111,9 +113,8 @@ def _sign_up(request: Request, post_id: int, now, sql: dict[str, str]) -> Answer
     title, starts_at, ends_at, activity_id, a_status, visibility, opens, closes, org_id, org_path, lacks, clash = row
     age = services.age_on(birth_date, timezone.localtime(starts_at).date())
     if (
-        a_status not in OPEN
-        or visibility != Visibility.SUBTREE
-        or not my_path.startswith(org_path)
+        a_status not in OPEN_FOR_SIGNUP
+        or not activity_policy.reaches(my_path, org_path, visibility)  # a team's activity: Django decides
         or starts_at <= now
         or (opens and now < opens)
         or (closes and now > closes)
@@ -132,7 +133,7 @@ def _sign_up(request: Request, post_id: int, now, sql: dict[str, str]) -> Answer
         [
             activity_id,
             *(now, now, state, starts_at, ends_at, consent_at is not None, post_id, volunteer_id),
-            *(now, f"{name} @ {title}"[:200], state, user_id, org_id),
+            *(now, AuditAction.SIGNUP_CREATE.value, f"{name} @ {title}"[:200], state, user_id, org_id),
         ],
     )
     if inserted is None:

@@ -30,7 +30,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from icalendar import Calendar, Event, vGeo
 
-from leifeng.activities.models import ActivityStatus, Post, Signup, SignupStatus, Visibility
+from leifeng.activities.models import ActivityStatus, Post, Signup, SignupStatus
+from leifeng.activities.policy import activity_policy
 from leifeng.core import scope
 from leifeng.core.scope import Perm
 from leifeng.notifications import texts
@@ -133,10 +134,8 @@ def node_posts(org: Org, *, now: datetime | None = None):
     now = now or timezone.now()
     return (
         Post.objects.filter(
-            activity__org__path__startswith=org.path,
+            activity_policy.public_under_q(org, "activity__"),
             activity__status__in=FEED_STATUSES,
-            activity__published_at__isnull=False,
-            activity__visibility=Visibility.SUBTREE,
             ends_at__gte=now - timedelta(days=PAST_DAYS),
         )
         .select_related("activity__org")

@@ -5,14 +5,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from leifeng.activities.models import Activity, ActivityCategory, Campaign, Post, Visibility
-from leifeng.core import scope
-from leifeng.core.scope import Perm
+from leifeng.activities.policy import in_or_above_q
+from leifeng.core.roles import Perm
 from leifeng.orgs import policy as org_policy
 from leifeng.orgs.models import LeadingGroup, Org, Unit
+from leifeng.orgs.policy import unit_policy
 from leifeng.people.models import Skill
 from leifeng.people.selectors import skill_list
 from leifeng.teams.models import Team
-from leifeng.teams.selectors import ancestor_paths
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -25,14 +25,7 @@ class OrgChoiceField(forms.ModelChoiceField):
 
 def _above_or_in(actor, model, perm: Perm = Perm.CHANGE):
     """Rows of `model` (with an org) in the actor's subtree or at a node above it."""
-    roots = scope.paths(actor, perm)
-    qs = model.objects.select_related("org")
-    if roots is None:
-        return qs
-    above = sorted({p for root in roots for p in ancestor_paths(root)})
-    from django.db.models import Q
-
-    return qs.filter(scope.q(actor, perm) | Q(org__path__in=above))
+    return model.objects.select_related("org").filter(in_or_above_q(actor, perm))
 
 
 class CampaignForm(forms.Form):
@@ -57,7 +50,7 @@ class CampaignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["org"].queryset = org_policy.orgs(actor, Perm.CHANGE).order_by("path")
         self.fields["leading_group"].queryset = _above_or_in(actor, LeadingGroup).order_by("org__path", "name")
-        self.fields["units"].queryset = scope.scoped(Unit.objects.all(), actor, Perm.VIEW).order_by("name")
+        self.fields["units"].queryset = unit_policy.visible(actor, Perm.VIEW).order_by("name")
 
     @staticmethod
     def initial_for(c: Campaign) -> dict:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from leifeng.core.models import TimeStampedModel
+from leifeng.core.transitions import Transitions
 from leifeng.teams.models import TeamCategory
 
 # Activities use the same service categories as teams (and orders), so matching and figures line up.
@@ -96,13 +97,36 @@ class ActivityStatus(models.TextChoices):
     CANCELLED = "cancelled", pgettext_lazy("activity status", "Cancelled")
 
 
-ACTIVITY_TRANSITIONS: dict[str, frozenset[str]] = {
-    ActivityStatus.DRAFT: frozenset({ActivityStatus.PUBLISHED, ActivityStatus.CANCELLED}),
-    ActivityStatus.PUBLISHED: frozenset({ActivityStatus.IN_PROGRESS, ActivityStatus.CANCELLED, ActivityStatus.DRAFT}),
-    ActivityStatus.IN_PROGRESS: frozenset({ActivityStatus.FINISHED, ActivityStatus.CANCELLED}),
-    ActivityStatus.FINISHED: frozenset(),
-    ActivityStatus.CANCELLED: frozenset(),
-}
+class _OldNew:
+    """A transition message whose published msgid names its placeholders %(old)s / %(new)s (the catalog has it
+    so): `Transitions` formats messages with %(from)s / %(to)s, so the text is handed over with those renamed."""
+
+    def __init__(self, message):
+        self.message = message
+
+    def __str__(self) -> str:
+        return _OldNewText(str(self.message))
+
+    def __mod__(self, values: dict) -> str:
+        return str(self) % values
+
+
+class _OldNewText(str):
+    def __mod__(self, values: dict) -> str:
+        return str.__mod__(self, {"old": values["from"], "new": values["to"]})
+
+
+ACTIVITY_TRANSITIONS = Transitions(
+    ActivityStatus,
+    {
+        ActivityStatus.DRAFT: {ActivityStatus.PUBLISHED, ActivityStatus.CANCELLED},
+        ActivityStatus.PUBLISHED: {ActivityStatus.IN_PROGRESS, ActivityStatus.CANCELLED, ActivityStatus.DRAFT},
+        ActivityStatus.IN_PROGRESS: {ActivityStatus.FINISHED, ActivityStatus.CANCELLED},
+        ActivityStatus.FINISHED: set(),
+        ActivityStatus.CANCELLED: set(),
+    },
+    message=_OldNew(_("An activity that is “%(old)s” cannot become “%(new)s”.")),
+)
 
 
 class Visibility(models.TextChoices):
@@ -238,12 +262,16 @@ class SignupStatus(models.TextChoices):
     REMOVED = "removed", pgettext_lazy("signup status", "Removed by organizer")
 
 
-SIGNUP_TRANSITIONS: dict[str, frozenset[str]] = {
-    SignupStatus.CONFIRMED: frozenset({SignupStatus.WITHDRAWN, SignupStatus.REMOVED}),
-    SignupStatus.WAITLISTED: frozenset({SignupStatus.CONFIRMED, SignupStatus.WITHDRAWN, SignupStatus.REMOVED}),
-    SignupStatus.WITHDRAWN: frozenset(),
-    SignupStatus.REMOVED: frozenset(),
-}
+SIGNUP_TRANSITIONS = Transitions(
+    SignupStatus,
+    {
+        SignupStatus.CONFIRMED: {SignupStatus.WITHDRAWN, SignupStatus.REMOVED},
+        SignupStatus.WAITLISTED: {SignupStatus.CONFIRMED, SignupStatus.WITHDRAWN, SignupStatus.REMOVED},
+        SignupStatus.WITHDRAWN: set(),
+        SignupStatus.REMOVED: set(),
+    },
+    message=_OldNew(_("A sign-up that is “%(old)s” cannot become “%(new)s”.")),
+)
 ACTIVE_SIGNUP = (SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)
 
 

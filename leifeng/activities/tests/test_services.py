@@ -137,11 +137,11 @@ def test_every_transition_outside_the_table_is_refused(owner, tree):
         for target in ActivityStatus.values:
             a = Activity(status=source)
             if target in ACTIVITY_TRANSITIONS[source]:
-                services._move(a, target)
+                ACTIVITY_TRANSITIONS.move(a, target)
                 assert a.status == target
             else:
                 with pytest.raises(Conflict):
-                    services._move(a, target)
+                    ACTIVITY_TRANSITIONS.move(a, target)
 
 
 def test_publish_without_posts_is_refused(owner, tree):

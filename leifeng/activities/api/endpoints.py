@@ -5,361 +5,54 @@ Schema in → service/selector → schema out; out of scope is 404; every list i
 answers from the row the service returns, with no further reads.
 """
 
-import datetime as dt
-from datetime import date, datetime
-from decimal import Decimal
-
 from django.http import Http404
-from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
+from ninja import File, Form, Query, Router, Status, UploadedFile
 from ninja.pagination import paginate
 
 from leifeng.activities import selectors, services
+from leifeng.activities.api.schemas import (
+    ActivityDetail,
+    ActivityIn,
+    ActivityOut,
+    ActivityPatch,
+    ActivityQuery,
+    AssignIn,
+    AssignOut,
+    CampaignDetail,
+    CampaignIn,
+    CampaignOut,
+    CampaignPatch,
+    CopyIn,
+    GroupOut,
+    InsuranceIn,
+    InsuranceOut,
+    LeaderIn,
+    MoveIn,
+    MyShift,
+    PhasesIn,
+    PhotoOut,
+    PostIn,
+    PostPatch,
+    PostWithSkillsOut,
+    ReasonIn,
+    ReportIn,
+    ReportOut,
+    RosterPostOut,
+    SignupOut,
+    SignupRow,
+)
 from leifeng.activities.models import (
-    ActivityCategory,
     ActivityReport,
     ActivityStatus,
-    Post,
     Signup,
     SignupGroup,
     SignupStatus,
-    Visibility,
 )
 from leifeng.activities.selectors import ActivityFilters
 from leifeng.core.errors import NotFound
 from leifeng.core.pagination import Page
 
 router = Router(tags=["activities"])
-
-
-# ---------------------------------------------------------------- schemas
-
-
-class PhaseSchema(Schema):
-    name: str
-    starts_on: date
-    ends_on: date
-    description: str = ""
-
-
-class CampaignOut(Schema):
-    id: int
-    org_id: int
-    title: str
-    theme: str
-    starts_on: date
-    ends_on: date
-    guidance: str
-    requirements: str
-    leading_group_id: int | None
-    copied_from_id: int | None
-    activity_count: int | None = None
-
-
-class CampaignDetail(CampaignOut):
-    phases: list[PhaseSchema]
-    unit_ids: list[int]
-    figures: dict
-
-
-class CampaignIn(Schema):
-    org_id: int
-    title: str
-    starts_on: date
-    ends_on: date
-    theme: str = ""
-    guidance: str = ""
-    requirements: str = ""
-    leading_group_id: int | None = None
-    unit_ids: list[int] = []
-    phases: list[PhaseSchema] | None = None
-
-
-class CampaignPatch(Schema):
-    org_id: int | None = None
-    title: str | None = None
-    theme: str | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
-    guidance: str | None = None
-    requirements: str | None = None
-    leading_group_id: int | None = None
-    unit_ids: list[int] | None = None
-
-
-class PhasesIn(Schema):
-    phases: list[PhaseSchema]
-
-
-class CopyIn(Schema):
-    year: int
-    with_activities: bool = True
-
-
-class PostOut(Schema):
-    id: int
-    activity_id: int
-    title: str
-    description: str
-    starts_at: datetime
-    ends_at: datetime
-    quota: int
-    filled: int
-    places_left: int
-
-    @staticmethod
-    def resolve_places_left(obj: Post) -> int:
-        return max(obj.quota - obj.filled, 0)
-
-
-class SkillOut(Schema):
-    id: int
-    name: str
-
-
-class PostWithSkillsOut(PostOut):
-    """A post with the skills a volunteer needs to sign up (from the prefetch of selectors.activity_posts)."""
-
-    skills: list[SkillOut]
-
-    @staticmethod
-    def resolve_skills(obj: Post) -> list:
-        return list(obj.skills.all())
-
-
-class PostIn(Schema):
-    title: str
-    starts_at: datetime
-    ends_at: datetime
-    quota: int
-    description: str = ""
-    skill_ids: list[int] | None = None
-
-
-class PostPatch(Schema):
-    title: str | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    quota: int | None = None
-    description: str | None = None
-    skill_ids: list[int] | None = None
-
-
-class ActivityOut(Schema):
-    id: int
-    org_id: int
-    campaign_id: int | None
-    title: str
-    category: ActivityCategory
-    status: ActivityStatus
-    address: str
-    latitude: Decimal | None
-    longitude: Decimal | None
-    visibility: Visibility
-    quota_total: int | None = None
-    filled_total: int | None = None
-
-
-class ActivityDetail(ActivityOut):
-    description: str
-    lead_unit_id: int | None
-    geofence_m: int | None
-    minors_allowed: bool
-    risky: bool
-    supplies: str
-    safety_notes: str
-    contact_name: str
-    contact_phone: str
-    signup_opens_at: datetime | None
-    signup_closes_at: datetime | None
-    withdraw_deadline: datetime | None
-    group_size: int
-    published_at: datetime | None
-    cancel_reason: str
-    posts: list[PostWithSkillsOut]
-
-    @staticmethod
-    def resolve_posts(obj) -> list:
-        return obj.posts_list
-
-
-class ActivityFields(Schema):
-    campaign_id: int | None = None
-    title: str | None = None
-    category: ActivityCategory | None = None
-    description: str | None = None
-    lead_unit_id: int | None = None
-    address: str | None = None
-    latitude: Decimal | None = None
-    longitude: Decimal | None = None
-    geofence_m: int | None = None
-    minors_allowed: bool | None = None
-    risky: bool | None = None
-    supplies: str | None = None
-    safety_notes: str | None = None
-    contact_name: str | None = None
-    contact_phone: str | None = None
-    visibility: Visibility | None = None
-    signup_opens_at: datetime | None = None
-    signup_closes_at: datetime | None = None
-    withdraw_deadline: datetime | None = None
-    group_size: int | None = None
-    team_ids: list[int] | None = None
-
-
-class ActivityIn(ActivityFields):
-    org_id: int
-    title: str
-    category: ActivityCategory
-    address: str
-    posts: list[PostIn] = []
-
-
-class ActivityPatch(ActivityFields):
-    org_id: int | None = None
-
-
-class ActivityQuery(Schema):
-    q: str = ""
-    category: ActivityCategory | None = None
-    status: ActivityStatus | None = None
-    date: dt.date | None = None
-    campaign: int | None = None
-    near: bool = False
-
-
-class ReasonIn(Schema):
-    reason: str
-
-
-class InsuranceIn(Schema):
-    insurer: str
-    policy_number: str
-    covers_from: date
-    covers_to: date
-    insured_count: int | None = None
-
-
-class InsuranceOut(Schema):
-    id: int
-    insurer: str
-    policy_number: str
-    covers_from: date
-    covers_to: date
-
-
-class SignupOut(Schema):
-    id: int
-    post_id: int
-    status: SignupStatus
-    starts_at: datetime
-    ends_at: datetime
-
-
-class VolunteerBrief(Schema):
-    id: int
-    number: str
-    name: str
-
-
-class SignupRow(Schema):
-    id: int
-    post_id: int
-    status: SignupStatus
-    volunteer: VolunteerBrief
-    group_id: int | None
-    assigned: bool
-    note: str
-    created_at: datetime
-
-    @staticmethod
-    def resolve_assigned(obj: Signup) -> bool:
-        return obj.assigned_by_id is not None
-
-
-class MyShift(Schema):
-    id: int
-    status: SignupStatus
-    starts_at: datetime
-    ends_at: datetime
-    post_id: int
-    post_title: str
-    activity_id: int
-    activity_title: str
-    address: str
-    group_number: int | None
-
-    @staticmethod
-    def resolve_post_title(obj: Signup) -> str:
-        return obj.post.title
-
-    @staticmethod
-    def resolve_activity_id(obj: Signup) -> int:
-        return obj.post.activity_id
-
-    @staticmethod
-    def resolve_activity_title(obj: Signup) -> str:
-        return obj.post.activity.title
-
-    @staticmethod
-    def resolve_address(obj: Signup) -> str:
-        return obj.post.activity.address
-
-    @staticmethod
-    def resolve_group_number(obj: Signup) -> int | None:
-        return obj.group.number if obj.group else None
-
-
-class AssignIn(Schema):
-    team_id: int
-    numbers: list[str] | None = None
-
-
-class AssignOut(Schema):
-    volunteer: VolunteerBrief
-    signup: SignupOut | None
-    reason: str
-
-
-class GroupOut(Schema):
-    id: int
-    post_id: int
-    number: int
-    leader_id: int | None
-    member_ids: list[int]
-
-
-class RosterPostOut(Schema):
-    post: PostOut
-    confirmed: list[SignupRow]
-    waitlisted: list[SignupRow]
-    groups: list[GroupOut]
-
-
-class MoveIn(Schema):
-    group_id: int
-
-
-class LeaderIn(Schema):
-    volunteer_id: int
-
-
-class ReportIn(Schema):
-    summary: str
-
-
-class PhotoOut(Schema):
-    id: int
-    url: str
-    caption: str
-    width: int
-    height: int
-
-
-class ReportOut(Schema):
-    activity_id: int
-    summary: str
-    photos: list[PhotoOut]
-    attendance: dict
 
 
 # ---------------------------------------------------------------- helpers
