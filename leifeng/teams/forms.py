@@ -6,11 +6,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from leifeng.core.scope import Perm
-from leifeng.orgs import policy as org_policy
 from leifeng.orgs.models import Org
 from leifeng.teams import selectors
 from leifeng.teams.models import Team, TeamCategory, TeamKind, TeamLevel
+from leifeng.teams.policy import team_policy
 
 
 class OrgChoiceField(forms.ModelChoiceField):
@@ -54,7 +53,7 @@ class TeamForm(forms.Form):
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["org"].queryset = org_policy.orgs(actor, Perm.CHANGE).order_by("path")
+        self.fields["org"].queryset = team_policy.homes(actor).order_by("path")
         self.fields["parent"].queryset = selectors.parent_choices(actor=actor)
 
     @staticmethod

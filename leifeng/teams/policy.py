@@ -130,6 +130,14 @@ class TeamPolicy(ModelPolicy):
         """Staff with Perm.CHANGE somewhere create teams (at nodes of that scope)."""
         return scope.has_any(actor, Perm.CHANGE)
 
+    def homes(self, actor) -> QuerySet:
+        """The org nodes where the actor may create a team or move one to: their Perm.CHANGE scope."""
+        return orgs(actor, Perm.CHANGE)
+
+    def may_place_at(self, actor, org) -> bool:
+        """`homes` for one node."""
+        return scope.allows(actor, Perm.CHANGE, org)
+
     def may_change(self, actor, team: Team) -> bool:
         return self.allows(actor, Perm.CHANGE, team)
 

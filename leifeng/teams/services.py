@@ -22,9 +22,7 @@ from leifeng.accounts.codes import AuditAction as AccountAction
 from leifeng.accounts.models import Role, RoleAssignment
 from leifeng.core import audit, scope
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
-from leifeng.core.scope import Perm
 from leifeng.orgs.models import Org
-from leifeng.orgs.policy import org_policy
 from leifeng.people.models import Volunteer, VolunteerStatus
 from leifeng.teams.codes import AuditAction, ErrorCode
 from leifeng.teams.models import (
@@ -67,7 +65,7 @@ def group_limit() -> int:
 
 def _org_for_change(actor, org_id) -> Org:
     org = Org.objects.filter(pk=org_id).first() if org_id is not None else None
-    if org is None or not org_policy.allows(actor, Perm.CHANGE, org):
+    if org is None or not team_policy.may_place_at(actor, org):
         raise ValidationError({"org": [_("Choose an organization you manage.")]})
     return org
 
