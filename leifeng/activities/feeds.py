@@ -32,9 +32,8 @@ from icalendar import Calendar, Event, vGeo
 
 from leifeng.activities.models import ActivityStatus, Post, Signup, SignupStatus
 from leifeng.activities.policy import activity_policy
-from leifeng.core import scope
-from leifeng.core.scope import Perm
 from leifeng.notifications import texts
+from leifeng.notifications.policy import home_nodes
 from leifeng.orgs.models import Org
 
 FEED_STATUSES = (
@@ -210,17 +209,6 @@ def my_feed(request: HttpRequest, token: str) -> HttpResponse:
 
 def _webcal(url: str) -> str:
     return "webcal://" + url.split("://", 1)[-1]
-
-
-def home_nodes(user) -> list[Org]:
-    """The nodes whose feeds a person is offered: their volunteer station, else the nodes of their roles."""
-    volunteer = getattr(user, "volunteer", None)
-    if volunteer is not None:
-        return [volunteer.org]
-    roots = scope.paths(user, Perm.VIEW)
-    if roots is None:
-        return list(Org.objects.filter(depth=1).order_by("path"))
-    return list(Org.objects.filter(path__in=roots).order_by("path"))
 
 
 @login_required

@@ -23,6 +23,7 @@ from leifeng.core import audit
 from leifeng.core.idnumbers import age_on, make_ric
 from leifeng.core.numbers import allocate
 from leifeng.demo import content as C
+from leifeng.demo.codes import AuditAction
 from leifeng.demo.ids import AREA_CODES, DEMO_SEQ, credit_code
 from leifeng.orgs.models import LeadingGroup, LeadingGroupMember, Org, OrgLevel, Position, Unit
 from leifeng.people.models import AvailableTime, PoliticalStatus, RegistrationChannel, Volunteer, VolunteerStatus
@@ -637,11 +638,13 @@ class _Builder:
             "memberships": TeamMembership.objects.count(),
             "accounts": len(self.users),
         }
-        audit.record(actor=None, action="demo.seed", obj=self.center, changes=counts, note="seed_demo: county tree")
+        audit.record(
+            actor=None, action=AuditAction.DEMO_SEED, obj=self.center, changes=counts, note="seed_demo: county tree"
+        )
         for sub in (self.sub, self.other):
             audit.record(
                 actor=None,
-                action="demo.seed",
+                action=AuditAction.DEMO_SEED,
                 obj=sub,
                 changes={
                     "stations": Org.objects.filter(path__startswith=sub.path, level=OrgLevel.STATION).count(),
@@ -651,7 +654,7 @@ class _Builder:
             )
         audit.record(
             actor=None,
-            action="demo.seed",
+            action=AuditAction.DEMO_SEED,
             org=self.center,
             object_type="accounts.user",
             object_repr="demo accounts",

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from leifeng.core import audit
+from leifeng.demo.codes import AuditAction
 from leifeng.demo.scale import gen_scale
 
 
@@ -44,7 +45,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         audit.record(
             actor=None,
-            action="demo.gen_scale",
+            action=AuditAction.DEMO_GEN_SCALE,
             obj=result.center,
             changes={"orgs": result.orgs, "teams": result.teams, "volunteers": result.volunteers},
         )
