@@ -12,7 +12,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 from leifeng.accounts.api_auth import SessionAuth, TokenAuth
-from leifeng.core.errors import ServiceError, error_body, field_errors, status_code
+from leifeng.core.errors import ErrorCode, ServiceError, error_body, field_errors, status_code
 
 # The error answers every operation may give, in the one error format (documented so that clients, and the
 # contract test that fuzzes the API, know them). 5xx are deliberately absent: any server error is a defect.
@@ -132,7 +132,7 @@ def on_throttled(request, exc: Throttled):
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     message = str(exc)
-    code = "csrf_failed" if "CSRF" in message else status_code(exc.status_code)
+    code = ErrorCode.CSRF_FAILED if "CSRF" in message else status_code(exc.status_code)
     return error(request, exc.status_code, code, message)
 
 

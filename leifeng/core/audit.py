@@ -1,9 +1,11 @@
 """Audit trail (Zulip's audited actions): every service that changes data calls `record`."""
 
+from enum import StrEnum
 from typing import Any
 
 from django.db import models
 
+from leifeng.core.errors import require_enum
 from leifeng.core.models import AuditEvent
 
 
@@ -37,7 +39,7 @@ def diff(before: dict[str, Any], obj: models.Model) -> dict[str, list[Any]]:
 def record(
     *,
     actor,
-    action: str,
+    action: StrEnum,
     obj: models.Model | None = None,
     org=None,
     changes: dict | None = None,
@@ -46,7 +48,9 @@ def record(
     object_id: str = "",
     object_repr: str = "",
 ) -> AuditEvent:
-    """Write one audit row. `org` defaults to `obj.org` so the event is scoped with its object."""
+    """Write one audit row. `org` defaults to `obj.org` so the event is scoped with its object. `action` is a
+    member of an app's `AuditAction` enum (`<app>/codes.py`)."""
+    require_enum(action, "audit action")
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
@@ -68,4 +72,6 @@ def record(
 
 def record_many(events: list[AuditEvent]) -> None:
     """Bulk form for imports: one row per object, one INSERT per batch."""
+    for event in events:
+        require_enum(event.action, "audit action")
     AuditEvent.objects.bulk_create(events, batch_size=2000)

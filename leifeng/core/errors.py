@@ -23,7 +23,15 @@ class ErrorCode(StrEnum):
     THROTTLED = "throttled"
     SERVER_ERROR = "server_error"
     UNAVAILABLE = "unavailable"
+    CSRF_FAILED = "csrf_failed"
     ERROR = "error"
+
+
+def require_enum(value, what: str):
+    """Codes and audit actions are enum members, never loose strings: a typo fails at once, not in a client."""
+    if not isinstance(value, StrEnum):
+        raise TypeError(f"{what} must be a StrEnum member (an app's codes.py), not {value!r}")
+    return value
 
 
 class ServiceError(Exception):
@@ -34,7 +42,7 @@ class ServiceError(Exception):
     def __init__(self, message: str, *, code: StrEnum = ErrorCode.INVALID, field: str | None = None):
         super().__init__(str(message))
         self.message = str(message)
-        self.code = code
+        self.code = require_enum(code, "ServiceError code")
         self.field = field
 
 
@@ -76,23 +84,23 @@ def field_errors(exc: ValidationError) -> dict[str, list[str]]:
 
 # The one error format of the API: {"error": {"code", "message", "fields"}}.
 STATUS_CODES = {
-    400: "invalid",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "too_large",
-    422: "invalid",
-    429: "throttled",
-    500: "server_error",
-    503: "unavailable",
+    400: ErrorCode.INVALID,
+    401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    409: ErrorCode.CONFLICT,
+    413: ErrorCode.TOO_LARGE,
+    422: ErrorCode.INVALID,
+    429: ErrorCode.THROTTLED,
+    500: ErrorCode.SERVER_ERROR,
+    503: ErrorCode.UNAVAILABLE,
 }
 
 
 def status_code(status: int) -> str:
     """A stable `code` for an HTTP status when nothing more specific is known."""
-    return STATUS_CODES.get(status, "error")
+    return STATUS_CODES.get(status, ErrorCode.ERROR)
 
 
 def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
