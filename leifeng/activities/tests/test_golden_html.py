@@ -165,3 +165,13 @@ def test_activity_page(world, client, owner, language):
     _check(f"detail_volunteer_{language}", _client(client, fresh.user, language).get(url).content.decode())
     empty = reverse("activities:activity_detail", args=[7002])
     _check(f"detail_empty_{language}", _client(client, owner, language).get(empty).content.decode())
+
+
+def test_dates_follow_the_language(world, client, owner):
+    """The cards' dates were "12月9日" in the English pages too (issue #11): now Django's date formatting in the
+    active language, with the format itself translated (the activities catalog: "N j, H:i" → "n月j日 H:i")."""
+    for name, args in (("activities:roster", [7001]), ("activities:activity_detail", [7001])):
+        en = _client(client, owner, "en").get(reverse(name, args=args)).content.decode()
+        assert "Dec. 9, 09:00–11:30" in en and "12月9日" not in en, name
+        zh = _client(client, owner, "zh-hans").get(reverse(name, args=args)).content.decode()
+        assert "12月9日" in zh and "Dec." not in zh, name
