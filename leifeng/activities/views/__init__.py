@@ -1,7 +1,7 @@
 """Pages of campaigns and activities: parse → authorize → one service or selector → render.
 
 One module per part of the site: `volunteers` (find, the activity page, sign-up, withdraw, my shifts),
-`activities` (the organizers' list, forms, posts, insurance, transitions), `roster` (the roster, its changes,
+`activities` (the organizers' list, forms, posts, insurance, transitions), `rosters` (the roster, its changes,
 assigning a team), `reports`, `campaigns`; `common` holds what they share. `urls.py` names them through here.
 """
 
@@ -26,7 +26,7 @@ from leifeng.activities.views.campaigns import (
 )
 from leifeng.activities.views.common import PER_PAGE, organizer_activity
 from leifeng.activities.views.reports import report, report_photo
-from leifeng.activities.views.roster import (
+from leifeng.activities.views.rosters import (
     assign,
     group_leader,
     group_move,
