@@ -11,23 +11,24 @@ from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
 
 from leifeng.accounts.models import ApiToken
-from leifeng.core.rows import convert, field_converters, row_reader
 
 LAST_USED_EVERY = timedelta(minutes=5)
 
 
 @cache
 def _token_query(alias: str) -> str:
-    """SQL of the token lookup (token id, last use, the user's columns in `row_reader` order), built once per
-    database.
+    """SQL of the token lookup (the user's columns, the token's id and whether its last use is older than the
+    cutoff), built once per database.
 
-    Every API request runs this lookup, so it is plain SQL: compiling the equivalent ORM query
-    (select_related + three filters) cost more CPU than the rest of a check-in together (bench/).
+    Every API request runs this lookup, so it is plain SQL through `Manager.raw()` (which reads the user's
+    columns through the ORM's converters): compiling the equivalent ORM query (select_related + three filters)
+    cost more CPU than the rest of a check-in together (bench/).
     """
     qn = connections[alias].ops.quote_name
     user_model = get_user_model()
     return (
-        f"SELECT t.{qn('id')}, t.{qn('last_used_at')}, {row_reader(user_model, alias).select('u')} "
+        f"SELECT u.*, t.{qn('id')} AS token_pk, "
+        f"(t.{qn('last_used_at')} IS NULL OR t.{qn('last_used_at')} < %s) AS token_stale "
         f"FROM {qn(ApiToken._meta.db_table)} t "
         f"JOIN {qn(user_model._meta.db_table)} u ON u.{qn('id')} = t.{qn('user_id')} "
         f"WHERE t.{qn('key_hash')} = %s AND t.{qn('revoked_at')} IS NULL AND u.{qn('is_active')}"
@@ -36,16 +37,17 @@ def _token_query(alias: str) -> str:
 
 def token_user(raw: str, *, using: str = "default"):
     """The active user owning the unrevoked token `raw`, or None; stamps last_used_at at most every 5 min."""
-    with connections[using].cursor() as cur:
-        cur.execute(_token_query(using), [ApiToken.hash(raw)])
-        row = cur.fetchone()
-    if row is None:
-        return None
-    last_used_at = convert(row[1], field_converters(ApiToken._meta.get_field("last_used_at"), using, "t"), using)
+    connection = connections[using]
     now = timezone.now()
-    if last_used_at is None or now - last_used_at > LAST_USED_EVERY:
-        ApiToken.objects.using(using).filter(pk=row[0]).update(last_used_at=now)
-    return row_reader(get_user_model(), using).instance(row[2:])
+    cutoff = connection.ops.adapt_datetimefield_value(now - LAST_USED_EVERY)
+    users = get_user_model()._default_manager.db_manager(using).raw(_token_query(using), [cutoff, ApiToken.hash(raw)])
+    user = next(iter(users), None)
+    if user is None:
+        return None
+    if user.token_stale:
+        ApiToken.objects.using(using).filter(pk=user.token_pk).update(last_used_at=now)
+    del user.token_pk, user.token_stale  # the user as the ORM loads it
+    return user
 
 
 class TokenAuth(HttpBearer):

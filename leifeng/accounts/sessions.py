@@ -6,6 +6,10 @@ cost (issue #4). The session row here carries the account's id (`Session.user`, 
 on every save), so all four come back from one statement: `SessionStore.load_principal`. What that statement
 returns is exactly what the four queries returned; `accounts.middleware.PrincipalMiddleware` then applies
 Django's own checks (backend, active account, session hash) before trusting it.
+
+The statement runs through Django's `Manager.raw()`: the account comes back as the ORM loads it (its columns
+through the same converters: SQLite's 0/1 booleans and text datetimes), the session's data, the volunteer flag
+and each role row as extra columns (`raw()` sets them on the instance), one instance a role.
 """
 
 import logging
@@ -17,8 +21,6 @@ from django.contrib.sessions.backends.db import SessionStore as DBStore
 from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.db import connections, router
 from django.utils import timezone
-
-from leifeng.core.rows import row_reader
 
 log = logging.getLogger("django.security.SuspiciousSession")
 
@@ -41,10 +43,14 @@ class Principal:
     is_volunteer: bool
 
 
+_EXTRA_COLUMNS = ("principal_session_data", "principal_is_volunteer", "principal_role", "principal_path")
+
+
 @cache
 def _principal_sql(alias: str, vendor: str) -> str:
-    """The statement: the session's data, the account's columns (`row_reader(User)` order), its volunteer flag,
-    and one row per role (role, node path) — a single row with NULLs when it has none."""
+    """The statement: every column of the account (`u.*`, which `raw()` reads into the User instance), the
+    session's data, its volunteer flag, and one row per role (role, node path) — a single row with NULLs when
+    it has none (and NULL account columns when the session names no account)."""
     from leifeng.accounts.models import RoleAssignment, Session
 
     User = get_user_model()
@@ -56,8 +62,9 @@ def _principal_sql(alias: str, vendor: str) -> str:
     Org = RoleAssignment._meta.get_field("org").related_model
     vt, rt, ot = Volunteer._meta.db_table, RoleAssignment._meta.db_table, Org._meta.db_table
     return (
-        f"SELECT s.session_data, {row_reader(User, alias).select('u')}, "
-        f"EXISTS (SELECT 1 FROM {qn(vt)} v WHERE v.user_id = u.{pk}), r.role, o.path "
+        f"SELECT u.*, s.session_data AS principal_session_data, "
+        f"EXISTS (SELECT 1 FROM {qn(vt)} v WHERE v.user_id = u.{pk}) AS principal_is_volunteer, "
+        f"r.role AS principal_role, o.path AS principal_path "
         f"FROM {qn(Session._meta.db_table)} s "
         f"LEFT JOIN {qn(User._meta.db_table)} u ON u.{pk} = s.user_id "
         f"LEFT JOIN {qn(rt)} r ON r.user_id = u.{pk} "
@@ -91,25 +98,23 @@ class SessionStore(DBStore):
         connection = connections[alias]
         sql = _principal_sql(alias, connection.vendor)
         now = connection.ops.adapt_datetimefield_value(timezone.now())
-        with connection.cursor() as cur:
-            cur.execute(sql, [self.session_key, now])
-            rows = cur.fetchall()
+        rows = list(get_user_model()._default_manager.db_manager(alias).raw(sql, [self.session_key, now]))
         if not rows:
             self._session_key = None
             self._session_cache = {}
             return Principal({}, None, [], False)
+        first = rows[0]
         try:
-            data = self.decode(rows[0][0])
+            data = self.decode(first.principal_session_data)
         except SuspiciousOperation as e:  # what `_get_session_from_db` does with it
             log.warning(str(e))
             self._session_key = None
             data = {}
         self._session_cache = data
-        first = rows[0]
-        reader = row_reader(get_user_model(), alias)
-        n = len(reader)
-        if first[1] is None:  # no account on the row (anonymous session, or the account is gone)
+        if first.pk is None:  # no account on the row (anonymous session, or the account is gone)
             return Principal(data, None, [], False)
-        user = reader.instance(first[1 : 1 + n])
-        roles = [(row[n + 2], row[n + 3]) for row in rows if row[n + 2] is not None]
-        return Principal(data, user, roles, bool(first[n + 1]))
+        roles = [(row.principal_role, row.principal_path) for row in rows if row.principal_role is not None]
+        is_volunteer = bool(first.principal_is_volunteer)
+        for extra in _EXTRA_COLUMNS:
+            delattr(first, extra)  # the account as the ORM loads it, without the statement's other columns
+        return Principal(data, first, roles, is_volunteer)

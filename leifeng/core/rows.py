@@ -1,10 +1,16 @@
 """Model instances from the rows of a hand-written statement, converted exactly as the ORM would convert them.
 
-The pages every request pays for (the signed-in principal, the activity page, the roster) read their rows with one
-statement built once per process instead of the ORM's per-request query building. Their values must still come
-out as the ORM gives them: SQLite returns booleans as 0/1 and datetimes as naive text, which Django's
-converters turn into bool and aware datetimes; PostgreSQL needs none. `RowReader` keeps, per model and database,
-the columns in model order and the converters the compiler would apply to each.
+Being replaced by Django's own facilities (issue #11): a hand-written statement that loads a model's rows is
+`Model.objects.raw(sql, params)`, which applies the same converters (SQLite's 0/1 booleans and text
+datetimes, decimals) to the model's columns and sets the statement's other columns on each instance as they
+are; a deferred instance of a few known fields is `Model.from_db(alias, names, values)` with the names in
+the model's field order. The signed-in principal (`accounts.sessions`) and the API token lookup
+(`accounts.api_auth`) read their rows that way now.
+
+What is left here is used only by `activities.selectors` (the activity page's and the roster's statements,
+`selectors/page.py` after the split), which another change of issue #11 was rewriting at the same time; it
+moves to `.raw()` the same way and this module goes with it. Nothing here is beyond Django: `RowReader` is
+what `raw()` does per statement, kept because the callers index its columns by position.
 """
 
 from collections.abc import Callable, Sequence
