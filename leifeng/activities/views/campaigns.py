@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from leifeng.activities import forms, selectors, services
+from leifeng.activities.policy import campaign_policy
 from leifeng.activities.views.common import PER_PAGE
 from leifeng.core import scope
 from leifeng.core.errors import ServiceError
@@ -66,7 +67,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "activities": selectors.campaign_activities(actor=request.user, campaign=c)[:200],
             "reports": selectors.campaign_reports(actor=request.user, campaign=c),
             "units": list(c.units.all()),
-            "can_change": scope.allows(request.user, Perm.CHANGE, c.org),
+            "can_change": campaign_policy.allows(request.user, Perm.CHANGE, c),
             "copy_form": forms.CopyForm(initial={"year": c.starts_on.year + 1, "with_activities": True}),
         },
     )
@@ -102,9 +103,9 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 
 def _campaign_for_change(request: HttpRequest, pk: int):
     c = selectors.campaign_get(actor=request.user, campaign_id=pk)
-    if not scope.allows(request.user, Perm.VIEW, c.org):
+    if not campaign_policy.allows(request.user, Perm.VIEW, c):
         raise Http404
-    if not scope.allows(request.user, Perm.CHANGE, c.org):
+    if not campaign_policy.allows(request.user, Perm.CHANGE, c):
         raise DjangoPermissionDenied
     return c
 

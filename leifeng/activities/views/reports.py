@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from leifeng.activities import forms, selectors, services
 from leifeng.activities.models import ActivityReport
-from leifeng.core import scope
+from leifeng.activities.policy import activity_policy
 from leifeng.core.errors import ServiceError
 from leifeng.core.forms import apply_errors
 from leifeng.core.pages import attempt, raise_for_scope
@@ -21,7 +21,7 @@ from leifeng.core.scope import Perm
 @login_required
 def report(request: HttpRequest, pk: int) -> HttpResponse:
     a = selectors.activity_get(actor=request.user, activity_id=pk)
-    can_change = scope.allows(request.user, Perm.CHANGE, a.org)
+    can_change = activity_policy.allows(request.user, Perm.CHANGE, a)
     existing = ActivityReport.objects.filter(activity=a).prefetch_related("photos").first()
     if existing is None and not can_change:
         raise Http404

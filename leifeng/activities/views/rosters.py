@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from leifeng.activities import forms, selectors, services
 from leifeng.activities.models import ACTIVE_SIGNUP, Signup, SignupGroup, SignupStatus
+from leifeng.activities.policy import activity_policy
 from leifeng.activities.templating import render_fragment
 from leifeng.activities.views.common import organizer_activity
 from leifeng.activities.views.volunteers import status_labels
@@ -64,7 +65,7 @@ def _roster_context(request: HttpRequest, pk: int, params=None) -> dict:
         q=q,
         page=params.get("page", "1"),
     )
-    can_change = scope.allows(request.user, Perm.CHANGE, a.org)
+    can_change = activity_policy.allows(request.user, Perm.CHANGE, a)
     ctx = {"activity": a, "roster": view, "q": q, "can_change": can_change}
     if can_change:
         # the token the cards' forms carry serves the page frame too (the csrf context processor would mask
@@ -93,7 +94,7 @@ def roster(request: HttpRequest, pk: int) -> HttpResponse:
             "activity": a,
             "s": s,
             "groups": groups,
-            "can_change": scope.allows(request.user, Perm.CHANGE, a.org),
+            "can_change": activity_policy.allows(request.user, Perm.CHANGE, a),
         }
         if request.htmx:
             return render(request, "activities/_roster_manage.html", ctx)

@@ -16,10 +16,10 @@ from django.views.decorators.http import require_POST
 
 from leifeng.activities import forms, selectors, services
 from leifeng.activities.models import ActivityCategory, ActivityStatus, Signup, SignupStatus
+from leifeng.activities.policy import activity_policy
 from leifeng.activities.selectors import ActivityFilters
 from leifeng.activities.templating import render_fragment
 from leifeng.activities.views.common import PER_PAGE
-from leifeng.core import scope
 from leifeng.core.pages import attempt
 from leifeng.core.scope import Perm
 from leifeng.teams import selectors as team_selectors
@@ -66,10 +66,10 @@ def _detail_context(request: HttpRequest, pk: int) -> dict:
     user = request.user
     page = selectors.activity_page(actor=user, activity_id=pk)
     a = page.activity
-    view_roster = scope.allows(user, Perm.VIEW, a.org)
+    view_roster = activity_policy.allows(user, Perm.VIEW, a)
     access = selectors.ActivityAccess(
         view_roster=view_roster,
-        change=scope.allows(user, Perm.CHANGE, a.org),
+        change=activity_policy.allows(user, Perm.CHANGE, a),
         volunteer=page.volunteer,
     )
     if a.status == ActivityStatus.DRAFT and not view_roster:
