@@ -1,4 +1,6 @@
-"""The activity page (every volunteer opens it): two raw statements built once."""
+"""The activity page (every volunteer opens it): two raw statements built once, read through Django's
+`Manager.raw()` (the model's columns converted as the ORM converts them, the statement's other columns set on
+each instance as they come)."""
 
 from dataclasses import dataclass
 from functools import cache
@@ -16,23 +18,23 @@ from leifeng.activities.models import (
     SignupStatus,
 )
 from leifeng.activities.policy import activity_policy
-from leifeng.core.rows import convert, field_converters, partial, row_reader
 from leifeng.orgs.models import Org
 from leifeng.people.models import Skill, Volunteer
 
 
 @cache
 def _page_activity_sql(vendor: str) -> str:
-    """The activity page's first statement, built once: the activity (every field, `row_reader` order), its
-    node's name and path, its campaign's title, its lead unit's name, whether it has a report, and the actor's
-    volunteer profile (id, node, node path) if any."""
+    """The activity page's first statement, built once: the activity (every field), its node's name and path,
+    its campaign's title, its lead unit's name, whether it has a report, and the actor's volunteer profile (id,
+    node, node path) if any."""
     from leifeng.orgs.models import Unit
 
     at, ot, ct, ut = (m._meta.db_table for m in (Activity, Org, Campaign, Unit))
     rt, vt = ActivityReport._meta.db_table, Volunteer._meta.db_table
     return (
-        f"SELECT {row_reader(Activity, connection.alias).select('a')}, o.name, o.path, c.title, u.name, "
-        f"EXISTS (SELECT 1 FROM {rt} r WHERE r.activity_id = a.id), v.id, v.org_id, vo.path "
+        f"SELECT a.*, o.name AS page_org_name, o.path AS page_org_path, c.title AS page_campaign_title, "
+        f"u.name AS page_unit_name, EXISTS (SELECT 1 FROM {rt} r WHERE r.activity_id = a.id) AS page_has_report, "
+        f"v.id AS page_volunteer_id, v.org_id AS page_volunteer_org_id, vo.path AS page_volunteer_path "
         f"FROM {at} a JOIN {ot} o ON o.id = a.org_id LEFT JOIN {ct} c ON c.id = a.campaign_id "
         f"LEFT JOIN {ut} u ON u.id = a.lead_unit_id "
         f"LEFT JOIN {vt} v ON v.user_id = %s LEFT JOIN {ot} vo ON vo.id = v.org_id "
@@ -41,7 +43,10 @@ def _page_activity_sql(vendor: str) -> str:
 
 
 def _partial(model, **values):
-    return partial(model, connection.alias, **values)
+    """An instance as the ORM loads one with only these fields (the others deferred, read on first use):
+    `Model.from_db` takes the values in the model's field order."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
 
 
 def _page_activity(actor, activity_id: int) -> tuple[Activity | None, Volunteer | None, bool]:
@@ -50,25 +55,20 @@ def _page_activity(actor, activity_id: int) -> tuple[Activity | None, Volunteer 
     the activity has a report: one statement instead of the ORM's activity, profile and report queries."""
     from leifeng.orgs.models import Unit
 
-    with connection.cursor() as cur:
-        cur.execute(_page_activity_sql(connection.vendor), [actor.pk, activity_id])
-        row = cur.fetchone()
-    if row is None:
+    found = list(Activity.objects.raw(_page_activity_sql(connection.vendor), [actor.pk, activity_id]))
+    if not found:
         return None, None, False
-    reader = row_reader(Activity, connection.alias)
-    n = len(reader)
-    a = reader.instance(row[:n])
-    org_name, org_path, campaign_title, unit_name, has_report, volunteer_id, volunteer_org_id, volunteer_path = row[n:]
-    a.org = _partial(Org, id=a.org_id, name=org_name, path=org_path)
+    a = found[0]
+    a.org = _partial(Org, id=a.org_id, name=a.page_org_name, path=a.page_org_path)
     if a.campaign_id is not None:
-        a.campaign = _partial(Campaign, id=a.campaign_id, title=campaign_title)
+        a.campaign = _partial(Campaign, id=a.campaign_id, title=a.page_campaign_title)
     if a.lead_unit_id is not None:
-        a.lead_unit = _partial(Unit, id=a.lead_unit_id, name=unit_name)
+        a.lead_unit = _partial(Unit, id=a.lead_unit_id, name=a.page_unit_name)
     volunteer = None
-    if volunteer_id is not None:
-        volunteer = _partial(Volunteer, id=volunteer_id, org_id=volunteer_org_id, user_id=actor.pk)
-        volunteer.org = _partial(Org, id=volunteer_org_id, path=volunteer_path)
-    return a, volunteer, bool(has_report)
+    if a.page_volunteer_id is not None:
+        volunteer = _partial(Volunteer, id=a.page_volunteer_id, org_id=a.page_volunteer_org_id, user_id=actor.pk)
+        volunteer.org = _partial(Org, id=a.page_volunteer_org_id, path=a.page_volunteer_path)
+    return a, volunteer, bool(a.page_has_report)
 
 
 @cache
@@ -82,9 +82,11 @@ def _page_posts_sql(vendor: str) -> tuple[str, str]:
     pst, vst = post_skills.m2m_db_table(), own_skills.m2m_db_table()
     active = ", ".join(f"'{s}'" for s in ACTIVE_SIGNUP)
     posts = (
-        f"SELECT p.id, p.title, p.description, p.starts_at, p.ends_at, p.quota, p.filled, "
-        f"(SELECT count(*) FROM {st} w WHERE w.post_id = p.id AND w.status = '{SignupStatus.WAITLISTED}'), "
-        f"EXISTS (SELECT 1 FROM {pst} ps WHERE ps.{post_skills.m2m_column_name()} = p.id), m.id, m.status "
+        f"SELECT p.id, p.activity_id, p.title, p.description, p.starts_at, p.ends_at, p.quota, p.filled, "
+        f"(SELECT count(*) FROM {st} w WHERE w.post_id = p.id AND w.status = '{SignupStatus.WAITLISTED}') "
+        f"AS waitlisted, "
+        f"EXISTS (SELECT 1 FROM {pst} ps WHERE ps.{post_skills.m2m_column_name()} = p.id) AS page_skilled, "
+        f"m.id AS page_mine_id, m.status AS page_mine_status "
         f"FROM {pt} p LEFT JOIN {st} m ON m.post_id = p.id AND m.volunteer_id = %s AND m.status IN ({active}) "
         f"WHERE p.activity_id = %s ORDER BY p.starts_at, p.id"
     )
@@ -117,38 +119,22 @@ def activity_page(*, actor, activity_id: int) -> ActivityPage:
     if a is None or not activity_policy.may_open(actor, a, volunteer):
         raise Http404
     posts_sql, skills_sql = _page_posts_sql(connection.vendor)
-    converters = field_converters(Post._meta.get_field("starts_at"), connection.alias, "p")
     volunteer_id = volunteer.pk if volunteer is not None else None
-    with connection.cursor() as cur:
-        cur.execute(posts_sql, [volunteer_id, a.pk])
-        rows = cur.fetchall()
-        skilled = any(row[8] for row in rows)
-        if skilled:
+    posts: list[Post] = list(Post.objects.raw(posts_sql, [volunteer_id, a.pk]))
+    skilled = any(p.page_skilled for p in posts)
+    if skilled:
+        with connection.cursor() as cur:
             cur.execute(skills_sql, [volunteer_id, a.pk])
             skill_rows = cur.fetchall()
-    posts: list[Post] = []
     by_pk: dict[int, Post] = {}
-    for pk, title, description, starts_at, ends_at, quota, filled, waitlisted, _skills, mine_pk, mine_status in rows:
-        starts_at = convert(starts_at, converters, connection.alias)
-        ends_at = convert(ends_at, converters, connection.alias)
-        p = Post(
-            id=pk,
-            activity_id=a.pk,
-            title=title,
-            description=description,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            quota=quota,
-            filled=filled,
+    for p in posts:
+        p.mine = (
+            None
+            if p.page_mine_id is None
+            else Signup(id=p.page_mine_id, post_id=p.pk, volunteer_id=volunteer_id, status=p.page_mine_status)
         )
-        p.waitlisted = waitlisted
-        if mine_pk is None:
-            p.mine = None
-        else:
-            p.mine = Signup(id=mine_pk, post_id=pk, volunteer_id=volunteer_id, status=mine_status)
         p.skill_names, p.missing_skills = [], []
-        posts.append(p)
-        by_pk[pk] = p
+        by_pk[p.pk] = p
     if skilled:
         for post_id, name, has_it in skill_rows:
             p = by_pk[post_id]
