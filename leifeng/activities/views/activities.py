@@ -156,7 +156,7 @@ def insurance_add(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("activities:activity_edit", pk=a.pk)
 
 
-TRANSITIONS = {
+STATUS_ACTIONS = {  # the buttons of the activity page: each calls the service that moves the status
     "publish": (services.activity_publish, gettext_lazy("Published: volunteers can sign up now.")),
     "start": (services.activity_start, gettext_lazy("The activity is under way.")),
     "finish": (services.activity_finish, gettext_lazy("The activity is finished: file its report.")),
@@ -176,8 +176,8 @@ def activity_transition(request: HttpRequest, pk: int, action: str) -> HttpRespo
             _("The activity is cancelled and every sign-up withdrawn."),
         )
         return redirect("activities:activity_detail", pk=pk)
-    if action not in TRANSITIONS:
+    if action not in STATUS_ACTIONS:
         raise Http404
-    fn, done = TRANSITIONS[action]
+    fn, done = STATUS_ACTIONS[action]
     attempt(request, lambda: fn(actor=request.user, activity_id=pk), str(done))
     return redirect("activities:activity_detail", pk=pk)
