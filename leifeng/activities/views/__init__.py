@@ -6,7 +6,7 @@ assigning a team), `reports`, `campaigns`; `common` holds what they share. `urls
 """
 
 from leifeng.activities.views.activities import (
-    TRANSITIONS,
+    STATUS_ACTIONS,
     activity_create,
     activity_edit,
     activity_list,
@@ -38,7 +38,7 @@ from leifeng.activities.views.volunteers import activity_detail, find, my_shifts
 
 __all__ = [
     "PER_PAGE",
-    "TRANSITIONS",
+    "STATUS_ACTIONS",
     "activity_create",
     "activity_detail",
     "activity_edit",
