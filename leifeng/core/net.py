@@ -19,7 +19,8 @@ def _valid(ip: str) -> str | None:
         return None
 
 
-def client_ip(request) -> str:
+def client_ip(request) -> str | None:
+    """The address, or None when the request carries none (Django's force_login makes a bare request)."""
     remote = request.META.get("REMOTE_ADDR", "") or ""
     count = getattr(settings, "PROXY_COUNT", 0) if getattr(settings, "BEHIND_PROXY", False) else 0
     if count > 0:
@@ -28,4 +29,4 @@ def client_ip(request) -> str:
             found = _valid(hops[-count])
             if found:
                 return found
-    return _valid(remote) or "unknown"
+    return _valid(remote)

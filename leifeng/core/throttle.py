@@ -125,7 +125,7 @@ def _phone(request) -> str | None:
 
 def key_for(rule: Rule, request) -> str | None:
     if rule.key == "ip":
-        return f"{rule.name}:ip:{client_ip(request)}"
+        return f"{rule.name}:ip:{client_ip(request) or 'unknown'}"
     if rule.key == "phone":
         phone = _phone(request)
         return f"{rule.name}:phone:{phone}" if phone else None

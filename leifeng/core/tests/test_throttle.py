@@ -45,6 +45,12 @@ def test_behind_the_proxy_a_request_that_skipped_it_keeps_its_own_address():
     assert client_ip(request) == "198.51.100.4"
 
 
+def test_a_request_without_an_address_has_none():
+    from django.http import HttpRequest
+
+    assert client_ip(HttpRequest()) is None  # what force_login hands to the login signals (axes stores NULL)
+
+
 # ---- failed logins: spraying across user names, and nobody locks the owner out --------------------
 
 
