@@ -55,9 +55,21 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2) or 1) * _UNITS[m.group(3)]
 
 
+_parsed: tuple[object, list[Rule]] = (None, [])
+
+
 def rules() -> list[Rule]:
+    """settings.THROTTLE_RULES parsed, once per value of the setting (tests override it)."""
+    global _parsed
+    raw = getattr(settings, "THROTTLE_RULES", [])
+    if _parsed[0] is not raw:
+        _parsed = (raw, _parse(raw))
+    return _parsed[1]
+
+
+def _parse(raw) -> list[Rule]:
     out = []
-    for r in getattr(settings, "THROTTLE_RULES", []):
+    for r in raw:
         limit, period = parse_rate(r["rate"])
         out.append(
             Rule(
@@ -163,7 +175,6 @@ class ThrottleMiddleware:
             return None
         match = getattr(request, "resolver_match", None)
         name = match.view_name if match is not None else ""
-        signed_in = getattr(getattr(request, "user", None), "is_authenticated", False)
         for rule in rules():
             if request.method not in rule.methods:
                 continue
@@ -177,7 +188,8 @@ class ThrottleMiddleware:
                 if hits >= rule.limit:
                     return _refuse(request, left)
                 request._leifeng_failure_keys = [*getattr(request, "_leifeng_failure_keys", []), (key, rule.period)]
-            elif not signed_in:
+            # Only now is the session read: a request no rule guards keeps its `Vary` (no Cookie added).
+            elif not getattr(getattr(request, "user", None), "is_authenticated", False):
                 hits, left = hit(key, rule.period)
                 if hits > rule.limit:
                     return _refuse(request, left)
