@@ -12,6 +12,7 @@ class ErrorCode(StrEnum):
     BAD_TOKEN = "bad_token"
     STALE_TOKEN = "stale_token"
     POSITION_NEEDED = "position_needed"
+    BAD_POSITION = "bad_position"
     OUTSIDE_GEOFENCE = "outside_geofence"
     # check-in / check-out
     KEY_REUSED = "key_reused"

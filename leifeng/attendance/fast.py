@@ -168,7 +168,8 @@ def check_in(request: Request) -> Answer | None:
         return None
     try:
         key = services._clean_key(key or request.environ.get("HTTP_IDEMPOTENCY_KEY"))
-    except ValidationError:
+        services.clean_position(lat, lng)  # NaN, ±Infinity, beyond the poles: Django's schema answers 422
+    except (ValidationError, ServiceError):
         return None
     token = data["token"]
     head = token.split(":", 1)[0]

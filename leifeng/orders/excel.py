@@ -1,7 +1,8 @@
 """Orders out to Excel: the figures page and the staff inbox's list (the same filters), as .xlsx.
 
 Residents type the texts (name, address, need, comment) on a public page, so a text is always written as a
-text cell: "=HYPERLINK(…)" stays words and never becomes a formula in the staff's spreadsheet.
+text cell (`core.excel.text_safe_row`): "=HYPERLINK(…)" stays words and never becomes a formula in the staff's
+spreadsheet.
 """
 
 import tempfile
@@ -11,10 +12,10 @@ import openpyxl
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
 from leifeng.core import audit
+from leifeng.core.excel import text_safe_row
 from leifeng.core.roles import Perm
 from leifeng.orders import selectors
 from leifeng.orders.codes import AuditAction
@@ -31,25 +32,12 @@ class ExportResult:
     count: int
 
 
-def _cells(ws, values: list) -> list:
-    """Strings as text cells (no formula, whatever they start with); everything else as it is."""
-    out = []
-    for value in values:
-        if isinstance(value, str):
-            cell = WriteOnlyCell(ws, value=value)
-            cell.data_type = "s"
-            out.append(cell)
-        else:
-            out.append(value)
-    return out
-
-
 def _sheet(wb, title: str, headers: list[str], widths: list[int]):
     ws = wb.create_sheet(title)
     for i, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A2"
-    ws.append(headers)
+    ws.append(text_safe_row(ws, headers))
     return ws
 
 
@@ -83,10 +71,10 @@ def figures_export(*, actor, org_id: int | None = None) -> ExportResult:
     rows += data["teams"]
     for f in rows:
         if f is None:
-            ws.append(_cells(ws, [pgettext("order", "Teams")]))
+            ws.append(text_safe_row(ws, [pgettext("order", "Teams")]))
             continue
         ws.append(
-            _cells(
+            text_safe_row(
                 ws,
                 [
                     f.label,
@@ -104,7 +92,7 @@ def figures_export(*, actor, org_id: int | None = None) -> ExportResult:
         )
     by_status = _sheet(wb, _("By status"), [_("Status"), _("Number of orders")], [16, 10])
     for _value, label, n in data["statuses"]:
-        by_status.append([str(label), n])
+        by_status.append(text_safe_row(by_status, [str(label), n]))
     audit.record(
         actor=actor,
         action=AuditAction.ORDER_FIGURES_EXPORT,
@@ -152,7 +140,7 @@ def orders_export(*, actor, filters: selectors.OrderFilters) -> ExportResult:
     for o in qs.iterator(chunk_size=FETCH):
         count += 1
         ws.append(
-            _cells(
+            text_safe_row(
                 ws,
                 [
                     o.number,

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import ProhibitNullCharactersValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -129,12 +129,41 @@ def _merge(errors: dict[str, list[str]], exc: ValidationError) -> None:
         errors.setdefault(key, []).extend(messages)
 
 
+TEXT_FIELDS = (
+    "name",
+    "id_type",
+    "id_number",
+    "phone",
+    "email",
+    "address",
+    "political_status",
+    "guardian_name",
+    "guardian_phone",
+    "gender",
+)
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    return isinstance(value, list | tuple) and any(isinstance(v, str) and "\x00" in v for v in value)
+
+
+def _refuse_nul(data: VolunteerInput, errors: dict[str, list[str]]) -> None:
+    """A NUL character is no text anyone typed, and PostgreSQL cannot store it: refused by field (as Django's
+    form fields do), so the API and the import cannot reach the database with one."""
+    for name in (*TEXT_FIELDS, "skills", "available_times"):
+        if _has_nul(getattr(data, name, None)):
+            errors.setdefault(name, []).append(str(ProhibitNullCharactersValidator.message))
+
+
 def volunteer_clean(data: VolunteerInput, *, today: date | None = None) -> CleanVolunteer:
     """Validate one registration without touching the database; raises ValidationError by field.
 
     Shared by the form, the API and the Excel import so every path enforces the same rules.
     """
     errors: dict[str, list[str]] = {}
+    _refuse_nul(data, errors)
     today = today or timezone.localdate()
     name = (data.name or "").strip()
     if not name:
@@ -357,6 +386,8 @@ def volunteer_register(
             user = User(phone=phone or None, display_name=(data.name or "").strip()[:50])
             if not password:
                 errors.setdefault("password", []).append(_("Choose a password to log in with."))
+            elif _has_nul(password):
+                errors.setdefault("password", []).append(str(ProhibitNullCharactersValidator.message))
             else:
                 try:
                     validate_password(password, user)

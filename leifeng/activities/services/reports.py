@@ -1,7 +1,5 @@
 """The activity's report: summary and photos."""
 
-import io
-
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -17,6 +15,7 @@ from leifeng.activities.models import (
 from leifeng.activities.services.base import MAX_PHOTO_BYTES, MAX_PHOTO_SIDE, _for_change
 from leifeng.core import audit
 from leifeng.core.errors import Conflict, NotFound
+from leifeng.core.images import clean_picture
 
 
 @transaction.atomic
@@ -44,42 +43,24 @@ def report_file(*, actor, activity_id: int, summary: str) -> ActivityReport:
 
 
 def process_photo(upload) -> tuple[ContentFile, int, int]:
-    """Check an upload by its content (Pillow), strip EXIF, turn it upright and shrink it to 1600 px.
+    """Check an upload by its content (Pillow), bytes and pixels bounded (the pixel count from the header, before
+    decoding), strip EXIF, turn it upright and shrink it to 1600 px: `core.images.clean_picture`.
 
     Returns a JPEG (or PNG for images with transparency) ready for default storage.
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    size = getattr(upload, "size", None)
-    if size is not None and size > MAX_PHOTO_BYTES:
-        raise ValidationError({"image": [_("The photo is larger than 10 MB; send a smaller one.")]})
-    if hasattr(upload, "seek"):
-        upload.seek(0)
-    data = upload.read(MAX_PHOTO_BYTES + 1)
-    if len(data) > MAX_PHOTO_BYTES:
-        raise ValidationError({"image": [_("The photo is larger than 10 MB; send a smaller one.")]})
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            probe.verify()
-        img = Image.open(io.BytesIO(data))
-        img.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationError(
-            {"image": [_("This file is not a picture we can read; send a JPEG, PNG or WebP photo.")]}
-        ) from None
-    img = ImageOps.exif_transpose(img)
-    img.thumbnail((MAX_PHOTO_SIDE, MAX_PHOTO_SIDE))
-    out = io.BytesIO()
-    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
-        img = img.convert("RGBA")
-        img.save(out, format="PNG", optimize=True)
-        ext = "png"
-    else:
-        img = img.convert("RGB")
-        img.save(out, format="JPEG", quality=85, optimize=True)  # no exif= argument: metadata is dropped
-        ext = "jpg"
-    name = f"photo.{ext}"
-    return ContentFile(out.getvalue(), name=name), img.width, img.height
+        pic = clean_picture(
+            upload, field="image", max_bytes=MAX_PHOTO_BYTES, max_side=MAX_PHOTO_SIDE, keep_transparency=True
+        )
+    except ValidationError as e:
+        # The report page's own words for an unreadable file (asked for a "photo"); every other refusal as core has it.
+        unreadable = _("This file is not a picture we can read; send a JPEG, PNG or WebP.")
+        if e.message_dict.get("image") == [unreadable]:
+            raise ValidationError(
+                {"image": [_("This file is not a picture we can read; send a JPEG, PNG or WebP photo.")]}
+            ) from None
+        raise
+    return pic.file, pic.width, pic.height
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ from leifeng.activities.models import (
     ActivityStatus,
     CampaignPhase,
     Post,
+    ReportPhoto,
     Signup,
     SignupStatus,
     Visibility,
@@ -477,6 +478,36 @@ def test_report_refuses_non_images_and_big_files(owner, activity, settings, tmp_
     with pytest.raises(ValidationError) as exc:
         services.report_add_photo(actor=owner, activity_id=activity.pk, upload=big)
     assert "10 MB" in str(exc.value)
+
+
+def test_report_refuses_a_decompression_bomb_naming_the_pixels(owner, activity, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    Activity.objects.filter(pk=activity.pk).update(status=ActivityStatus.FINISHED)
+    services.report_file(actor=owner, activity_id=activity.pk, summary="ok")
+    buf = io.BytesIO()
+    Image.new("1", (13_000, 13_000)).save(buf, "PNG", optimize=True)  # ~20 KB on the wire, 169 megapixels
+    bomb = SimpleUploadedFile("bomb.png", buf.getvalue(), content_type="image/png")
+
+    with pytest.raises(ValidationError) as exc:
+        services.report_add_photo(actor=owner, activity_id=activity.pk, upload=bomb)
+
+    assert "13000 × 13000" in exc.value.message_dict["image"][0]
+    assert not ReportPhoto.objects.exists() and not any(tmp_path.rglob("*.*"))
+
+
+def test_report_keeps_a_transparent_png_as_png(owner, activity, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    Activity.objects.filter(pk=activity.pk).update(status=ActivityStatus.FINISHED)
+    services.report_file(actor=owner, activity_id=activity.pk, summary="ok")
+    buf = io.BytesIO()
+    Image.new("RGBA", (40, 30), (255, 0, 0, 0)).save(buf, "PNG")
+    upload = SimpleUploadedFile("logo.png", buf.getvalue(), content_type="image/png")
+
+    photo = services.report_add_photo(actor=owner, activity_id=activity.pk, upload=upload)
+
+    assert photo.image.name.endswith(".png")
+    with photo.image.open("rb") as f, Image.open(f) as saved:
+        assert saved.mode == "RGBA" and saved.size == (40, 30)
 
 
 # ---------------------------------------------------------------- the quota under concurrency

@@ -45,6 +45,7 @@ from leifeng.attendance.services.common import (
 from leifeng.attendance.services.duration_codes import duration_code_create, duration_code_enter
 from leifeng.attendance.services.kiosk import (
     check_geofence,
+    clean_position,
     distance_m,
     kiosk_reset,
     kiosk_token,
@@ -78,6 +79,7 @@ __all__ = [
     "activity_for_kiosk",
     "check",
     "check_geofence",
+    "clean_position",
     "close_attendance",
     "distance_m",
     "duration_code_create",

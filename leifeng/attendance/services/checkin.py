@@ -28,7 +28,7 @@ from leifeng.attendance.services.common import (
     _finish_key,
     _replay,
 )
-from leifeng.attendance.services.kiosk import check_geofence, token_activity_id, verify_token
+from leifeng.attendance.services.kiosk import check_geofence, clean_position, token_activity_id, verify_token
 from leifeng.core.errors import ServiceError
 
 
@@ -134,6 +134,7 @@ def _check(
     """
     now = now or timezone.now()
     key = _clean_key(key)
+    clean_position(lat, lng)  # before anything is claimed or read
     with transaction.atomic():
         if connection.vendor == "postgresql":
             head = (token or "").split(":", 1)[0]

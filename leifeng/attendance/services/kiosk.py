@@ -97,7 +97,28 @@ def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * 6_371_000 * math.asin(math.sqrt(a))
 
 
+POSITION_RANGE = {"lat": 90.0, "lng": 180.0}  # |latitude| ≤ 90°, |longitude| ≤ 180°
+
+
+def clean_position(lat, lng) -> None:
+    """A position the phone sent is a real place or nothing: NaN (which no distance exceeds, so it would pass
+    any geofence), ±Infinity (which breaks the haversine) and numbers beyond the poles or the date line are
+    refused naming the field, whether or not the activity has a geofence."""
+    for name, value in (("lat", lat), ("lng", lng)):
+        if value is None:
+            continue
+        limit = POSITION_RANGE[name]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not -limit <= value <= limit:
+            # the comparison is False for NaN, and ±Infinity is outside the range
+            raise ServiceError(
+                _("%(field)s must be a number from -%(limit)d to %(limit)d.") % {"field": name, "limit": limit},
+                code=ErrorCode.BAD_POSITION,
+                field=name,
+            )
+
+
 def check_geofence(activity: Activity, lat: float | None, lng: float | None) -> None:
+    clean_position(lat, lng)
     if not activity.geofence_m or activity.latitude is None or activity.longitude is None:
         return
     if lat is None or lng is None:

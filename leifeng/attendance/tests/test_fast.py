@@ -310,3 +310,32 @@ def test_a_geofence_set_after_the_activity_was_seen_is_enforced(
     assert Attendance.objects.count() == 1 and not CheckRequest.objects.filter(key="no-position").exists()
     status, _, body = send({"token": code, "lat": 34.3417, "lng": 108.9399}, token=phone, key="here")
     assert status == 200 and body["action"] == "in"
+
+
+@pytest.mark.parametrize(
+    ("position", "field"),
+    [
+        (b'"lat": NaN, "lng": 108.9398', "lat"),  # NaN: no distance is "farther" than it, so it passed any fence
+        (b'"lat": 34.3416, "lng": NaN', "lng"),
+        (b'"lat": Infinity, "lng": 108.9398', "lat"),  # broke the haversine: a 500
+        (b'"lat": 34.3416, "lng": -Infinity', "lng"),
+        (b'"lat": 91, "lng": 108.9398', "lat"),
+        (b'"lat": 34.3416, "lng": 180.5', "lng"),
+    ],
+)
+@pytest.mark.parametrize("fast_paths", [True, False])
+def test_a_non_finite_or_impossible_position_is_refused_naming_the_field_on_both_paths(
+    activity, post, vol, bearer, code, running, position, field, fast_paths
+):
+    type(activity).objects.filter(pk=activity.pk).update(geofence_m=200, latitude=34.3416, longitude=108.9398)
+    raw = b'{"token": "' + code.encode() + b'", ' + position + b"}"
+    with override_settings(LEIFENG_FAST_PATHS=fast_paths):
+        assert send({"token": code, "lat": 34.3417, "lng": 108.9399}, token=bearer, key="warm")[0] == 200
+        Attendance.objects.all().delete()
+        CheckRequest.objects.all().delete()
+
+        status, headers, body = send(raw, token=bearer, key="bad-position")
+
+    assert status in (400, 422), body  # 400 from the service; 422 where the schema states the range too
+    assert headers["Content-Type"].startswith("application/json") and list(body["error"]["fields"]) == [field]
+    assert Attendance.objects.count() == 0 and CheckRequest.objects.count() == 0

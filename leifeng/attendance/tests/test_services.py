@@ -108,6 +108,29 @@ def test_geofence(activity, post, vol):
     assert scan(vol, activity, "k3", at(0), lat=34.2660, lng=108.9510).action == "in"  # ~60 m away
 
 
+@pytest.mark.parametrize(
+    ("lat", "lng", "field"),
+    [
+        (float("nan"), 108.9508, "lat"),
+        (34.2655, float("nan"), "lng"),
+        (float("inf"), 108.9508, "lat"),
+        (34.2655, float("-inf"), "lng"),
+        (-90.5, 108.9508, "lat"),
+        (34.2655, 181, "lng"),
+    ],
+)
+@pytest.mark.parametrize("fence", [200, None])
+def test_a_non_finite_or_impossible_position_is_refused_with_or_without_a_geofence(
+    activity, post, vol, lat, lng, field, fence
+):
+    activity.latitude, activity.longitude, activity.geofence_m = 34.2655, 108.9508, fence
+    activity.save()
+    with pytest.raises(ServiceError) as exc:
+        scan(vol, activity, "k1", at(0), lat=lat, lng=lng)
+    assert exc.value.code == "bad_position" and exc.value.field == field and field in exc.value.message
+    assert not Attendance.objects.exists() and not CheckRequest.objects.exists()
+
+
 def test_haversine_distance():
     # Tiananmen to the Forbidden City's north gate is about 1.6 km
     assert 1500 < services.distance_m(39.9087, 116.3975, 39.9230, 116.3972) < 1700

@@ -54,6 +54,22 @@ def test_scan_page_refuses_a_stale_code(client_for, activity, post, vol):
     assert "签到码已过期" in page.content.decode()
 
 
+@pytest.mark.parametrize(("lat", "lng"), [("nan", "108.9398"), ("34.3416", "inf"), ("-Infinity", "0"), ("95", "0")])
+def test_scan_page_refuses_a_non_finite_or_impossible_position(client_for, activity, post, vol, monkeypatch, lat, lng):
+    from django.utils import timezone
+
+    from leifeng.attendance.tests.conftest import at
+
+    type(activity).objects.filter(pk=activity.pk).update(geofence_m=200, latitude=34.3416, longitude=108.9398)
+    monkeypatch.setattr(timezone, "now", lambda: at(0, 5))
+    token = services.kiosk_token(activity)
+    done = client_for(vol.user).post(reverse("attendance:scan"), {"t": token, "key": "k", "lat": lat, "lng": lng})
+    assert done.status_code == 200 and 'id="outcome"' in done.content.decode()
+    field = "lat" if lat in ("nan", "-Infinity", "95") else "lng"
+    assert f"{field} " in done.content.decode()
+    assert not Attendance.objects.exists()
+
+
 def test_roll_call_page_and_mark(client_for, post, vol, owner, colleague, outsider, make_volunteer):
     other = make_volunteer(name="王芳")
     sign_up(post, other)

@@ -1,4 +1,4 @@
-"""Back-fill claims (补录): hours entered after the fact, capped at the post's window, and approved by someone
+"""Back-fill claims (补录): hours entered after the fact, within the post's window, and approved by someone
 who is neither the volunteer nor the person who entered the claim (four eyes). An approved claim becomes a
 BACKFILLED ledger entry. Who may is `hours.policy.claim_policy`.
 """
@@ -20,6 +20,10 @@ from leifeng.hours.services.ledger import _allot, _split_for_storage, _write, lo
 from leifeng.people.models import Volunteer
 
 
+def _moment(at: datetime) -> str:
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
+
+
 def _post_for_claim(actor, post_id):
     post = Post.objects.select_related("activity__org").filter(pk=post_id).first()
     if post is None:
@@ -33,7 +37,8 @@ def claim_create(
 ) -> HoursClaim:
     """Back-fill (补录) hours for a post: the volunteer for themselves, or staff of the organizer for anyone.
 
-    The minutes are the claimed interval clipped to the post's window, so never more than its length.
+    The claimed interval must lie within the post's window (so never more than its length): one reaching beyond
+    it is refused by field, naming the post's start or end, and nothing is written.
     """
     post = _post_for_claim(actor, post_id)
     org = post.activity.org
@@ -50,10 +55,24 @@ def claim_create(
             raise ValidationError({"volunteer": [_("Unknown volunteer.")]})
     if ended_at <= started_at:
         raise ValidationError({"ended_at": [_("The end must come after the start.")]})
-    start, end = max(started_at, post.starts_at), min(ended_at, post.ends_at)
-    minutes = int((end - start).total_seconds() // 60) if end > start else 0
-    if minutes <= 0:
+    if ended_at <= post.starts_at or started_at >= post.ends_at:
         raise ValidationError({"started_at": [_("The time claimed lies outside the post's hours.")]})
+    # Never cut silently: a claim reaching beyond the post is refused, saying where the post begins or ends.
+    beyond: dict[str, list[str]] = {}
+    if started_at < post.starts_at:
+        beyond["started_at"] = [
+            _("The post starts at %(time)s; a back-fill cannot start earlier.") % {"time": _moment(post.starts_at)}
+        ]
+    if ended_at > post.ends_at:
+        beyond["ended_at"] = [
+            _("The post ends at %(time)s; a back-fill cannot end later.") % {"time": _moment(post.ends_at)}
+        ]
+    if beyond:
+        raise ValidationError(beyond)
+    start, end = started_at, ended_at
+    minutes = int((end - start).total_seconds() // 60)
+    if minutes <= 0:
+        raise ValidationError({"ended_at": [_("The back-fill is shorter than a minute.")]})
     if HoursClaim.objects.filter(post=post, volunteer=volunteer, status=ClaimStatus.PENDING).exists():
         raise Conflict(_("A claim for this post is already waiting for a decision."), code=ErrorCode.ALREADY_OPEN)
     claim = HoursClaim.objects.create(

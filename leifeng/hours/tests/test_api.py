@@ -4,7 +4,7 @@ import pytest
 
 from leifeng.attendance import services as attendance
 from leifeng.attendance.tests.conftest import at, sign_up
-from leifeng.hours.models import ServiceRecord
+from leifeng.hours.models import HoursClaim, ServiceRecord
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/hours"
@@ -50,6 +50,16 @@ def test_totals_and_star(client_for, activity, post, vol, owner, tree):
     assert node["minutes"] == 120
     star = client_for(vol.user).get(f"{API}/stars/me").json()
     assert star["level"] == 0 and star["next_threshold"] == 100 and star["percent"] == 2
+
+
+def test_a_claim_beyond_the_post_is_refused_naming_the_field(client_for, post, vol):
+    r = client_for(vol.user).post(
+        f"{API}/claims",
+        {"post_id": post.pk, "started_at": at(0).isoformat(), "ended_at": at(3).isoformat()},
+        content_type="application/json",
+    )
+    assert r.status_code == 400 and list(r.json()["error"]["fields"]) == ["ended_at"]
+    assert not HoursClaim.objects.exists()
 
 
 def test_claim_and_correction_flow(client_for, activity, post, vol, owner, colleague):

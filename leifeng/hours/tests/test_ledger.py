@@ -4,12 +4,14 @@ from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from leifeng.attendance import services as attendance
 from leifeng.attendance.tests.conftest import at, sign_up
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied
+from leifeng.core.models import AuditEvent
 from leifeng.hours import selectors, services, stars
-from leifeng.hours.models import RecordKind, RecordSource, ServiceRecord
+from leifeng.hours.models import HoursClaim, RecordKind, RecordSource, ServiceRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -93,9 +95,20 @@ def test_default_cap_is_twelve_hours(activity, vol, owner):
     assert selectors.totals(volunteer=vol) == 12 * 60
 
 
-def test_backfill_capped_at_post_and_approved_by_someone_else(post, vol, owner, colleague):
-    claim = services.claim_create(actor=vol.user, post_id=post.pk, started_at=at(-1), ended_at=at(5), note="忘了签到")
-    assert claim.minutes == 120  # clipped to the post's two hours
+def test_backfill_beyond_the_post_is_refused_and_within_it_approved_by_someone_else(post, vol, owner, colleague):
+    with pytest.raises(ValidationError) as exc:  # was silently cut to the post's two hours
+        services.claim_create(actor=vol.user, post_id=post.pk, started_at=at(-1), ended_at=at(5), note="忘了签到")
+    errors = exc.value.message_dict
+    assert set(errors) == {"started_at", "ended_at"}
+    start, end = (timezone.localtime(t).strftime("%Y-%m-%d %H:%M") for t in (post.starts_at, post.ends_at))
+    assert start in errors["started_at"][0] and end in errors["ended_at"][0]
+    with pytest.raises(ValidationError) as exc:
+        services.claim_create(actor=vol.user, post_id=post.pk, started_at=at(0), ended_at=at(2, 1))
+    assert set(exc.value.message_dict) == {"ended_at"}
+    assert not HoursClaim.objects.exists() and not AuditEvent.objects.filter(action="hours_claim.create").exists()
+
+    claim = services.claim_create(actor=vol.user, post_id=post.pk, started_at=at(0), ended_at=at(2), note="忘了签到")
+    assert claim.minutes == 120  # the post's two hours, as claimed
     with pytest.raises(PermissionDenied):
         services.claim_decide(actor=vol.user, claim_id=claim.pk, approve=True)
     decided = services.claim_decide(actor=owner, claim_id=claim.pk, approve=True)

@@ -52,9 +52,16 @@ def test_volunteer_asks_for_a_correction_and_organizer_answers(client_for, serve
 
 def test_backfill_from_my_hours_approved_on_review(client_for, post, vol, owner):
     c = client_for(vol.user)
-    c.post(
+    beyond = c.post(
         reverse("hours:claim_create"),
         {"post": post.pk, "started_at": "2026-03-05T08:00", "ended_at": "2026-03-05T12:00"},
+        follow=True,
+    )
+    assert "2026-03-05 10:00" in beyond.content.decode()  # refused, naming the post's end (it was cut to it)
+    assert not HoursClaim.objects.exists()
+    c.post(
+        reverse("hours:claim_create"),
+        {"post": post.pk, "started_at": "2026-03-05T08:00", "ended_at": "2026-03-05T10:00"},
     )
     claim = HoursClaim.objects.get()
     assert claim.minutes == 120

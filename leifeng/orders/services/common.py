@@ -2,7 +2,6 @@
 ORDER_TRANSITIONS), events, locks, returning an order to dispatch, the adapters to other apps (notifications,
 the hours ledger), photos. Who may do what (and which team may serve which order) is `orders.policy`."""
 
-import io
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from leifeng.core import audit, rules
 from leifeng.core.errors import NotFound, PermissionDenied
+from leifeng.core.images import clean_picture
 from leifeng.orders.codes import AuditAction, EventAction
 from leifeng.orders.models import (
     ASSIGNMENT_TRANSITIONS,
@@ -231,24 +231,6 @@ def _required_reason(reason: str, field_name: str = "reason") -> str:
 
 
 def clean_photo(upload, *, field_name: str = "photo") -> ContentFile:
-    """Accept a picture only if Pillow can read it, ≤ 10 MB; shrink it to 1600 px and strip metadata (JPEG)."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    if upload.size > MAX_PHOTO_BYTES:
-        raise ValidationError({field_name: [_("The photo is larger than 10 MB.")]})
-    try:
-        upload.seek(0)
-        with Image.open(upload) as probe:
-            probe.verify()
-        upload.seek(0)
-        with Image.open(upload) as img:
-            img = ImageOps.exif_transpose(img)
-            img = img.convert("RGB")
-            img.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
-            out = io.BytesIO()
-            img.save(out, "JPEG", quality=85)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationError(
-            {field_name: [_("This file is not a picture we can read (JPEG, PNG, WebP …).")]}
-        ) from None
-    return ContentFile(out.getvalue(), name="photo.jpg")
+    """Accept a picture only if Pillow can read it, ≤ 10 MB and ≤ 50 megapixels (checked from the header before
+    decoding); shrink it to 1600 px and strip metadata (JPEG). The one way: `core.images.clean_picture`."""
+    return clean_picture(upload, field=field_name, max_bytes=MAX_PHOTO_BYTES, max_side=PHOTO_MAX_SIDE).file

@@ -65,6 +65,32 @@ def test_bad_input_on_the_public_page_names_the_field(client, tree):
     assert Order.objects.count() == 0
 
 
+def test_a_decompression_bomb_on_the_public_order_form_is_refused_naming_the_pixels(client, tree, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    item = menu_item(tree.st_a1, title="水电维修")
+    bomb = io.BytesIO()
+    Image.new("1", (13_000, 13_000)).save(bomb, "PNG", optimize=True)  # 1-bit: ~20 KB, 169 megapixels
+    assert bomb.tell() < 100_000
+    bomb.seek(0)
+    bomb.name = "cat.png"
+    url = reverse("orders:order_new") + f"?station={tree.st_a1.pk}"
+    form = {
+        "station": tree.st_a1.pk,
+        "menu_item": item.pk,
+        "resident_name": "李奶奶",
+        "resident_phone": "139 1234 5678",
+        "address": "东关社区5号楼",
+        "idempotency_key": "k-bomb",
+        "photo": bomb,
+    }
+
+    response = client.post(url, form)
+
+    assert response.status_code == 200
+    assert "13000 × 13000" in " ".join(response.context["form"].errors["photo"])
+    assert Order.objects.count() == 0 and not any(tmp_path.rglob("*.*"))
+
+
 def test_tracking_link_shows_only_that_order_and_a_wrong_token_is_404(client, tree, owner):
     order = submit(tree.st_a1)
     services.order_reject(actor=owner, order_id=order.pk, reason="请联系物业处理", now=T0)

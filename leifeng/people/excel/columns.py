@@ -19,6 +19,11 @@ BATCH_SIZE = 2000  # rows per INSERT; also the export's fetch size
 LOOKUP_CHUNK = 5000  # blind indexes per "already registered?" query
 TEMPLATE_ROWS = 5000  # rows the template's dropdowns cover
 MAX_ROWS_DEFAULT = 200_000
+# Zip bombs: what the workbook's members may unpack to, all together (their declared sizes, checked before any
+# parsing; zipfile never reads past a declared size). A 10,000-row workbook written by openpyxl unpacks to about
+# 6.4 MB (~640 bytes a row), so MAX_ROWS_DEFAULT rows are ~130 MB, and Excel's or WPS's richer XML well under
+# 500 MB; a 600 KB file of zeros unpacking to gigabytes is refused. Settings may override IMPORT_MAX_UNPACKED_BYTES.
+MAX_UNPACKED_BYTES_DEFAULT = 500 * 2**20
 PARALLEL_READ_BYTES = 2**20  # files from this size (about 20,000 rows) are parsed in a forked process
 
 

@@ -11,6 +11,7 @@ from openpyxl.utils import get_column_letter
 
 from leifeng.core import audit, crypto
 from leifeng.core.errors import PermissionDenied
+from leifeng.core.excel import text_safe_row
 from leifeng.core.idnumbers import Gender, IdType
 from leifeng.orgs.models import Org
 from leifeng.people.codes import AuditAction
@@ -93,7 +94,7 @@ def volunteer_export(*, actor, filters: VolunteerFilters | None = None, unmasked
     for i, c in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = c.width
     ws.freeze_panes = "A2"
-    ws.append([c.header for c in COLUMNS] + list(EXPORT_EXTRA))
+    ws.append(text_safe_row(ws, [c.header for c in COLUMNS] + list(EXPORT_EXTRA)))
     count = 0
     org_paths: set[str] = set()
     skills = Prefetch("skills", queryset=Skill.objects.only("id", "name"), to_attr="skill_list")
@@ -101,27 +102,30 @@ def volunteer_export(*, actor, filters: VolunteerFilters | None = None, unmasked
         count += 1
         org_paths.add(v.org.path)
         ws.append(
-            [
-                v.name,
-                id_types.get(v.id_type, v.id_type),
-                crypto.decrypt(v.id_number_encrypted) if unmasked else v.id_masked,
-                v.phone,
-                labels.get(v.org_id, v.org.name),
-                political.get(v.political_status, v.political_status),
-                YES if v.in_service_party_member else NO,
-                "、".join(s.name for s in v.skill_list) or None,  # None: an empty cell costs less than ""
-                "、".join(times.get(t, t) for t in v.available_times) or None,
-                v.email or None,
-                v.guardian_name or None,
-                v.guardian_phone or None,
-                YES if v.guardian_consent_at else None,
-                genders.get(v.gender, v.gender) or None,
-                v.birth_date,
-                v.number,
-                statuses.get(v.status, v.status),
-                channels.get(v.channel, v.channel),
-                timezone.localtime(v.created_at, tz).replace(tzinfo=None),
-            ]
+            text_safe_row(
+                ws,
+                [
+                    v.name,
+                    id_types.get(v.id_type, v.id_type),
+                    crypto.decrypt(v.id_number_encrypted) if unmasked else v.id_masked,
+                    v.phone,
+                    labels.get(v.org_id, v.org.name),
+                    political.get(v.political_status, v.political_status),
+                    YES if v.in_service_party_member else NO,
+                    "、".join(s.name for s in v.skill_list) or None,  # None: an empty cell costs less than ""
+                    "、".join(times.get(t, t) for t in v.available_times) or None,
+                    v.email or None,
+                    v.guardian_name or None,
+                    v.guardian_phone or None,
+                    YES if v.guardian_consent_at else None,
+                    genders.get(v.gender, v.gender) or None,
+                    v.birth_date,
+                    v.number,
+                    statuses.get(v.status, v.status),
+                    channels.get(v.channel, v.channel),
+                    timezone.localtime(v.created_at, tz).replace(tzinfo=None),
+                ],
+            )
         )
     out = tempfile.TemporaryFile()  # noqa: SIM115 — handed to the caller (FileResponse closes it)
     wb.save(out)

@@ -22,6 +22,7 @@ from leifeng.people.excel.columns import (
     BATCH_SIZE,
     COLUMNS,
     DATA_SHEET,
+    MAX_UNPACKED_BYTES_DEFAULT,
     NO,
     PARALLEL_READ_BYTES,
     YES,
@@ -66,8 +67,16 @@ def _check_file(file) -> int:
     except (zipfile.BadZipFile, OSError, ValueError):
         raise _file_error(str(NOT_XLSX), ErrorCode.NOT_XLSX) from None
     file.seek(0)
-    if unpacked > 40 * limit:
-        raise _file_error(_("The workbook unpacks to more data than can be imported at once."), ErrorCode.TOO_LARGE)
+    unpacked_limit = getattr(settings, "IMPORT_MAX_UNPACKED_BYTES", MAX_UNPACKED_BYTES_DEFAULT)
+    if unpacked > unpacked_limit:
+        raise _file_error(
+            _(
+                "The workbook unpacks to %(size)d MB of data; at most %(limit)d MB can be imported at once. "
+                "Split it into several files."
+            )
+            % {"size": unpacked // 2**20, "limit": unpacked_limit // 2**20},
+            ErrorCode.TOO_LARGE,
+        )
     return size
 
 

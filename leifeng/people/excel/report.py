@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 
 import openpyxl
 
+from leifeng.core.excel import text_safe_row
+
 
 @dataclass(frozen=True)
 class CellError:
@@ -45,7 +47,7 @@ def error_report_workbook(errors: list[CellError]) -> openpyxl.Workbook:
     ws.column_dimensions["B"].width = 8
     ws.column_dimensions["C"].width = 14
     ws.column_dimensions["D"].width = 80
-    ws.append(["行", "列", "列名", "原因"])
+    ws.append(text_safe_row(ws, ["行", "列", "列名", "原因"]))
     for e in errors:
-        ws.append([e.row, e.column, e.header, e.message])
+        ws.append(text_safe_row(ws, [e.row, e.column, e.header, e.message]))
     return wb

@@ -7,6 +7,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from leifeng.core.excel import text_safe
 from leifeng.core.idnumbers import Gender, IdType
 from leifeng.people.excel.columns import (
     COLUMN_BY_KEY,
@@ -29,6 +30,15 @@ from leifeng.people.models import (
 )
 
 
+def _append(ws, values: list) -> None:
+    """`ws.append` with every string a text cell (`core.excel.text_safe`): a station named "=…" stays words."""
+    ws.append(values)
+    if values:
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                text_safe(cell, cell.value)
+
+
 def template_workbook(*, stations: Iterable[str] = ()) -> openpyxl.Workbook:
     """The import template: a data sheet with Chinese headers and dropdowns, and an instructions sheet.
 
@@ -41,7 +51,7 @@ def template_workbook(*, stations: Iterable[str] = ()) -> openpyxl.Workbook:
     required_fill = PatternFill("solid", fgColor="FDE2E2")
     optional_fill = PatternFill("solid", fgColor="EEEEEE")
     for i, c in enumerate(COLUMNS, start=1):
-        cell = ws.cell(row=1, column=i, value=c.header)
+        cell = text_safe(ws.cell(row=1, column=i), c.header)
         cell.font = bold
         cell.fill = required_fill if c.required else optional_fill
         letter = get_column_letter(i)
@@ -66,7 +76,7 @@ def template_workbook(*, stations: Iterable[str] = ()) -> openpyxl.Workbook:
             continue
         col = get_column_letter(n)
         for r, word in enumerate(words, start=1):
-            lists.cell(row=r, column=n, value=word)
+            text_safe(lists.cell(row=r, column=n), word)
         c = COLUMN_BY_KEY[key]
         dv = DataValidation(
             type="list",
@@ -84,7 +94,7 @@ def template_workbook(*, stations: Iterable[str] = ()) -> openpyxl.Workbook:
     help_ws.column_dimensions["A"].width = 14
     help_ws.column_dimensions["B"].width = 10
     help_ws.column_dimensions["C"].width = 80
-    help_ws.append(["志愿者批量导入说明"])
+    _append(help_ws, ["志愿者批量导入说明"])
     help_ws["A1"].font = Font(bold=True, size=14)
     for line in (
         f"在“{DATA_SHEET}”工作表中从第 2 行起每行填写一名志愿者，第 1 行的表头不要修改（列的顺序可以调整）。",
@@ -92,23 +102,24 @@ def template_workbook(*, stations: Iterable[str] = ()) -> openpyxl.Workbook:
         "只要有一行有错误，整个文件都不会导入；系统会列出出错的行号、列和原因，改正后重新上传即可。",
         "已登记的证件号码、同一文件内重复的证件号码或手机号码都会被列为错误。",
     ):
-        help_ws.append([line])
-    help_ws.append([])
-    help_ws.append(["列", "是否必填", "说明"])
+        _append(help_ws, [line])
+    _append(help_ws, [])
+    _append(help_ws, ["列", "是否必填", "说明"])
     for cell in help_ws[help_ws.max_row]:
         cell.font = bold
     times = "、".join(_zh(AvailableTime, TIME_ZH).values())
     for c in COLUMNS:
         text = c.help + (times if c.key == "available_times" else "")
-        help_ws.append([c.header, "必填" if c.required else "选填", text])
+        _append(help_ws, [c.header, "必填" if c.required else "选填", text])
     for row in help_ws.iter_rows(min_row=2):
         row[-1].alignment = Alignment(wrap_text=True, vertical="top")
-    help_ws.append([])
-    help_ws.append(["示例（仅供参考，请勿在此工作表填写）"])
+    _append(help_ws, [])
+    _append(help_ws, ["示例（仅供参考，请勿在此工作表填写）"])
     help_ws[help_ws.max_row][0].font = bold
-    help_ws.append([c.header for c in COLUMNS])
+    _append(help_ws, [c.header for c in COLUMNS])
     example_station = next(iter(stations), "东关社区站")
-    help_ws.append(
+    _append(
+        help_ws,
         [
             "张三",
             ID_TYPE_ZH[IdType.RIC],
@@ -125,6 +136,6 @@ def template_workbook(*, stations: Iterable[str] = ()) -> openpyxl.Workbook:
             "",
             "",
             "",
-        ]
+        ],
     )
     return wb

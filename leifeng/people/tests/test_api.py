@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
 from leifeng.core import crypto
@@ -70,6 +71,23 @@ def test_registration_schema_errors_name_the_field(tree):
     assert response.status_code == 422
     fields = response.json()["error"]["fields"]
     assert {"org_id", "id_number", "phone", "password"} <= set(fields)
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["name", "address", "email", "guardian_name", "phone", "id_number", "political_status", "skills", "password"],
+)
+def test_a_nul_character_is_refused_naming_the_field_and_nothing_is_saved(tree, field):
+    """PostgreSQL cannot store NUL: name, address and skills reached it and answered 500."""
+    body = payload(tree.st_a2, password="Lei-feng-2024", extra_info_consent=True, address="东关5号楼")
+    body[field] = ["急救\x00"] if field == "skills" else (body.get(field) or "x") + "\x00"
+
+    response = post(Client(), "/volunteers/register", body)
+
+    assert response.status_code == 400, response.content
+    fields = response.json()["error"]["fields"]
+    assert field in fields and ("空字符" in fields[field][0] or "Null characters" in fields[field][0])
+    assert not Volunteer.objects.exists() and not get_user_model().objects.exists()
 
 
 def test_staff_endpoints_need_a_token(tree, v_a1):

@@ -476,6 +476,37 @@ def test_size_limit(tree, owner, settings):
     assert exc.value.code == "too_large"
 
 
+def _bomb_workbook(unpacked: int) -> bytes:
+    """A real workbook plus one member of zeros that unpacks to `unpacked` bytes (a few hundred KB on the wire)."""
+    buf = io.BytesIO(xlsx([row(1)]))
+    with zipfile.ZipFile(buf, "a", compression=zipfile.ZIP_DEFLATED) as zf, zf.open("xl/media/zeros.bin", "w") as f:
+        block = b"\0" * 2**20
+        for _ in range(unpacked // 2**20):
+            f.write(block)
+    return buf.getvalue()
+
+
+def test_a_zip_bomb_like_workbook_is_refused_before_parsing(tree, owner):
+    data = _bomb_workbook(600 * 2**20)
+    assert len(data) < 2 * 2**20  # well under IMPORT_MAX_BYTES: only the unpacked size can catch it
+
+    with pytest.raises(ServiceError) as exc:
+        do_import(owner, data)
+
+    assert exc.value.code == "too_large" and exc.value.field == "file"
+    assert "unpacks to 600 MB" in exc.value.message and "at most 500 MB" in exc.value.message
+    assert Volunteer.objects.count() == 0
+
+
+def test_the_unpacked_cap_leaves_room_for_a_hundred_thousand_rows(big_files):
+    """10,000 rows unpack to ~6.4 MB: 100,000 rows (and MAX_ROWS_DEFAULT's 200,000, thrice as verbose) fit."""
+    from leifeng.people.excel.columns import MAX_ROWS_DEFAULT, MAX_UNPACKED_BYTES_DEFAULT
+
+    with zipfile.ZipFile(io.BytesIO(big_files[1])) as zf:
+        ten_thousand = sum(i.file_size for i in zf.infolist())
+    assert 3 * ten_thousand * MAX_ROWS_DEFAULT // 10_000 < MAX_UNPACKED_BYTES_DEFAULT <= 500 * 2**20
+
+
 def test_approve_only_where_the_actor_may(tree, owner, monkeypatch):
     from leifeng.core import scope
 
@@ -560,6 +591,31 @@ def test_export_reimports_elsewhere(tree, owner, center_admin):
         )
         assert v.available_times == old.available_times
         assert {s.name for s in v.skills.all()} == {s.name for s in old.skills.all()}
+
+
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://x","点我")', "=cmd|' /C calc'!A0", "+1+2", "@SUM(A1)"])
+def test_export_writes_a_formula_like_name_as_text(tree, owner, name):
+    VolunteerFactory(org=tree.st_a1, ric=ric(1), name=name)
+
+    data = excel.volunteer_export(actor=owner, filters=VolunteerFilters()).file.read()
+
+    ws = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    assert ws["A2"].value == name and ws["A2"].data_type == "s"
+    assert {c.data_type for r in ws.iter_rows() for c in r} <= {"s", "n", "d"}  # no formula anywhere
+
+
+def test_template_and_error_report_write_formula_like_texts_as_text(tree):
+    buf = io.BytesIO()
+    excel.template_workbook(stations=['=HYPERLINK("http://x")']).save(buf)
+    wb = openpyxl.load_workbook(io.BytesIO(buf.getvalue()))
+    cells = [c for ws in wb.worksheets for r in ws.iter_rows() for c in r if c.value is not None]
+    assert '=HYPERLINK("http://x")' in [c.value for c in cells]
+    assert {c.data_type for c in cells} <= {"s", "n", "d"}
+
+    buf = io.BytesIO()
+    excel.error_report_workbook([excel.CellError(2, "A", "姓名", "=cmd|' /C calc'!A0")]).save(buf)
+    ws = openpyxl.load_workbook(io.BytesIO(buf.getvalue())).worksheets[0]
+    assert ws["D2"].value == "=cmd|' /C calc'!A0" and ws["D2"].data_type == "s"
 
 
 @pytest.mark.parametrize("rows", [3, 40])

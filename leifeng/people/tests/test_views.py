@@ -73,6 +73,19 @@ def test_registration_errors_are_shown_by_field_and_nothing_is_saved(client, tre
     assert not Volunteer.objects.exists() and not User.objects.exists()
 
 
+@pytest.mark.parametrize("field", ["name", "address", "other_skills", "id_number", "password"])
+def test_a_nul_character_on_the_page_is_an_error_at_its_field(client, tree, field):
+    data = form_data(tree.st_a1, extra_info_consent="on", address="东关5号楼")
+    data[field] += "\x00"
+    if field == "password":
+        data["password2"] = data["password"]
+
+    response = client.post(url("register"), data)
+
+    assert response.status_code == 200 and field in response.context["form"].errors
+    assert not Volunteer.objects.exists() and not User.objects.exists()
+
+
 def test_minors_need_a_guardian_on_the_page_too(client, tree):
     data = form_data(tree.st_a1, id_number=ric_born(years_ago(15)))
     page = client.post(url("register"), data).content.decode()
