@@ -13,6 +13,7 @@ from PIL import Image
 
 from leifeng.accounts.models import Role
 from leifeng.activities import selectors, services
+from leifeng.activities.codes import ErrorCode
 from leifeng.activities.models import (
     ACTIVITY_TRANSITIONS,
     Activity,
@@ -586,3 +587,102 @@ def test_signup_of_a_cancelled_activity_or_a_missing_post_is_refused(tree, make_
         services.signup_create(actor=v.user, post=999999, now=NOW)
     with pytest.raises(NotFound):
         services.signup_create(actor=v.user, post="x", now=NOW)
+
+
+# ---------------------------------------------------------------- moving or deleting a post with sign-ups
+
+
+def _held_overlaps() -> list[tuple[int, int, int]]:
+    """(volunteer, post, post) for every pair of active sign-ups of one person whose windows overlap."""
+    active = list(Signup.objects.filter(status__in=("confirmed", "waitlisted")).select_related("post"))
+    return [
+        (a.volunteer_id, a.post_id, b.post_id)
+        for a in active
+        for b in active
+        if a.pk < b.pk
+        and a.volunteer_id == b.volunteer_id
+        and a.post.starts_at < b.post.ends_at
+        and b.post.starts_at < a.post.ends_at
+    ]
+
+
+def test_moving_a_post_moves_its_signups(owner, post, make_volunteer):
+    s = sign(make_volunteer(), post)
+    later = post.starts_at + timedelta(days=1)
+    services.post_update(actor=owner, post_id=post.pk, starts_at=later, ends_at=later + timedelta(hours=3))
+    s.refresh_from_db()
+    assert (s.starts_at, s.ends_at) == (later, later + timedelta(hours=3))
+
+
+def test_moving_a_post_onto_a_signed_up_persons_other_post_is_refused_and_changes_nothing(
+    owner, tree, post, make_volunteer
+):
+    v, other_person = make_volunteer(name="张晓梅"), make_volunteer(name="李建国")
+    other = make_activity(tree.st_a1, title="社区义诊", start=START + timedelta(days=1)).posts.get()
+    sign(v, post)
+    sign(other_person, post)
+    sign(v, other)
+    before = list(Signup.objects.order_by("pk").values_list("pk", "starts_at", "ends_at", "status"))
+    events = AuditEvent.objects.count()
+    with pytest.raises(Conflict) as exc:
+        services.post_update(actor=owner, post_id=post.pk, starts_at=other.starts_at, ends_at=other.ends_at)
+    assert exc.value.code == ErrorCode.OVERLAP
+    assert "张晓梅" in str(exc.value) and "李建国" not in str(exc.value)
+    post.refresh_from_db()
+    assert post.starts_at == START  # the post did not move
+    assert list(Signup.objects.order_by("pk").values_list("pk", "starts_at", "ends_at", "status")) == before
+    assert AuditEvent.objects.count() == events
+    assert _held_overlaps() == []
+    # half an hour later still overlaps; a window after the other post passes, and everyone moves with it
+    with pytest.raises(Conflict):
+        services.post_update(
+            actor=owner, post_id=post.pk, starts_at=other.ends_at - timedelta(minutes=30), ends_at=other.ends_at
+        )
+    services.post_update(
+        actor=owner, post_id=post.pk, starts_at=other.ends_at, ends_at=other.ends_at + timedelta(hours=1)
+    )
+    assert set(Signup.objects.filter(post=post).values_list("starts_at", flat=True)) == {other.ends_at}
+    assert _held_overlaps() == []
+
+
+def test_moving_a_post_ignores_withdrawn_signups_elsewhere(owner, tree, post, make_volunteer):
+    v = make_volunteer()
+    other = make_activity(tree.st_a1, title="社区义诊", start=START + timedelta(days=1)).posts.get()
+    sign(v, post)
+    gone = sign(v, other)
+    services.signup_withdraw(actor=v.user, signup_id=gone.pk, now=NOW)
+    services.post_update(actor=owner, post_id=post.pk, starts_at=other.starts_at, ends_at=other.ends_at)
+    assert _held_overlaps() == []
+
+
+def test_a_post_with_signups_cannot_be_deleted(owner, post, make_volunteer):
+    s = sign(make_volunteer(), post)
+    with pytest.raises(Conflict) as exc:
+        services.post_delete(actor=owner, post_id=post.pk)
+    assert exc.value.code == ErrorCode.HAS_SIGNUPS
+    assert Post.objects.filter(pk=post.pk).exists() and Signup.objects.filter(pk=s.pk).exists()
+    assert not AuditEvent.objects.filter(action="post.delete").exists()
+
+
+def test_a_post_whose_signups_all_ended_is_still_kept_for_the_record(owner, post, make_volunteer):
+    """Withdrawn and removed sign-ups are the post's history (who left, why): the post stays."""
+    v = make_volunteer()
+    s = sign(v, post)
+    services.signup_withdraw(actor=v.user, signup_id=s.pk, now=NOW)
+    with pytest.raises(Conflict) as exc:
+        services.post_delete(actor=owner, post_id=post.pk)
+    assert exc.value.code == ErrorCode.HAS_SIGNUPS
+
+
+def test_a_post_nobody_signed_up_for_is_deleted_and_audited(owner, activity):
+    extra = services.post_create(
+        actor=owner,
+        activity_id=activity.pk,
+        title="引导岗",
+        starts_at=START,
+        ends_at=START + timedelta(hours=1),
+        quota=2,
+    )
+    services.post_delete(actor=owner, post_id=extra.pk)
+    assert not Post.objects.filter(pk=extra.pk).exists()
+    assert AuditEvent.objects.filter(action="post.delete", object_id=str(extra.pk)).exists()
