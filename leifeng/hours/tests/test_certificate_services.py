@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from leifeng.accounts.models import Role
+from leifeng.core import crypto
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from leifeng.core.models import AuditEvent
 from leifeng.hours import certificates as certs
@@ -292,7 +293,10 @@ def test_pdf_holds_name_number_rows_and_verification(ledger, vol_user, owner, tr
         "东关社区站",
     ):
         assert expected in text, expected
-    assert ledger.id_masked.replace("*", "") not in text.replace(ledger.id_masked, "")  # no full ID anywhere
+    full_id = crypto.decrypt(ledger.id_number_encrypted)
+    assert len(full_id) == 18 and full_id != ledger.id_masked
+    assert full_id not in text and full_id not in text.replace(" ", "").replace("\n", "")  # no full ID anywhere
+    assert full_id[6:14] not in text  # nor its birth date (the middle the mask hides)
     assert len(document.pages) == 1
     _, pdf = certs.certificate_pdf(actor=vol_user, certificate_id=cert.pk)
     assert pdf.startswith(b"%PDF")

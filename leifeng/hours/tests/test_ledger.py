@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from leifeng.attendance import services as attendance
+from leifeng.attendance.models import Attendance
 from leifeng.attendance.tests.conftest import at, sign_up
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied
 from leifeng.hours import selectors, services, stars
@@ -21,11 +22,34 @@ def presence(vol, activity, start, end):
         attendance.check(actor=vol.user, token=token, key=f"{vol.pk}-{key}", now=moment)
 
 
-def test_two_overlapping_posts_count_the_overlap_once(activity, post, post2, vol):
+def test_two_overlapping_posts_count_the_overlap_once(activity, post, post2, vol, owner):
     sign_up(post2, vol)
-    # 08:00–10:00 at post 1, then (forgot to check out) 09:00–11:00 at post 2: 3 hours were served, not 4
+    # 08:00–10:00 at post 1 and 09:00–11:00 at post 2 (entered afterwards by the organizer): the two presences
+    # overlap 09:00–10:00, so 3 hours were served, not 4
+    for p, start, end in ((post, at(0), at(2)), (post2, at(1), at(3))):
+        for action, moment in (("in", start), ("out", end)):
+            attendance.staff_check(
+                actor=owner,
+                post_id=p.pk,
+                volunteer_id=vol.pk,
+                action=action,
+                key=f"{p.pk}-{action}",
+                at=moment,
+                reason="现场无手机，事后补登",
+                now=at(3, 10),
+            )
+    presences = list(Attendance.objects.filter(volunteer=vol).order_by("checked_in_at"))
+    assert [(a.checked_in_at, a.checked_out_at) for a in presences] == [(at(0), at(2)), (at(1), at(3))]
+    assert presences[1].checked_in_at < presences[0].checked_out_at  # they do overlap
+    assert selectors.totals(volunteer=vol) == 180
+    rows = list(ServiceRecord.objects.order_by("id").values_list("post_id", "minutes"))
+    assert rows == [(post.pk, 120), (post2.pk, 60)]
+
+
+def test_back_to_back_posts_count_both_in_full(activity, post, post2, vol):
+    sign_up(post2, vol)
     presence(vol, activity, at(0), at(2))
-    presence(vol, activity, at(2), at(3))  # checked in to post 2 at 10:00 (post 1 has ended)
+    presence(vol, activity, at(2), at(3))  # checked in to post 2 at 10:00 (post 1 has ended): no overlap
     assert selectors.totals(volunteer=vol) == 180
     rows = list(ServiceRecord.objects.order_by("id").values_list("post_id", "minutes"))
     assert rows == [(post.pk, 120), (post2.pk, 60)]
