@@ -26,6 +26,7 @@ from leifeng.activities.models import (
 )
 from leifeng.activities.tests.conftest import NOW, START, make_activity, sign
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
+from leifeng.core.errors import ErrorCode as CoreCode
 from leifeng.core.models import AuditEvent
 from leifeng.people.models import PoliticalStatus, Skill
 from leifeng.teams.models import MembershipStatus, TeamMembership
@@ -129,8 +130,9 @@ def test_publish_start_finish(owner, tree):
     services.activity_start(actor=owner, activity_id=a.pk)
     a = services.activity_finish(actor=owner, activity_id=a.pk)
     assert a.status == ActivityStatus.FINISHED
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.activity_cancel(actor=owner, activity_id=a.pk, reason="x")
+    assert exc.value.code == CoreCode.INVALID_TRANSITION
 
 
 def test_every_transition_outside_the_table_is_refused(owner, tree):
@@ -141,8 +143,9 @@ def test_every_transition_outside_the_table_is_refused(owner, tree):
                 ACTIVITY_TRANSITIONS.move(a, target)
                 assert a.status == target
             else:
-                with pytest.raises(Conflict):
+                with pytest.raises(Conflict) as exc:
                     ACTIVITY_TRANSITIONS.move(a, target)
+                assert exc.value.code == CoreCode.INVALID_TRANSITION
 
 
 def test_publish_without_posts_is_refused(owner, tree):
@@ -166,8 +169,9 @@ def test_risky_activity_needs_insurance_covering_its_days(owner, tree):
         covers_from=day - timedelta(days=10),
         covers_to=day - timedelta(days=1),
     )
-    with pytest.raises(ServiceError):  # a policy that ends the day before does not cover it
+    with pytest.raises(ServiceError) as exc:  # a policy that ends the day before does not cover it
         services.activity_publish(actor=owner, activity_id=a.pk)
+    assert exc.value.code == ErrorCode.INSURANCE_REQUIRED
     services.activity_add_insurance(
         actor=owner, activity_id=a.pk, insurer="人保", policy_number="P2", covers_from=day, covers_to=day
     )
@@ -246,8 +250,9 @@ def test_waitlisted_signup_also_blocks_an_overlapping_one(tree, make_volunteer):
     sign(make_volunteer(), full.posts.get())
     v = make_volunteer()
     assert sign(v, full.posts.get()).status == SignupStatus.WAITLISTED
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         sign(v, make_activity(tree.st_a1, title="同时").posts.get())
+    assert exc.value.code == ErrorCode.OVERLAP
 
 
 def test_pending_volunteer_and_staff_without_profile_cannot_sign_up(post, make_volunteer, owner):
@@ -262,8 +267,9 @@ def test_pending_volunteer_and_staff_without_profile_cannot_sign_up(post, make_v
 def test_draft_activity_and_started_post_are_closed(tree, make_volunteer):
     v = make_volunteer()
     d = make_activity(tree.st_a1, status=ActivityStatus.DRAFT)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         sign(v, d.posts.get())
+    assert exc.value.code == ErrorCode.NOT_PUBLISHED
     a = make_activity(tree.st_a1)
     with pytest.raises(Conflict) as exc:
         sign(v, a.posts.get(), now=START + timedelta(minutes=1))
@@ -368,8 +374,9 @@ def test_organizer_removes_with_a_reason(owner, outsider, post, make_volunteer):
         services.signup_remove(actor=outsider, signup_id=s.pk, reason="重复报名")
     s = services.signup_remove(actor=owner, signup_id=s.pk, reason="重复报名")
     assert s.status == SignupStatus.REMOVED and s.note == "重复报名"
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.signup_remove(actor=owner, signup_id=s.pk, reason="again")
+    assert exc.value.code == ErrorCode.NOT_ACTIVE
 
 
 def test_raising_the_quota_promotes_lowering_below_filled_is_refused(owner, post, make_volunteer):
@@ -429,8 +436,9 @@ def test_groups_of_at_most_n_with_party_member_as_leader_rerun_safe(owner, tree,
     # a withdrawn member leaves their group; a hand-made move survives a re-run; empty groups go away
     services.signup_withdraw(actor=people[0].user, signup_id=Signup.objects.get(volunteer=people[0]).pk, now=NOW)
     services.group_move(actor=owner, signup_id=Signup.objects.get(volunteer=people[10]).pk, group_id=groups[0].pk)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.group_move(actor=owner, signup_id=Signup.objects.get(volunteer=people[1]).pk, group_id=groups[1].pk)
+    assert exc.value.code == ErrorCode.GROUP_FULL
     again = services.groups_build(actor=owner, post_id=p.pk)
     assert [(g.pk, g.members.count()) for g in again] == [(groups[0].pk, 5), (groups[1].pk, 5)]
     assert Signup.objects.get(volunteer=people[10]).group_id == groups[0].pk
@@ -454,11 +462,13 @@ def jpeg_with_exif(size=(2400, 1200)) -> SimpleUploadedFile:
 
 def test_report_photo_is_resized_and_stripped(owner, tree, activity, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.report_file(actor=owner, activity_id=activity.pk, summary="x")
+    assert exc.value.code == ErrorCode.NOT_HELD
     Activity.objects.filter(pk=activity.pk).update(status=ActivityStatus.FINISHED)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.report_add_photo(actor=owner, activity_id=activity.pk, upload=jpeg_with_exif())
+    assert exc.value.code == ErrorCode.NO_REPORT
     services.report_file(actor=owner, activity_id=activity.pk, summary="清洁了三层楼")
     photo = services.report_add_photo(actor=owner, activity_id=activity.pk, upload=jpeg_with_exif(), caption="合影")
     assert (photo.width, photo.height) == (1600, 800)
@@ -581,8 +591,9 @@ def test_signup_of_a_cancelled_activity_or_a_missing_post_is_refused(tree, make_
     v = make_volunteer()
     a = make_activity(tree.st_a1)
     services.activity_cancel(actor=owner, activity_id=a.pk, reason="大风")
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         sign(v, a.posts.get())
+    assert exc.value.code == ErrorCode.NOT_PUBLISHED
     with pytest.raises(NotFound):
         services.signup_create(actor=v.user, post=999999, now=NOW)
     with pytest.raises(NotFound):
@@ -634,10 +645,11 @@ def test_moving_a_post_onto_a_signed_up_persons_other_post_is_refused_and_change
     assert AuditEvent.objects.count() == events
     assert _held_overlaps() == []
     # half an hour later still overlaps; a window after the other post passes, and everyone moves with it
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.post_update(
             actor=owner, post_id=post.pk, starts_at=other.ends_at - timedelta(minutes=30), ends_at=other.ends_at
         )
+    assert exc.value.code == ErrorCode.OVERLAP
     services.post_update(
         actor=owner, post_id=post.pk, starts_at=other.ends_at, ends_at=other.ends_at + timedelta(hours=1)
     )

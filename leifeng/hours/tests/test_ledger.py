@@ -10,6 +10,7 @@ from leifeng.attendance.models import Attendance
 from leifeng.attendance.tests.conftest import at, sign_up
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied
 from leifeng.hours import selectors, services, stars
+from leifeng.hours.codes import ErrorCode
 from leifeng.hours.models import RecordKind, RecordSource, ServiceRecord
 
 pytestmark = pytest.mark.django_db
@@ -139,23 +140,26 @@ def test_staff_entered_claim_needs_a_second_person(post, vol, owner, colleague, 
         services.claim_decide(actor=colleague, claim_id=claim.pk, approve=False)
     services.claim_decide(actor=colleague, claim_id=claim.pk, approve=False, note="当天未到岗")
     assert selectors.totals(volunteer=vol) == 0
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.claim_decide(actor=colleague, claim_id=claim.pk, approve=True)
+    assert exc.value.code == ErrorCode.ALREADY_DECIDED
 
 
 def test_backfill_cannot_count_verified_time_again(activity, post, vol, owner):
     presence(vol, activity, at(0), at(2))
     claim = services.claim_create(actor=vol.user, post_id=post.pk, started_at=at(0), ended_at=at(2))
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.claim_decide(actor=owner, claim_id=claim.pk, approve=True)
+    assert exc.value.code == ErrorCode.NOTHING_TO_CREDIT
 
 
 def test_corrections_reverse_and_keep_every_total_right(activity, post, vol, owner, colleague, tree):
     presence(vol, activity, at(0), at(2))
     original = ServiceRecord.objects.get()
     req = services.correction_request(actor=vol.user, record_id=original.pk, minutes=90, reason="10:30 才离开")
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.correction_request(actor=vol.user, record_id=original.pk, minutes=90, reason="again")
+    assert exc.value.code == ErrorCode.ALREADY_OPEN
     with pytest.raises(PermissionDenied):
         services.correction_answer(actor=vol.user, request_id=req.pk, accept=True)
     with pytest.raises(ValidationError):
@@ -168,8 +172,9 @@ def test_corrections_reverse_and_keep_every_total_right(activity, post, vol, own
     assert selectors.totals(org=tree.center) == 90 and selectors.totals(org=tree.st_a1) == 90
     assert selectors.totals(org=tree.st_b1) == 0
     assert selectors.totals(volunteer=vol, kind=RecordKind.VERIFIED, date_from=date(2026, 3, 5)) == 90
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.record_correct(actor=colleague, record_id=original.pk, minutes=60, reason="x")
+    assert exc.value.code == ErrorCode.ALREADY_CORRECTED
     newest = ServiceRecord.objects.order_by("-id").first()
     services.record_correct(actor=colleague, record_id=newest.pk, minutes=0, reason="整条作废")
     assert selectors.totals(volunteer=vol) == 0
