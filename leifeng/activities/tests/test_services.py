@@ -698,3 +698,57 @@ def test_a_post_nobody_signed_up_for_is_deleted_and_audited(owner, activity):
     services.post_delete(actor=owner, post_id=extra.pk)
     assert not Post.objects.filter(pk=extra.pk).exists()
     assert AuditEvent.objects.filter(action="post.delete", object_id=str(extra.pk)).exists()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_moving_a_post_while_its_people_sign_up_elsewhere_never_leaves_an_overlap():
+    """The organizer moves a post onto another post's time while the six people signed up for it sign up for that
+    other post, all at once: the volunteer rows are locked before the post, so either the move or each sign-up is
+    refused, and nobody ends up holding two overlapping posts (no deadlock, no other error)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks only mean something on PostgreSQL")
+    tree = build_tree()
+    owner = make_user("zhanzhang", role=Role.ORG_ADMIN, org=tree.st_a1)
+    moved = make_activity(tree.st_a1, quota=10).posts.get()
+    other = make_activity(tree.st_a1, title="社区义诊", quota=10, start=START + timedelta(days=1)).posts.get()
+    people = [VolunteerFactory(org=tree.st_a1, user=make_user(f"m{i}")) for i in range(6)]
+    for v in people:
+        sign(v, moved)
+    barrier = threading.Barrier(7)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def go(i: int) -> None:
+        from django.contrib.auth import get_user_model
+        from django.db import connection as thread_connection
+
+        try:
+            actor = get_user_model().objects.get(pk=owner.pk if i == 6 else people[i].user_id)
+            barrier.wait(timeout=30)
+            try:
+                if i == 6:
+                    services.post_update(
+                        actor=actor, post_id=moved.pk, starts_at=other.starts_at, ends_at=other.ends_at
+                    )
+                else:
+                    services.signup_create(actor=actor, post=other.pk, now=NOW)
+                result = "ok"
+            except Conflict as exc:
+                result = exc.code
+            with lock:
+                outcomes.append(f"{'move' if i == 6 else 'sign'}:{result}")
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(7)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(outcomes) == 7 and set(outcomes) <= {"move:ok", "move:overlap", "sign:ok", "sign:overlap"}
+    assert _held_overlaps() == []
+    if "move:ok" in outcomes:
+        assert outcomes.count("sign:overlap") == 6
+    else:
+        assert "sign:ok" in outcomes
