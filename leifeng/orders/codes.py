@@ -66,6 +66,8 @@ class AuditAction(StrEnum):
     ORDER_FOLLOWED_UP = "order.followed_up"
     ORDER_ESCALATED = "order.escalated"
     ORDER_AUTO_CLOSED = "order.auto_closed"
+    OPEN311_CLIENT_CREATE = "open311_client.create"
+    OPEN311_CLIENT_REVOKE = "open311_client.revoke"
 
     @classmethod
     def of_event(cls, action: EventAction) -> "AuditAction":

@@ -371,3 +371,48 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.action} {self.from_status}→{self.to_status}"
+
+
+class Open311Client(models.Model):
+    """A third-party system (12345 hotline, government app) allowed into Open311 only: its own key, never a full
+    API token (which would travel in URLs as `api_key`). It submits and reads orders as `user`, and only at
+    `org` and below. Only the key's hash is stored; the key is shown once on creation."""
+
+    name = models.CharField(_("name"), max_length=100)
+    org = models.ForeignKey(
+        "orgs.Org",
+        verbose_name=_("node"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("the key works for this node and the nodes below it only"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acts as"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("orders are entered as this account, within its rights"),
+    )
+    prefix = models.CharField(max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Open311 client")
+        verbose_name_plural = _("Open311 clients")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    KEY_PREFIX = "o311_"
+
+    @classmethod
+    def new_key(cls) -> str:
+        return cls.KEY_PREFIX + secrets.token_urlsafe(32)
+
+    @staticmethod
+    def hash(raw: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(raw.encode()).hexdigest()

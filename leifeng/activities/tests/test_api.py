@@ -257,3 +257,23 @@ def test_delete_draft_activity_and_empty_campaign(owner, outsider, tree, client_
     assert client.delete(f"{API}/campaigns/{c.pk}").status_code == 204
     assert not Activity.objects.filter(pk=draft.pk).exists() and not Campaign.objects.filter(pk=c.pk).exists()
     assert client_for(outsider).delete(f"{API}/{live.pk}").status_code == 404
+
+
+def test_moving_or_deleting_a_post_with_signups_is_refused_in_the_error_format(
+    api_for, owner, tree, post, make_volunteer
+):
+    v = make_volunteer(name="张晓梅")
+    other = make_activity(tree.st_a1, title="社区义诊", start=START + timedelta(days=1)).posts.get()
+    sign(v, post)
+    sign(v, other)
+    client = api_for(owner)
+    r = client.patch(
+        f"{API}/posts/{post.pk}",
+        {"starts_at": other.starts_at.isoformat(), "ends_at": other.ends_at.isoformat()},
+        content_type="application/json",
+    )
+    assert r.status_code == 409, r.content
+    assert r.json()["error"]["code"] == "overlap" and "张晓梅" in r.json()["error"]["message"]
+    assert Signup.objects.get(volunteer=v, post=post).starts_at == START
+    r = client.delete(f"{API}/posts/{post.pk}")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "has_signups"

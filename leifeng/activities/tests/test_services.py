@@ -13,6 +13,7 @@ from PIL import Image
 
 from leifeng.accounts.models import Role
 from leifeng.activities import selectors, services
+from leifeng.activities.codes import ErrorCode
 from leifeng.activities.models import (
     ACTIVITY_TRANSITIONS,
     Activity,
@@ -26,6 +27,7 @@ from leifeng.activities.models import (
 )
 from leifeng.activities.tests.conftest import NOW, START, make_activity, sign
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
+from leifeng.core.errors import ErrorCode as CoreCode
 from leifeng.core.models import AuditEvent
 from leifeng.people.models import PoliticalStatus, Skill
 from leifeng.teams.models import MembershipStatus, TeamMembership
@@ -129,8 +131,9 @@ def test_publish_start_finish(owner, tree):
     services.activity_start(actor=owner, activity_id=a.pk)
     a = services.activity_finish(actor=owner, activity_id=a.pk)
     assert a.status == ActivityStatus.FINISHED
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.activity_cancel(actor=owner, activity_id=a.pk, reason="x")
+    assert exc.value.code == CoreCode.INVALID_TRANSITION
 
 
 def test_every_transition_outside_the_table_is_refused(owner, tree):
@@ -141,8 +144,9 @@ def test_every_transition_outside_the_table_is_refused(owner, tree):
                 ACTIVITY_TRANSITIONS.move(a, target)
                 assert a.status == target
             else:
-                with pytest.raises(Conflict):
+                with pytest.raises(Conflict) as exc:
                     ACTIVITY_TRANSITIONS.move(a, target)
+                assert exc.value.code == CoreCode.INVALID_TRANSITION
 
 
 def test_publish_without_posts_is_refused(owner, tree):
@@ -166,8 +170,9 @@ def test_risky_activity_needs_insurance_covering_its_days(owner, tree):
         covers_from=day - timedelta(days=10),
         covers_to=day - timedelta(days=1),
     )
-    with pytest.raises(ServiceError):  # a policy that ends the day before does not cover it
+    with pytest.raises(ServiceError) as exc:  # a policy that ends the day before does not cover it
         services.activity_publish(actor=owner, activity_id=a.pk)
+    assert exc.value.code == ErrorCode.INSURANCE_REQUIRED
     services.activity_add_insurance(
         actor=owner, activity_id=a.pk, insurer="人保", policy_number="P2", covers_from=day, covers_to=day
     )
@@ -246,8 +251,9 @@ def test_waitlisted_signup_also_blocks_an_overlapping_one(tree, make_volunteer):
     sign(make_volunteer(), full.posts.get())
     v = make_volunteer()
     assert sign(v, full.posts.get()).status == SignupStatus.WAITLISTED
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         sign(v, make_activity(tree.st_a1, title="同时").posts.get())
+    assert exc.value.code == ErrorCode.OVERLAP
 
 
 def test_pending_volunteer_and_staff_without_profile_cannot_sign_up(post, make_volunteer, owner):
@@ -262,8 +268,9 @@ def test_pending_volunteer_and_staff_without_profile_cannot_sign_up(post, make_v
 def test_draft_activity_and_started_post_are_closed(tree, make_volunteer):
     v = make_volunteer()
     d = make_activity(tree.st_a1, status=ActivityStatus.DRAFT)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         sign(v, d.posts.get())
+    assert exc.value.code == ErrorCode.NOT_PUBLISHED
     a = make_activity(tree.st_a1)
     with pytest.raises(Conflict) as exc:
         sign(v, a.posts.get(), now=START + timedelta(minutes=1))
@@ -368,8 +375,9 @@ def test_organizer_removes_with_a_reason(owner, outsider, post, make_volunteer):
         services.signup_remove(actor=outsider, signup_id=s.pk, reason="重复报名")
     s = services.signup_remove(actor=owner, signup_id=s.pk, reason="重复报名")
     assert s.status == SignupStatus.REMOVED and s.note == "重复报名"
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.signup_remove(actor=owner, signup_id=s.pk, reason="again")
+    assert exc.value.code == ErrorCode.NOT_ACTIVE
 
 
 def test_raising_the_quota_promotes_lowering_below_filled_is_refused(owner, post, make_volunteer):
@@ -429,8 +437,9 @@ def test_groups_of_at_most_n_with_party_member_as_leader_rerun_safe(owner, tree,
     # a withdrawn member leaves their group; a hand-made move survives a re-run; empty groups go away
     services.signup_withdraw(actor=people[0].user, signup_id=Signup.objects.get(volunteer=people[0]).pk, now=NOW)
     services.group_move(actor=owner, signup_id=Signup.objects.get(volunteer=people[10]).pk, group_id=groups[0].pk)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.group_move(actor=owner, signup_id=Signup.objects.get(volunteer=people[1]).pk, group_id=groups[1].pk)
+    assert exc.value.code == ErrorCode.GROUP_FULL
     again = services.groups_build(actor=owner, post_id=p.pk)
     assert [(g.pk, g.members.count()) for g in again] == [(groups[0].pk, 5), (groups[1].pk, 5)]
     assert Signup.objects.get(volunteer=people[10]).group_id == groups[0].pk
@@ -454,11 +463,13 @@ def jpeg_with_exif(size=(2400, 1200)) -> SimpleUploadedFile:
 
 def test_report_photo_is_resized_and_stripped(owner, tree, activity, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.report_file(actor=owner, activity_id=activity.pk, summary="x")
+    assert exc.value.code == ErrorCode.NOT_HELD
     Activity.objects.filter(pk=activity.pk).update(status=ActivityStatus.FINISHED)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.report_add_photo(actor=owner, activity_id=activity.pk, upload=jpeg_with_exif())
+    assert exc.value.code == ErrorCode.NO_REPORT
     services.report_file(actor=owner, activity_id=activity.pk, summary="清洁了三层楼")
     photo = services.report_add_photo(actor=owner, activity_id=activity.pk, upload=jpeg_with_exif(), caption="合影")
     assert (photo.width, photo.height) == (1600, 800)
@@ -611,9 +622,164 @@ def test_signup_of_a_cancelled_activity_or_a_missing_post_is_refused(tree, make_
     v = make_volunteer()
     a = make_activity(tree.st_a1)
     services.activity_cancel(actor=owner, activity_id=a.pk, reason="大风")
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         sign(v, a.posts.get())
+    assert exc.value.code == ErrorCode.NOT_PUBLISHED
     with pytest.raises(NotFound):
         services.signup_create(actor=v.user, post=999999, now=NOW)
     with pytest.raises(NotFound):
         services.signup_create(actor=v.user, post="x", now=NOW)
+
+
+# ---------------------------------------------------------------- moving or deleting a post with sign-ups
+
+
+def _held_overlaps() -> list[tuple[int, int, int]]:
+    """(volunteer, post, post) for every pair of active sign-ups of one person whose windows overlap."""
+    active = list(Signup.objects.filter(status__in=("confirmed", "waitlisted")).select_related("post"))
+    return [
+        (a.volunteer_id, a.post_id, b.post_id)
+        for a in active
+        for b in active
+        if a.pk < b.pk
+        and a.volunteer_id == b.volunteer_id
+        and a.post.starts_at < b.post.ends_at
+        and b.post.starts_at < a.post.ends_at
+    ]
+
+
+def test_moving_a_post_moves_its_signups(owner, post, make_volunteer):
+    s = sign(make_volunteer(), post)
+    later = post.starts_at + timedelta(days=1)
+    services.post_update(actor=owner, post_id=post.pk, starts_at=later, ends_at=later + timedelta(hours=3))
+    s.refresh_from_db()
+    assert (s.starts_at, s.ends_at) == (later, later + timedelta(hours=3))
+
+
+def test_moving_a_post_onto_a_signed_up_persons_other_post_is_refused_and_changes_nothing(
+    owner, tree, post, make_volunteer
+):
+    v, other_person = make_volunteer(name="张晓梅"), make_volunteer(name="李建国")
+    other = make_activity(tree.st_a1, title="社区义诊", start=START + timedelta(days=1)).posts.get()
+    sign(v, post)
+    sign(other_person, post)
+    sign(v, other)
+    before = list(Signup.objects.order_by("pk").values_list("pk", "starts_at", "ends_at", "status"))
+    events = AuditEvent.objects.count()
+    with pytest.raises(Conflict) as exc:
+        services.post_update(actor=owner, post_id=post.pk, starts_at=other.starts_at, ends_at=other.ends_at)
+    assert exc.value.code == ErrorCode.OVERLAP
+    assert "张晓梅" in str(exc.value) and "李建国" not in str(exc.value)
+    post.refresh_from_db()
+    assert post.starts_at == START  # the post did not move
+    assert list(Signup.objects.order_by("pk").values_list("pk", "starts_at", "ends_at", "status")) == before
+    assert AuditEvent.objects.count() == events
+    assert _held_overlaps() == []
+    # half an hour later still overlaps; a window after the other post passes, and everyone moves with it
+    with pytest.raises(Conflict) as exc:
+        services.post_update(
+            actor=owner, post_id=post.pk, starts_at=other.ends_at - timedelta(minutes=30), ends_at=other.ends_at
+        )
+    assert exc.value.code == ErrorCode.OVERLAP
+    services.post_update(
+        actor=owner, post_id=post.pk, starts_at=other.ends_at, ends_at=other.ends_at + timedelta(hours=1)
+    )
+    assert set(Signup.objects.filter(post=post).values_list("starts_at", flat=True)) == {other.ends_at}
+    assert _held_overlaps() == []
+
+
+def test_moving_a_post_ignores_withdrawn_signups_elsewhere(owner, tree, post, make_volunteer):
+    v = make_volunteer()
+    other = make_activity(tree.st_a1, title="社区义诊", start=START + timedelta(days=1)).posts.get()
+    sign(v, post)
+    gone = sign(v, other)
+    services.signup_withdraw(actor=v.user, signup_id=gone.pk, now=NOW)
+    services.post_update(actor=owner, post_id=post.pk, starts_at=other.starts_at, ends_at=other.ends_at)
+    assert _held_overlaps() == []
+
+
+def test_a_post_with_signups_cannot_be_deleted(owner, post, make_volunteer):
+    s = sign(make_volunteer(), post)
+    with pytest.raises(Conflict) as exc:
+        services.post_delete(actor=owner, post_id=post.pk)
+    assert exc.value.code == ErrorCode.HAS_SIGNUPS
+    assert Post.objects.filter(pk=post.pk).exists() and Signup.objects.filter(pk=s.pk).exists()
+    assert not AuditEvent.objects.filter(action="post.delete").exists()
+
+
+def test_a_post_whose_signups_all_ended_is_still_kept_for_the_record(owner, post, make_volunteer):
+    """Withdrawn and removed sign-ups are the post's history (who left, why): the post stays."""
+    v = make_volunteer()
+    s = sign(v, post)
+    services.signup_withdraw(actor=v.user, signup_id=s.pk, now=NOW)
+    with pytest.raises(Conflict) as exc:
+        services.post_delete(actor=owner, post_id=post.pk)
+    assert exc.value.code == ErrorCode.HAS_SIGNUPS
+
+
+def test_a_post_nobody_signed_up_for_is_deleted_and_audited(owner, activity):
+    extra = services.post_create(
+        actor=owner,
+        activity_id=activity.pk,
+        title="引导岗",
+        starts_at=START,
+        ends_at=START + timedelta(hours=1),
+        quota=2,
+    )
+    services.post_delete(actor=owner, post_id=extra.pk)
+    assert not Post.objects.filter(pk=extra.pk).exists()
+    assert AuditEvent.objects.filter(action="post.delete", object_id=str(extra.pk)).exists()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_moving_a_post_while_its_people_sign_up_elsewhere_never_leaves_an_overlap():
+    """The organizer moves a post onto another post's time while the six people signed up for it sign up for that
+    other post, all at once: the volunteer rows are locked before the post, so either the move or each sign-up is
+    refused, and nobody ends up holding two overlapping posts (no deadlock, no other error)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks only mean something on PostgreSQL")
+    tree = build_tree()
+    owner = make_user("zhanzhang", role=Role.ORG_ADMIN, org=tree.st_a1)
+    moved = make_activity(tree.st_a1, quota=10).posts.get()
+    other = make_activity(tree.st_a1, title="社区义诊", quota=10, start=START + timedelta(days=1)).posts.get()
+    people = [VolunteerFactory(org=tree.st_a1, user=make_user(f"m{i}")) for i in range(6)]
+    for v in people:
+        sign(v, moved)
+    barrier = threading.Barrier(7)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def go(i: int) -> None:
+        from django.contrib.auth import get_user_model
+        from django.db import connection as thread_connection
+
+        try:
+            actor = get_user_model().objects.get(pk=owner.pk if i == 6 else people[i].user_id)
+            barrier.wait(timeout=30)
+            try:
+                if i == 6:
+                    services.post_update(
+                        actor=actor, post_id=moved.pk, starts_at=other.starts_at, ends_at=other.ends_at
+                    )
+                else:
+                    services.signup_create(actor=actor, post=other.pk, now=NOW)
+                result = "ok"
+            except Conflict as exc:
+                result = exc.code
+            with lock:
+                outcomes.append(f"{'move' if i == 6 else 'sign'}:{result}")
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(7)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(outcomes) == 7 and set(outcomes) <= {"move:ok", "move:overlap", "sign:ok", "sign:overlap"}
+    assert _held_overlaps() == []
+    if "move:ok" in outcomes:
+        assert outcomes.count("sign:overlap") == 6
+    else:
+        assert "sign:ok" in outcomes

@@ -11,6 +11,7 @@ from leifeng.attendance.models import ATTENDANCE_TRANSITIONS, Attendance, Attend
 from leifeng.attendance.policy import attendance_policy
 from leifeng.attendance.tests.conftest import at, sign_up
 from leifeng.core.errors import Conflict, NotFound
+from leifeng.core.errors import ErrorCode as CoreCode
 from leifeng.core.transitions import Transitions
 from leifeng.hours.models import ServiceRecord
 from leifeng.hours.panels import REVIEW_PANELS
@@ -73,8 +74,9 @@ def test_a_closed_presence_cannot_open_or_close_again(activity, post, vol):
         services._open(att)
     assert exc.value.message == "This presence cannot change." and exc.value.code == "invalid"
     att.refresh_from_db()
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services._close(att, at=at(3), method="staff")
+    assert exc.value.code == CoreCode.INVALID
     att.refresh_from_db()
     assert att.status == AttendanceStatus.CLOSED and att.checked_out_at == at(2)
     assert ServiceRecord.objects.count() == 1

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from leifeng.attendance import services
+from leifeng.attendance.codes import ErrorCode
 from leifeng.attendance.models import Attendance, AttendanceStatus, CheckRequest, RollMark
 from leifeng.attendance.tests.conftest import at, sign_up
 from leifeng.core.errors import Conflict, NotFound, ServiceError
@@ -61,8 +62,9 @@ def test_tampered_token_is_refused(activity, post, vol, mangle):
 def test_new_kiosk_secret_voids_shown_codes(activity, post, vol, owner):
     token = services.kiosk_token(activity, now=at(0))
     services.kiosk_reset(actor=owner, activity_id=activity.pk)
-    with pytest.raises(ServiceError):
+    with pytest.raises(ServiceError) as exc:
         services.check(actor=vol.user, token=token, key="k", now=at(0))
+    assert exc.value.code == ErrorCode.BAD_TOKEN
 
 
 def test_retried_check_in_is_one_record(activity, post, vol):
@@ -79,8 +81,9 @@ def test_a_key_of_someone_else_is_refused(activity, post, vol, make_volunteer):
     other = make_volunteer()
     sign_up(post, other)
     scan(vol, activity, "shared", at(0))
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         scan(other, activity, "shared", at(0))
+    assert exc.value.code == ErrorCode.KEY_REUSED
 
 
 def test_not_signed_up_is_refused(activity, post, make_volunteer):
@@ -179,19 +182,22 @@ def test_group_leader_may_call_their_group_only(post, vol, make_volunteer):
 
 
 def test_duration_code(activity, post, vol, owner, make_volunteer):
-    with pytest.raises(ServiceError):
+    with pytest.raises(ServiceError) as exc:
         services.duration_code_create(actor=owner, post_id=post.pk, now=at(-1))
+    assert exc.value.code == ErrorCode.TOO_EARLY
     code = services.duration_code_create(actor=owner, post_id=post.pk, now=at(1.9))
     result = services.duration_code_enter(actor=vol.user, code=code.code.lower(), key="c1", now=at(2, 5))
     assert result.attendance.status == "closed" and hours.totals(volunteer=vol) == 120
     assert ServiceRecord.objects.get().source == RecordSource.DURATION_CODE
     again = services.duration_code_enter(actor=vol.user, code=code.code, key="c2", now=at(2, 6))
     assert again.attendance.pk == result.attendance.pk and ServiceRecord.objects.count() == 1
-    with pytest.raises(ServiceError):
+    with pytest.raises(ServiceError) as exc:
         services.duration_code_enter(actor=vol.user, code=code.code, key="c3", now=at(4))  # expired
+    assert exc.value.code == ErrorCode.BAD_CODE
     stranger = make_volunteer()
-    with pytest.raises(ServiceError):
+    with pytest.raises(ServiceError) as exc:
         services.duration_code_enter(actor=stranger.user, code=code.code, key="c4", now=at(2))
+    assert exc.value.code == ErrorCode.NOT_SIGNED_UP
 
 
 def test_duration_code_from_check_in(activity, post, vol, owner):

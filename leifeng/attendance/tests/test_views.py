@@ -124,3 +124,37 @@ def test_pages_need_login(client, activity, post):
         reverse("attendance:code_enter"),
     ):
         assert client.get(url).status_code == 302
+
+
+def test_void_all_codes_from_the_kiosk_page(client_for, activity, post, vol, owner, colleague, outsider):
+    """The kiosk's "void all codes" button: staff of the activity's station get a new key (the codes shown so far
+    stop working, an audit event names who did it); an outsider gets 404 and changes nothing; GET is refused."""
+    from leifeng.activities.models import Activity
+    from leifeng.attendance.codes import AuditAction, ErrorCode
+    from leifeng.core.errors import ServiceError
+    from leifeng.core.models import AuditEvent
+
+    url = reverse("attendance:kiosk_reset", args=[activity.pk])
+    kiosk = client_for(owner).get(reverse("attendance:kiosk", args=[activity.pk])).content.decode()
+    assert f'action="{url}"' in kiosk  # the button is on the kiosk page
+
+    secret = activity.kiosk_secret
+    assert client_for(outsider).post(url).status_code == 404
+    assert client_for(owner).get(url).status_code == 405
+    assert Activity.objects.get(pk=activity.pk).kiosk_secret == secret
+    assert not AuditEvent.objects.filter(action=AuditAction.KIOSK_RESET).exists()
+
+    for n, user in enumerate((owner, colleague), start=1):
+        shown = services.kiosk_token(Activity.objects.get(pk=activity.pk))
+        resp = client_for(user).post(url, follow=True)
+        assert resp.redirect_chain[-1][0] == reverse("attendance:kiosk", args=[activity.pk])
+        assert "已更换签到密钥" in resp.content.decode()
+        fresh = Activity.objects.get(pk=activity.pk)
+        assert fresh.kiosk_secret != secret
+        secret = fresh.kiosk_secret
+        with pytest.raises(ServiceError) as exc:
+            services.check(actor=vol.user, token=shown, key=f"k{n}")
+        assert exc.value.code == ErrorCode.BAD_TOKEN
+        events = AuditEvent.objects.filter(action=AuditAction.KIOSK_RESET, object_id=str(activity.pk))
+        assert events.count() == n and events.order_by("-pk").first().actor_id == user.pk
+    assert not Attendance.objects.exists()

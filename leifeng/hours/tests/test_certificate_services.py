@@ -12,10 +12,12 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from leifeng.accounts.models import Role
+from leifeng.core import crypto
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from leifeng.core.models import AuditEvent
 from leifeng.hours import certificates as certs
 from leifeng.hours.certificates.pdf import render_document
+from leifeng.hours.codes import ErrorCode
 from leifeng.hours.models import Certificate, CertificateStatus, RecordKind, RecordSource, ServiceRecord
 from leifeng.orgs.models import Position, PositionTitle
 from leifeng.testing import VolunteerFactory, build_tree, grant, make_user
@@ -190,16 +192,18 @@ def test_request_rules(ledger, vol_user, colleague, outsider, tree):
         ask(vol_user, tree.st_a1, period_from=date(2026, 5, 1), period_to=date(2026, 4, 1))
     assert "period_to" in exc.value.error_dict
     ask(vol_user, tree.st_a1)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         ask(vol_user, tree.st_a1)
+    assert exc.value.code == ErrorCode.DUPLICATE
     # staff of the volunteer's station may ask on their behalf; an outsider may not even learn the number exists
     cert = ask(colleague, tree.st_a2, volunteer_number="LF3201000001")
     assert cert.volunteer == ledger and cert.requested_by == colleague
     with pytest.raises(ValidationError) as exc:
         ask(outsider, tree.st_a1, volunteer_number="LF3201000001")
     assert "volunteer_number" in exc.value.error_dict
-    with pytest.raises(ServiceError):
+    with pytest.raises(ServiceError) as exc:
         ask(colleague, tree.st_a1)  # staff without a volunteer profile, asking "for themselves"
+    assert exc.value.code == ErrorCode.NOT_VOLUNTEER
 
 
 def test_refuse_and_revoke_need_a_reason_and_follow_the_transitions(ledger, vol_user, owner, tree):
@@ -208,8 +212,9 @@ def test_refuse_and_revoke_need_a_reason_and_follow_the_transitions(ledger, vol_
         certs.certificate_refuse(actor=owner, certificate_id=cert.pk, reason="  ")
     cert = certs.certificate_refuse(actor=owner, certificate_id=cert.pk, reason="时段有误，请重新申请")
     assert cert.status == CertificateStatus.REFUSED and cert.decision_note == "时段有误，请重新申请"
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         certs.certificate_issue(actor=owner, certificate_id=cert.pk, person_in_charge="x", contact_phone="1")
+    assert exc.value.code == ErrorCode.BAD_STATUS
 
     cert = certs.certificate_issue(
         actor=owner, certificate_id=ask(vol_user, tree.st_a1).pk, person_in_charge="李", contact_phone="1", now=NOW
@@ -292,7 +297,10 @@ def test_pdf_holds_name_number_rows_and_verification(ledger, vol_user, owner, tr
         "东关社区站",
     ):
         assert expected in text, expected
-    assert ledger.id_masked.replace("*", "") not in text.replace(ledger.id_masked, "")  # no full ID anywhere
+    full_id = crypto.decrypt(ledger.id_number_encrypted)
+    assert len(full_id) == 18 and full_id != ledger.id_masked
+    assert full_id not in text and full_id not in text.replace(" ", "").replace("\n", "")  # no full ID anywhere
+    assert full_id[6:14] not in text  # nor its birth date (the middle the mask hides)
     assert len(document.pages) == 1
     _, pdf = certs.certificate_pdf(actor=vol_user, certificate_id=cert.pk)
     assert pdf.startswith(b"%PDF")

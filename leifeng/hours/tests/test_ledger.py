@@ -7,10 +7,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from leifeng.attendance import services as attendance
+from leifeng.attendance.models import Attendance
 from leifeng.attendance.tests.conftest import at, sign_up
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied
 from leifeng.core.models import AuditEvent
 from leifeng.hours import selectors, services, stars
+from leifeng.hours.codes import ErrorCode
 from leifeng.hours.models import HoursClaim, RecordKind, RecordSource, ServiceRecord
 
 pytestmark = pytest.mark.django_db
@@ -23,11 +25,34 @@ def presence(vol, activity, start, end):
         attendance.check(actor=vol.user, token=token, key=f"{vol.pk}-{key}", now=moment)
 
 
-def test_two_overlapping_posts_count_the_overlap_once(activity, post, post2, vol):
+def test_two_overlapping_posts_count_the_overlap_once(activity, post, post2, vol, owner):
     sign_up(post2, vol)
-    # 08:00–10:00 at post 1, then (forgot to check out) 09:00–11:00 at post 2: 3 hours were served, not 4
+    # 08:00–10:00 at post 1 and 09:00–11:00 at post 2 (entered afterwards by the organizer): the two presences
+    # overlap 09:00–10:00, so 3 hours were served, not 4
+    for p, start, end in ((post, at(0), at(2)), (post2, at(1), at(3))):
+        for action, moment in (("in", start), ("out", end)):
+            attendance.staff_check(
+                actor=owner,
+                post_id=p.pk,
+                volunteer_id=vol.pk,
+                action=action,
+                key=f"{p.pk}-{action}",
+                at=moment,
+                reason="现场无手机，事后补登",
+                now=at(3, 10),
+            )
+    presences = list(Attendance.objects.filter(volunteer=vol).order_by("checked_in_at"))
+    assert [(a.checked_in_at, a.checked_out_at) for a in presences] == [(at(0), at(2)), (at(1), at(3))]
+    assert presences[1].checked_in_at < presences[0].checked_out_at  # they do overlap
+    assert selectors.totals(volunteer=vol) == 180
+    rows = list(ServiceRecord.objects.order_by("id").values_list("post_id", "minutes"))
+    assert rows == [(post.pk, 120), (post2.pk, 60)]
+
+
+def test_back_to_back_posts_count_both_in_full(activity, post, post2, vol):
+    sign_up(post2, vol)
     presence(vol, activity, at(0), at(2))
-    presence(vol, activity, at(2), at(3))  # checked in to post 2 at 10:00 (post 1 has ended)
+    presence(vol, activity, at(2), at(3))  # checked in to post 2 at 10:00 (post 1 has ended): no overlap
     assert selectors.totals(volunteer=vol) == 180
     rows = list(ServiceRecord.objects.order_by("id").values_list("post_id", "minutes"))
     assert rows == [(post.pk, 120), (post2.pk, 60)]
@@ -128,23 +153,26 @@ def test_staff_entered_claim_needs_a_second_person(post, vol, owner, colleague, 
         services.claim_decide(actor=colleague, claim_id=claim.pk, approve=False)
     services.claim_decide(actor=colleague, claim_id=claim.pk, approve=False, note="当天未到岗")
     assert selectors.totals(volunteer=vol) == 0
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.claim_decide(actor=colleague, claim_id=claim.pk, approve=True)
+    assert exc.value.code == ErrorCode.ALREADY_DECIDED
 
 
 def test_backfill_cannot_count_verified_time_again(activity, post, vol, owner):
     presence(vol, activity, at(0), at(2))
     claim = services.claim_create(actor=vol.user, post_id=post.pk, started_at=at(0), ended_at=at(2))
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.claim_decide(actor=owner, claim_id=claim.pk, approve=True)
+    assert exc.value.code == ErrorCode.NOTHING_TO_CREDIT
 
 
 def test_corrections_reverse_and_keep_every_total_right(activity, post, vol, owner, colleague, tree):
     presence(vol, activity, at(0), at(2))
     original = ServiceRecord.objects.get()
     req = services.correction_request(actor=vol.user, record_id=original.pk, minutes=90, reason="10:30 才离开")
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.correction_request(actor=vol.user, record_id=original.pk, minutes=90, reason="again")
+    assert exc.value.code == ErrorCode.ALREADY_OPEN
     with pytest.raises(PermissionDenied):
         services.correction_answer(actor=vol.user, request_id=req.pk, accept=True)
     with pytest.raises(ValidationError):
@@ -157,8 +185,9 @@ def test_corrections_reverse_and_keep_every_total_right(activity, post, vol, own
     assert selectors.totals(org=tree.center) == 90 and selectors.totals(org=tree.st_a1) == 90
     assert selectors.totals(org=tree.st_b1) == 0
     assert selectors.totals(volunteer=vol, kind=RecordKind.VERIFIED, date_from=date(2026, 3, 5)) == 90
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.record_correct(actor=colleague, record_id=original.pk, minutes=60, reason="x")
+    assert exc.value.code == ErrorCode.ALREADY_CORRECTED
     newest = ServiceRecord.objects.order_by("-id").first()
     services.record_correct(actor=colleague, record_id=newest.pk, minutes=0, reason="整条作废")
     assert selectors.totals(volunteer=vol) == 0

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_noop
 
 from leifeng.accounts.models import ApiToken
 from leifeng.core.roles import Perm
-from leifeng.orders.models import Assignment, AssignmentStatus, MenuItem, Order, OrderStatus
+from leifeng.orders.models import Assignment, AssignmentStatus, MenuItem, Open311Client, Order, OrderStatus
 from leifeng.orders.policy import order_policy
 from leifeng.orgs.models import Org
 from leifeng.people.models import AvailableTime
@@ -99,21 +99,35 @@ def _iso(value: datetime | None) -> str | None:
 # ------------------------------------------------------------------ lookups
 
 
-def _api_user(request: HttpRequest, *, required: bool):
-    """The account behind `api_key` (POST body or query), None when absent and not required; 403 when wrong."""
+def _api_client(request: HttpRequest, *, required: bool) -> Open311Client | None:
+    """The Open311 client behind `api_key` (POST body or query), None when absent and not required; 403 when wrong.
+    Only Open311 keys are accepted: a full API token (which would then sit in URLs and logs) is refused by name."""
     raw = (request.POST.get("api_key") if request.method == "POST" else None) or request.GET.get("api_key")
     if not raw:
         if required:
             raise Open311Error(403, _("api_key is required."))
         return None
-    row = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=ApiToken.hash(raw), revoked_at__isnull=True, user__is_active=True)
+    client = (
+        Open311Client.objects.select_related("user", "org")
+        .filter(key_hash=Open311Client.hash(raw), revoked_at__isnull=True, user__is_active=True)
         .first()
     )
-    if row is None:
-        raise Open311Error(403, _("Invalid api_key."))
-    return row.user
+    if client is not None:
+        return client
+    if raw.startswith("lf_") or ApiToken.objects.filter(key_hash=ApiToken.hash(raw)).exists():
+        raise Open311Error(
+            403,
+            _(
+                "api_key: a platform API token is not accepted by Open311 (it would travel in URLs); "
+                "ask the platform administrator for an Open311 key, and revoke this token if it was sent."
+            ),
+        )
+    raise Open311Error(403, _("Invalid api_key."))
+
+
+def in_client_reach(client: Open311Client, org: Org) -> bool:
+    """An Open311 key works at its node and below."""
+    return org.path.startswith(client.org.path)
 
 
 def _jurisdiction(raw: str | None) -> Org | None:
@@ -272,8 +286,10 @@ def _count_volunteers(orders: list[Order]) -> None:
         o.volunteer_count = counts.get(o.pk, 0)
 
 
-def requests_visible(user) -> QuerySet[Order]:
+def requests_visible(client: Open311Client | None) -> QuerySet[Order]:
     """The orders GET requests may list: all of them (shown without personal details) without an api_key; with
-    one, those whose owning node lies in the account's scope."""
+    one, those whose owning node lies in the key's reach (its node and below) and in its account's scope."""
     qs = Order.objects.select_related("org", "team", "menu_item")
-    return qs if user is None else order_policy.owned(user, Perm.VIEW, qs)
+    if client is None:
+        return qs
+    return order_policy.owned(client.user, Perm.VIEW, qs).filter(org__path__startswith=client.org.path)

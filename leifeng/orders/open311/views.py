@@ -29,7 +29,7 @@ from leifeng.orders.open311.selectors import (
     SPEC,
     STATUS_MAP,
     Open311Error,
-    _api_user,
+    _api_client,
     _count_volunteers,
     _jurisdiction,
     _menu,
@@ -37,6 +37,7 @@ from leifeng.orders.open311.selectors import (
     _order_id,
     _parse_dt,
     definition_of,
+    in_client_reach,
     other_service,
     request_of,
     requests_visible,
@@ -121,7 +122,7 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
     data = {
         "changeset": CHANGESET,
         "contact": _("Open311 integration: the practice center's office (see docs/open311.md)"),
-        "key_service": _("Create an API token on your account page; send it as api_key."),
+        "key_service": _("Ask the platform administrator for an Open311 key (not an API token); send it as api_key."),
         "endpoints": [
             {
                 "specification": SPEC,
@@ -153,8 +154,8 @@ def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpRespons
 def requests_view(request: HttpRequest, fmt: str) -> HttpResponse:
     if request.method == "POST":
         return _create(request, fmt)
-    user = _api_user(request, required=False)
-    qs = requests_visible(user)
+    client = _api_client(request, required=False)
+    qs = requests_visible(client)
     org = _jurisdiction(request.GET.get("jurisdiction_id"))
     if org is not None:
         qs = qs.filter(org__path__startswith=org.path)
@@ -187,14 +188,14 @@ def requests_view(request: HttpRequest, fmt: str) -> HttpResponse:
     orders = list(qs.order_by("-created_at", "-id")[:MAX_REQUESTS])
     _count_volunteers(orders)
     base = request.build_absolute_uri("/").rstrip("/")
-    data = [request_of(o, full=user is not None, base_url=base) for o in orders]
+    data = [request_of(o, full=client is not None, base_url=base) for o in orders]
     return render(fmt, data, root="service_requests", item="request")
 
 
 @endpoint()
 def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpResponse:
-    user = _api_user(request, required=False)
-    qs = requests_visible(user)
+    client = _api_client(request, required=False)
+    qs = requests_visible(client)
     pk = _order_id(request_id)
     order = qs.filter(pk=pk).first() if pk is not None else None
     if order is None:
@@ -202,13 +203,15 @@ def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpRespo
     _count_volunteers([order])
     base = request.build_absolute_uri("/").rstrip("/")
     return render(
-        fmt, [request_of(order, full=user is not None, base_url=base)], root="service_requests", item="request"
+        fmt, [request_of(order, full=client is not None, base_url=base)], root="service_requests", item="request"
     )
 
 
 def _create(request: HttpRequest, fmt: str) -> HttpResponse:
-    """POST requests: form-encoded; the account behind api_key enters the order on the resident's behalf."""
-    user = _api_user(request, required=True)
+    """POST requests: form-encoded; the Open311 client behind api_key enters the order on the resident's behalf,
+    as its account, at its node or below."""
+    client = _api_client(request, required=True)
+    user = client.user
     p = request.POST
     code = (p.get("service_code") or "").strip()
     if not code:
@@ -219,7 +222,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
         if item is None or item.org.level != OrgLevel.STATION:
             raise Open311Error(400, _("jurisdiction_id is required: name the station the resident belongs to."))
         org = item.org
-    if not org_policy.allows(user, Perm.CHANGE, org):
+    if not in_client_reach(client, org) or not org_policy.allows(user, Perm.CHANGE, org):
         raise Open311Error(403, _("This api_key may not submit requests for %(org)s.") % {"org": org.name})
     has_point = bool(p.get("lat")) and bool(p.get("long"))
     if not has_point and not (p.get("address_string") or "").strip():
@@ -255,7 +258,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
         wanted_from=attrs.get("preferred_time") or None,
         wanted_until=attrs.get("preferred_time_end") or None,
         channel=OrderChannel.WEB,
-        idempotency_key=f"open311:{user.pk}:{key}" if key else "",
+        idempotency_key=f"open311:c{client.pk}:{key}" if key else "",
     )
     try:
         order, _created = services.order_submit(actor=user, data=data)

@@ -39,6 +39,7 @@ from leifeng.orders.services.dispatch import (
     order_recall,
 )
 from leifeng.orders.services.menus import MenuItemInput, menu_item_create, menu_item_update
+from leifeng.orders.services.open311 import open311_client_create, open311_client_revoke
 from leifeng.orders.services.rating import order_follow_up, order_rate
 from leifeng.orders.services.review import order_accept, order_cancel, order_merge, order_pass_up, order_reject
 from leifeng.orders.services.submission import OrderInput, order_submit
@@ -59,6 +60,8 @@ __all__ = [
     "led_teams",
     "menu_item_create",
     "menu_item_update",
+    "open311_client_create",
+    "open311_client_revoke",
     "order_accept",
     "order_cancel",
     "order_complete",

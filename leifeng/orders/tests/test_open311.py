@@ -1,6 +1,7 @@
 """Open311 GeoReport v2: every response validated against the project's schemas, in JSON and in XML."""
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -70,17 +71,24 @@ def menu(tree):
     }
 
 
-@pytest.fixture
-def api_key(owner):
-    raw = ApiToken.new_key()
-    ApiToken.objects.create(user=owner, name="open311", prefix=raw[:8], key_hash=ApiToken.hash(raw))
-    return raw
+def open311_key(user, org, name: str = "12345热线") -> str:
+    """An Open311 client key at `org` acting as `user`, made the way the operator makes one."""
+    return services.open311_client_create(actor=user, name=name, org_id=org.pk)[1]
 
 
 @pytest.fixture
-def outsider_key(outsider):
+def api_key(owner, tree):
+    return open311_key(owner, tree.st_a1)
+
+
+@pytest.fixture
+def outsider_key(outsider, tree):
+    return open311_key(outsider, tree.st_b1)
+
+
+def full_api_token(user) -> str:
     raw = ApiToken.new_key()
-    ApiToken.objects.create(user=outsider, name="open311", prefix=raw[:8], key_hash=ApiToken.hash(raw))
+    ApiToken.objects.create(user=user, name="app", prefix=raw[:8], key_hash=ApiToken.hash(raw))
     return raw
 
 
@@ -261,3 +269,92 @@ def test_wrong_method(client, db):
     r = client.post("/open311/v2/services.json")
     assert r.status_code == 405
     validate("errors.json", r.json())
+
+
+# ------------------------------------------------------------------ Open311 keys, never full API tokens
+
+
+def test_a_full_api_token_is_refused_by_name_and_changes_nothing(client, tree, owner, menu):
+    token = full_api_token(owner)
+    for fmt in ("json", "xml"):
+        r = post(client, fmt, **good(menu, token))
+        assert r.status_code == 403
+    data = post(client, **good(menu, token)).json()
+    validate("errors.json", data)
+    assert data[0]["description"].startswith("api_key") and "Open311" in data[0]["description"]
+    assert not Order.objects.exists()
+    order = submit(tree.st_a1, now=T0)
+    for path in ("requests", f"requests/{order.number}"):  # reading with it is refused too, not served as public
+        r = client.get(f"/open311/v2/{path}.json", {"api_key": token})
+        assert r.status_code == 403 and "Open311" in r.json()[0]["description"]
+
+
+def test_an_open311_key_is_not_an_api_token(client, api_key):
+    r = client.get("/api/v1/orders/", headers={"Authorization": f"Bearer {api_key}"})
+    assert r.status_code == 401
+
+
+def test_a_key_works_at_its_node_and_below_only(client, tree, menu):
+    from leifeng.accounts.models import Role
+    from leifeng.testing import make_user
+
+    head = make_user("fenzhongxin", role=Role.ORG_ADMIN, org=tree.sub_a)  # may enter orders at both stations
+    narrow = open311_key(head, tree.st_a1, name="东关网格系统")
+    wide = open311_key(head, tree.sub_a, name="街道热线")
+    west = dict(service_code=menu["law"].pk, jurisdiction_id=tree.st_a2.pk)
+    r = post(client, **good(menu, narrow, **west))
+    assert r.status_code == 403 and "西街社区站" in r.json()[0]["description"]
+    assert not Order.objects.exists()
+    assert post(client, **good(menu, wide, **west)).status_code == 200
+    order = Order.objects.get()
+    assert client.get(f"/open311/v2/requests/{order.number}.json", {"api_key": narrow}).status_code == 404
+    full = client.get(f"/open311/v2/requests/{order.number}.json", {"api_key": wide}).json()[0]
+    assert "address" in full  # the detailed view, within its reach
+
+
+def test_a_revoked_key_stops_at_once(client, tree, owner, menu, api_key):
+    from leifeng.orders.models import Open311Client
+
+    services.open311_client_revoke(actor=owner, client_id=Open311Client.objects.get().pk)
+    r = post(client, **good(menu, api_key))
+    assert r.status_code == 403 and r.json()[0]["description"] == "api_key 无效。"
+    assert not Order.objects.exists()
+
+
+def test_making_a_key_needs_rights_at_the_node_and_is_audited(tree, owner, outsider):
+    from django.core.exceptions import ValidationError
+
+    from leifeng.core.errors import NotFound
+    from leifeng.core.models import AuditEvent
+    from leifeng.orders.codes import AuditAction
+    from leifeng.orders.models import Open311Client
+
+    with pytest.raises(NotFound):
+        services.open311_client_create(actor=outsider, name="x", org_id=tree.st_a1.pk)
+    with pytest.raises(ValidationError) as exc:  # the account it acts as must be able to enter orders there
+        services.open311_client_create(actor=owner, name="x", org_id=tree.st_a1.pk, user=outsider)
+    assert "user" in exc.value.error_dict
+    with pytest.raises(ValidationError) as exc:
+        services.open311_client_create(actor=owner, name=" ", org_id=tree.st_a1.pk)
+    assert "name" in exc.value.error_dict
+    assert not Open311Client.objects.exists()
+    client, raw = services.open311_client_create(actor=owner, name="12345热线", org_id=tree.st_a1.pk)
+    assert raw.startswith("o311_") and client.key_hash == Open311Client.hash(raw) and raw not in client.prefix + "…"
+    assert AuditEvent.objects.filter(action=AuditAction.OPEN311_CLIENT_CREATE, object_id=str(client.pk)).exists()
+
+
+def test_the_operator_makes_a_key_in_the_admin_and_sees_it_once(admin_client, tree, menu, client):
+    from leifeng.orders.models import Open311Client
+
+    admin = admin_client.get("/admin/").wsgi_request.user
+    r = admin_client.post(
+        "/admin/orders/open311client/add/", {"name": "12345热线", "org": tree.st_a1.pk, "user": admin.pk}, follow=True
+    )
+    assert r.status_code == 200
+    found = Open311Client.objects.get()
+    shown = [str(m) for m in r.context["messages"]]
+    raw = next(re.search(r"o311_[\w-]+", m).group(0) for m in shown if "o311_" in m)
+    assert Open311Client.hash(raw) == found.key_hash
+    assert post(client, **good(menu, raw)).status_code == 200
+    page = admin_client.get(f"/admin/orders/open311client/{found.pk}/change/").content.decode()
+    assert raw not in page

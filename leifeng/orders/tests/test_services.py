@@ -12,6 +12,7 @@ from django.utils import translation
 from leifeng import testing
 from leifeng.accounts.models import Role
 from leifeng.core.errors import Conflict, NotFound, PermissionDenied, ServiceError
+from leifeng.core.errors import ErrorCode as CoreCode
 from leifeng.hours.models import ServiceRecord
 from leifeng.orders import selectors, services
 from leifeng.orders.models import (
@@ -366,8 +367,9 @@ def test_low_rating_opens_a_follow_up_and_rating_twice_is_refused(tree, owner, c
     order.refresh_from_db()
     assert order.status == S.FOLLOW_UP and order.rating == 2
     assert order in selectors.order_list(actor=owner, filters=selectors.OrderFilters(status=S.FOLLOW_UP))
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.order_rate(token=order.token, rating=5)
+    assert exc.value.code == CoreCode.INVALID_TRANSITION
     services.order_follow_up(actor=owner, order_id=order.pk, note="已电话致歉", now=T0 + timedelta(days=2))
     assert Order.objects.get(pk=order.pk).status == S.CLOSED
 
@@ -514,8 +516,10 @@ def test_ten_leaders_grab_the_same_order_at_once_and_exactly_one_gets_it():
 def test_review_cannot_be_skipped_or_repeated(tree, owner, point, crew):
     leader, team = crew
     fresh = submit(tree.st_a1)
-    with pytest.raises(Conflict):  # handing down needs a reviewed order
+    with pytest.raises(Conflict) as exc:  # handing down needs a reviewed order
         services.order_push_down(actor=owner, order_id=fresh.pk, org_id=point.pk)
+    assert exc.value.code == CoreCode.INVALID_TRANSITION
     accepted = order_in(S.ACCEPTED, tree=tree, staff=owner, leader=leader, team=team, resident_phone="13700000002")
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         services.order_accept(actor=owner, order_id=accepted.pk)
+    assert exc.value.code == CoreCode.INVALID_TRANSITION

@@ -158,10 +158,7 @@ def test_excel_export_has_the_window(client_for, tree, owner):
 
 
 def test_open311_preferred_time_becomes_the_window(client, tree, owner):
-    from leifeng.accounts.models import ApiToken
-
-    key = ApiToken.new_key()
-    ApiToken.objects.create(user=owner, name="hotline", prefix=key[:8], key_hash=ApiToken.hash(key))
+    _client, key = services.open311_client_create(actor=owner, name="hotline", org_id=tree.st_a1.pk)
     item = menu_item(tree.st_a1, title="家政维修")
     data = {
         "api_key": key,
