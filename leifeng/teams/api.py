@@ -63,15 +63,15 @@ class TeamIn(Schema):
 class TeamPatch(Schema):
     """Only the fields sent change. `leader` / `deputy` take a volunteer number, or null to clear."""
 
-    org_id: Id = None
-    name: str = None
-    level: TeamLevel = None
-    category: TeamCategory = None
-    kind: TeamKind = None
+    org_id: Id | None = None
+    name: str | None = None
+    level: TeamLevel | None = None
+    category: TeamCategory | None = None
+    kind: TeamKind | None = None
     parent_id: Id | None = None
-    description: str = None
+    description: str | None = None
     max_members: MaxMembers | None = None
-    is_active: bool = None
+    is_active: bool | None = None
     leader: str | None = None
     deputy: str | None = None
 
