@@ -89,8 +89,8 @@ class OrderIn(Schema):
     resident_name: str
     resident_phone: str
     address: str = ""
-    latitude: Decimal | None = None
-    longitude: Decimal | None = None
+    latitude: Decimal | None = Field(None, ge=-90, le=90)
+    longitude: Decimal | None = Field(None, ge=-180, le=180)
     description: str = ""
     menu_item_id: Id | None = None
     wanted_from: datetime | None = Field(None, description="期望服务时间 from (optional; not in the past)")

@@ -20,6 +20,7 @@ from leifeng.activities.models import (
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 # A calendar year Python's dates can hold: a larger one is a 422 naming the field, not a crash in the query.
 Year = Annotated[int, Field(ge=1, le=9999)]
+# A count or size stored in an integer column.
 Quota = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
@@ -182,9 +183,9 @@ class ActivityFields(Schema):
     description: str | None = None
     lead_unit_id: Id | None = None
     address: str | None = None
-    latitude: Decimal | None = None
-    longitude: Decimal | None = None
-    geofence_m: int | None = None
+    latitude: Decimal | None = Field(None, ge=-90, le=90)
+    longitude: Decimal | None = Field(None, ge=-180, le=180)
+    geofence_m: Quota | None = None
     minors_allowed: bool | None = None
     risky: bool | None = None
     supplies: str | None = None
@@ -195,7 +196,7 @@ class ActivityFields(Schema):
     signup_opens_at: datetime | None = None
     signup_closes_at: datetime | None = None
     withdraw_deadline: datetime | None = None
-    group_size: int | None = None
+    group_size: Quota | None = None
     team_ids: list[Id] | None = None
 
 
@@ -229,7 +230,7 @@ class InsuranceIn(Schema):
     policy_number: str
     covers_from: date
     covers_to: date
-    insured_count: int | None = None
+    insured_count: Quota | None = None
 
 
 class InsuranceOut(Schema):

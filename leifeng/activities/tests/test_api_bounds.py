@@ -74,3 +74,11 @@ def test_ids_beyond_bigint_are_422_naming_the_field(method, path, body, field, o
     url = API + path.format(huge=HUGE, id=activity.pk)
     response = getattr(c, method)(url, body, content_type="application/json") if body is not None else c.get(url)
     assert field in _fields(response)
+
+
+@pytest.mark.parametrize(
+    "field,value", [("geofence_m", 2**40), ("group_size", 2**40), ("latitude", "NaN"), ("longitude", 1e30)]
+)
+def test_numbers_beyond_their_column_are_422_naming_the_field(field, value, owner, client_for, activity):
+    response = client_for(owner).patch(f"{API}/{activity.pk}", {field: value}, content_type="application/json")
+    assert field in _fields(response)

@@ -81,3 +81,9 @@ def test_the_order_reason_schemas_keep_their_own_names():
     schemas = api.get_openapi_schema()["components"]["schemas"]
     assert "reason" not in schemas["OrderReasonIn"].get("required", [])
     assert "reason" in schemas["ReasonIn"]["required"]
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", 91, 1e30])
+def test_a_position_that_is_no_coordinate_is_422_naming_it(value, client, tree):
+    body = {"org_id": tree.st_a1.pk, "resident_name": "赵", "resident_phone": "13912340000", "latitude": value}
+    assert "latitude" in _error(client.post(f"{API}/", body, content_type="application/json"), 422)["fields"]
