@@ -177,21 +177,24 @@ class ActivityDetail(ActivityOut):
 
 
 class ActivityFields(Schema):
+    """Only what is sent counts (left out = unchanged). A field typed without `| None` is a NOT NULL column: an
+    explicit null is a 422 naming it; the `| None` ones the service refuses or clears itself."""
+
     campaign_id: Id | None = None
     title: str | None = None
     category: ActivityCategory | None = None
-    description: str | None = None
+    description: str = None
     lead_unit_id: Id | None = None
     address: str | None = None
     latitude: Decimal | None = Field(None, ge=-90, le=90)
     longitude: Decimal | None = Field(None, ge=-180, le=180)
     geofence_m: Quota | None = None
-    minors_allowed: bool | None = None
-    risky: bool | None = None
-    supplies: str | None = None
-    safety_notes: str | None = None
-    contact_name: str | None = None
-    contact_phone: str | None = None
+    minors_allowed: bool = None
+    risky: bool = None
+    supplies: str = None
+    safety_notes: str = None
+    contact_name: str = None
+    contact_phone: str = None
     visibility: Visibility | None = None
     signup_opens_at: datetime | None = None
     signup_closes_at: datetime | None = None

@@ -2,7 +2,7 @@
 
 import pytest
 
-from leifeng.activities.models import Campaign, Post
+from leifeng.activities.models import Activity, Campaign, Post
 
 API = "/api/v1/activities"
 HUGE = 2**63 + 5
@@ -82,3 +82,13 @@ def test_ids_beyond_bigint_are_422_naming_the_field(method, path, body, field, o
 def test_numbers_beyond_their_column_are_422_naming_the_field(field, value, owner, client_for, activity):
     response = client_for(owner).patch(f"{API}/{activity.pk}", {field: value}, content_type="application/json")
     assert field in _fields(response)
+
+
+@pytest.mark.parametrize(
+    "field", ["description", "minors_allowed", "risky", "supplies", "safety_notes", "contact_name", "contact_phone"]
+)
+def test_activity_patch_refuses_null_for_a_not_null_column(field, owner, client_for, activity):
+    before = Activity.objects.values().get(pk=activity.pk)
+    response = client_for(owner).patch(f"{API}/{activity.pk}", {field: None}, content_type="application/json")
+    assert field in _fields(response)
+    assert Activity.objects.values().get(pk=activity.pk) == before
