@@ -5,6 +5,7 @@ runs one service call of a handful of queries; see bench/bench_checkin.py and do
 """
 
 from datetime import datetime
+from typing import Annotated
 
 from django.urls import reverse
 from ninja import Field, Header, Query, Router, Schema, Status
@@ -17,6 +18,15 @@ from leifeng.core.pagination import Page
 from leifeng.people.models import Volunteer
 
 router = Router(tags=["attendance"])
+
+# A database id: above PostgreSQL's bigint (or SQLite's integer) it is no id, refused with a 422 naming the field.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+# The request key is required: in the body or in the header (OpenAPI cannot say "one of the two", so both say so).
+KEY_DOC = (
+    "Required request key (idempotency), 1–80 characters: here or in the Idempotency-Key header; "
+    "without either the request is refused (400, field `key`)."
+)
+KEY_HEADER = Header(None, alias="Idempotency-Key", description=KEY_DOC)
 
 
 class AttendanceOut(Schema):
@@ -50,9 +60,9 @@ class AttendanceOut(Schema):
 
 class CheckIn(Schema):
     token: str = Field(..., description="The token of the kiosk QR code (the `t` parameter of its URL)")
-    key: str | None = Field(None, description="Idempotency key; or send the Idempotency-Key header")
-    lat: float | None = None
-    lng: float | None = None
+    key: str | None = Field(None, min_length=1, max_length=80, description=KEY_DOC)
+    lat: float | None = Field(None, ge=-90, le=90, description="latitude (a number; NaN and infinities are refused)")
+    lng: float | None = Field(None, ge=-180, le=180, description="longitude")
 
 
 class CheckOut(Schema):
@@ -63,7 +73,7 @@ class CheckOut(Schema):
 
 class CodeIn(Schema):
     code: str
-    key: str | None = None
+    key: str | None = Field(None, min_length=1, max_length=80, description=KEY_DOC)
 
 
 class KioskTokenOut(Schema):
@@ -93,7 +103,7 @@ class StaffCheckIn(Schema):
     volunteer_number: str
     at: datetime | None = Field(None, description="when the person really arrived or left; default now")
     reason: str = Field("", description="required when `at` is more than 5 minutes ago")
-    key: str | None = Field(None, description="Idempotency key; or send the Idempotency-Key header")
+    key: str | None = Field(None, min_length=1, max_length=80, description=KEY_DOC)
 
 
 class RosterRow(Schema):
@@ -116,7 +126,7 @@ def _result(r: services.CheckResult) -> dict:
 
 
 @router.post("/check", response=CheckOut, summary="Check in or out by the kiosk QR code")
-def check(request, payload: CheckIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+def check(request, payload: CheckIn, idempotency_key: str | None = KEY_HEADER):
     """Checks in to the post running now, or out if already in. A retry with the same key returns the first answer."""
     result = services.check(
         actor=request.user,
@@ -129,14 +139,14 @@ def check(request, payload: CheckIn, idempotency_key: str | None = Header(None, 
 
 
 @router.post("/duration-code", response=CheckOut, summary="Enter a duration code (时长码)")
-def enter_code(request, payload: CodeIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+def enter_code(request, payload: CodeIn, idempotency_key: str | None = KEY_HEADER):
     return _result(
         services.duration_code_enter(actor=request.user, code=payload.code, key=payload.key or idempotency_key)
     )
 
 
 @router.get("/activities/{activity_id}/kiosk-token", response=KioskTokenOut, summary="Current kiosk QR token")
-def kiosk_token(request, activity_id: int):
+def kiosk_token(request, activity_id: Id):
     activity = selectors.activity_for_kiosk(actor=request.user, activity_id=activity_id)
     token = services.kiosk_token(activity)
     return {
@@ -149,7 +159,7 @@ def kiosk_token(request, activity_id: int):
 
 @router.get("/activities/{activity_id}/attendance", response=list[AttendanceOut], summary="Presences and no-shows")
 @paginate(Page)
-def activity_attendance(request, activity_id: int, filters: Query[AttendanceQuery]):
+def activity_attendance(request, activity_id: Id, filters: Query[AttendanceQuery]):
     activity = selectors.activity_for_review(actor=request.user, activity_id=activity_id)
     return selectors.attendance_list(
         actor=request.user, activity=activity, status=filters.status or "", flagged=filters.flagged
@@ -163,14 +173,14 @@ def mine(request):
 
 
 @router.post("/posts/{post_id}/duration-codes", response={201: DurationCodeOut}, summary="Generate a duration code")
-def create_code(request, post_id: int, payload: DurationCodeIn):
+def create_code(request, post_id: Id, payload: DurationCodeIn):
     dc = services.duration_code_create(actor=request.user, post_id=post_id, valid_minutes=payload.valid_minutes)
     return Status(201, {"code": dc.code, "post_id": dc.post_id, "expires_at": dc.expires_at})
 
 
 @router.get("/posts/{post_id}/roll-call", response=list[RosterRow], summary="Roll call: members and their marks")
 @paginate(Page)
-def roll_call(request, post_id: int):
+def roll_call(request, post_id: Id):
     post, only = selectors.post_for_roll_call(actor=request.user, post_id=post_id)
     return [
         {
@@ -187,7 +197,7 @@ def roll_call(request, post_id: int):
 
 
 @router.post("/posts/{post_id}/roll-call", response=RosterRow, summary="Mark one member present, late or absent")
-def mark(request, post_id: int, payload: RollCallIn):
+def mark(request, post_id: Id, payload: RollCallIn):
     volunteer = Volunteer.objects.filter(number=payload.volunteer_number).first()
     if volunteer is None:
         raise NotFound()
@@ -222,17 +232,13 @@ def _staff_check(request, post_id: int, payload: StaffCheckIn, key: str | None, 
 
 
 @router.post("/posts/{post_id}/staff-check-in", response=CheckOut, summary="Check a person in for them (代签到)")
-def staff_check_in(
-    request, post_id: int, payload: StaffCheckIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")
-):
+def staff_check_in(request, post_id: int, payload: StaffCheckIn, idempotency_key: str | None = KEY_HEADER):
     """For someone without a phone: the organizer records their arrival time. A retry with the same key answers
     with the first result."""
     return _staff_check(request, post_id, payload, idempotency_key, "in")
 
 
 @router.post("/posts/{post_id}/staff-check-out", response=CheckOut, summary="Check a person out for them (代签退)")
-def staff_check_out(
-    request, post_id: int, payload: StaffCheckIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")
-):
+def staff_check_out(request, post_id: int, payload: StaffCheckIn, idempotency_key: str | None = KEY_HEADER):
     """Closes the person's presence at `at` and writes the verified service record, as a kiosk check-out does."""
     return _staff_check(request, post_id, payload, idempotency_key, "out")

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
@@ -16,6 +17,9 @@ from leifeng.orgs.models import Org
 from leifeng.people.models import Volunteer
 
 router = Router(tags=["hours"])
+
+# A database id: above PostgreSQL's bigint (or SQLite's integer) it is no id, refused with a 422 naming the field.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 router.add_router("/certificates/", certificate_router)
 
 
@@ -60,9 +64,9 @@ class RecordOut(Schema):
 
 class RecordQuery(Schema):
     volunteer: str | None = Field(None, description="volunteer number")
-    org: int | None = Field(None, description="this node and its subtree")
-    activity: int | None = None
-    team: int | None = None
+    org: Id | None = Field(None, description="this node and its subtree")
+    activity: Id | None = None
+    team: Id | None = None
     date_from: date | None = None
     date_to: date | None = None
     kind: RecordKind | None = None
@@ -82,7 +86,7 @@ class StarOut(Schema):
 
 
 class ClaimIn(Schema):
-    post_id: int
+    post_id: Id
     volunteer_number: str | None = Field(None, description="staff entering for someone; empty = myself")
     started_at: datetime
     ended_at: datetime
@@ -110,7 +114,7 @@ class DecisionIn(Schema):
 
 
 class CorrectionIn(Schema):
-    minutes: int | None = Field(None, ge=0, description="the minutes you think are right")
+    minutes: int | None = Field(None, ge=0, le=2**31 - 1, description="the minutes you think are right")
     reason: str
 
 
@@ -128,11 +132,11 @@ class CorrectionOut(Schema):
 class AnswerIn(Schema):
     accept: bool
     answer: str = ""
-    minutes: int | None = Field(None, ge=0)
+    minutes: int | None = Field(None, ge=0, le=2**31 - 1)
 
 
 class CorrectIn(Schema):
-    minutes: int = Field(..., ge=0, description="0 only reverses the record")
+    minutes: int = Field(..., ge=0, le=2**31 - 1, description="0 only reverses the record")
     reason: str
 
 
@@ -142,7 +146,7 @@ class CorrectOut(Schema):
 
 
 class StatusQuery(Schema):
-    activity: int | None = None
+    activity: Id | None = None
     status: str | None = None
 
 
@@ -197,7 +201,7 @@ def my_star(request):
 
 
 @router.post("/records/{record_id}/correct", response=CorrectOut, summary="Organizer: reverse and re-enter a record")
-def correct(request, record_id: int, payload: CorrectIn):
+def correct(request, record_id: Id, payload: CorrectIn):
     reversal, new = services.record_correct(
         actor=request.user, record_id=record_id, minutes=payload.minutes, reason=payload.reason
     )
@@ -205,7 +209,7 @@ def correct(request, record_id: int, payload: CorrectIn):
 
 
 @router.post("/records/{record_id}/corrections", response={201: CorrectionOut}, summary="Ask for a correction")
-def request_correction(request, record_id: int, payload: CorrectionIn):
+def request_correction(request, record_id: Id, payload: CorrectionIn):
     req = services.correction_request(
         actor=request.user, record_id=record_id, minutes=payload.minutes, reason=payload.reason
     )
@@ -219,7 +223,7 @@ def corrections(request, filters: Query[StatusQuery]):
 
 
 @router.post("/corrections/{request_id}/answer", response=CorrectionOut, summary="Organizer: answer a request")
-def answer(request, request_id: int, payload: AnswerIn):
+def answer(request, request_id: Id, payload: AnswerIn):
     return services.correction_answer(
         actor=request.user, request_id=request_id, accept=payload.accept, answer=payload.answer, minutes=payload.minutes
     )
@@ -249,5 +253,5 @@ def claims(request, filters: Query[StatusQuery]):
 
 
 @router.post("/claims/{claim_id}/decision", response=ClaimOut, summary="Approve or reject a back-fill")
-def decide(request, claim_id: int, payload: DecisionIn):
+def decide(request, claim_id: Id, payload: DecisionIn):
     return services.claim_decide(actor=request.user, claim_id=claim_id, approve=payload.approve, note=payload.note)

@@ -1,9 +1,10 @@
 """/api/v1/notifications/: one's own inbox, message relays (短信接力), and the personal calendar link."""
 
 from datetime import datetime
+from typing import Annotated
 
 from django.urls import reverse
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from leifeng.accounts.models import Role
@@ -14,6 +15,9 @@ from leifeng.notifications.models import DeliveryStatus
 from leifeng.orgs.models import Org
 
 router = Router(tags=["notifications"])
+
+# A database id: above PostgreSQL's bigint (or SQLite's integer) it is no id, refused with a 422 naming the field.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class NotificationOut(Schema):
@@ -58,7 +62,7 @@ def read_all(request):
 
 
 class RelayIn(Schema):
-    org_id: int
+    org_id: Id
     title: str
     body: str
     roles: list[Role] | None = None
@@ -134,7 +138,7 @@ def create_relay(request, payload: RelayIn):
 
 
 @router.get("/relays/{relay_id}", response=RelayOut, summary="One relay with its delivery figures")
-def get_relay(request, relay_id: int):
+def get_relay(request, relay_id: Id):
     return _relay(request, relay_id)
 
 
@@ -142,17 +146,17 @@ def get_relay(request, relay_id: int):
     "/relays/{relay_id}/recipients", response=list[RecipientOut], summary="Who got a relay, who not yet, who read it"
 )
 @paginate(Page)
-def relay_recipients(request, relay_id: int):
+def relay_recipients(request, relay_id: Id):
     return selectors.relay_recipients_status(relay=selectors.relay_get(actor=request.user, relay_id=relay_id))
 
 
 @router.post("/relays/{relay_id}/retry", response=RetriedOut, summary="Retry the failed deliveries of a relay")
-def retry_relay(request, relay_id: int):
+def retry_relay(request, relay_id: Id):
     return {"retried": services.relay_retry_failed(actor=request.user, relay_id=relay_id)}
 
 
 @router.post("/deliveries/{delivery_id}/retry", response=DeliveryOut, summary="Retry one failed delivery")
-def retry_delivery(request, delivery_id: int):
+def retry_delivery(request, delivery_id: Id):
     return services.delivery_retry(actor=request.user, delivery_id=delivery_id)
 
 
@@ -183,10 +187,10 @@ def calendar_reset(request):
 
 # Last, so the fixed paths above (relays/, calendar) are matched first.
 @router.get("/{notification_id}", response=NotificationOut, summary="One of my notifications")
-def get_notification(request, notification_id: int):
+def get_notification(request, notification_id: Id):
     return selectors.notification_get(actor=request.user, notification_id=notification_id)
 
 
 @router.post("/{notification_id}/read", response=NotificationOut, summary="Mark one of my notifications read")
-def read_one(request, notification_id: int):
+def read_one(request, notification_id: Id):
     return services.notification_mark_read(actor=request.user, notification_id=notification_id)

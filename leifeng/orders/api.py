@@ -6,6 +6,7 @@ order, status 200 instead of 201), then GET /track/{token}, POST /track/{token}/
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from django.http import FileResponse, HttpRequest
 from django.utils import timezone
@@ -31,6 +32,14 @@ def _anyone(request: HttpRequest) -> bool:
 
 
 OPTIONAL_AUTH = [TokenAuth(), SessionAuth(), _anyone]
+# What the document says of those endpoints: a token, a session, or nothing at all. Ninja lists the first two
+# from OPTIONAL_AUTH and appends this extra: the empty requirement, OpenAPI's "anonymous calls are accepted".
+OPTIONAL_SECURITY = {"security": [{}]}
+
+# A database id: anything above PostgreSQL's bigint (or SQLite's integer) is no id at all, refused with a 422
+# that names the field instead of reaching the database.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Minutes = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class MenuItemOut(Schema):
@@ -48,39 +57,42 @@ class MenuItemOut(Schema):
 
 
 class MenuItemIn(Schema):
-    org_id: int
+    org_id: Id
     title: str
     category: TeamCategory = TeamCategory.OTHER
     description: str = ""
-    team_ids: list[int] = []
+    team_ids: list[Id] = []
     service_area: str = ""
     time_windows: str = ""
-    expected_minutes: int = 60
-    points: int = 0
+    expected_minutes: Minutes = 60
+    points: Minutes = 0
     active: bool = True
 
 
 class MenuItemPatch(Schema):
-    title: str | None = None
-    category: TeamCategory | None = None
-    description: str | None = None
-    team_ids: list[int] | None = None
-    service_area: str | None = None
-    time_windows: str | None = None
-    expected_minutes: int | None = None
-    points: int | None = None
-    active: bool | None = None
+    """Every field optional (what is left out stays), none nullable: the columns are NOT NULL, so an explicit
+    null is a 422 naming the field, not a database error."""
+
+    title: str = None
+    category: TeamCategory = None
+    description: str = None
+    team_ids: list[Id] = None
+    service_area: str = None
+    time_windows: str = None
+    expected_minutes: Minutes = None
+    points: Minutes = None
+    active: bool = None
 
 
 class OrderIn(Schema):
-    org_id: int = Field(..., description="the resident's station")
+    org_id: Id = Field(..., description="the resident's station")
     resident_name: str
     resident_phone: str
     address: str = ""
-    latitude: Decimal | None = None
-    longitude: Decimal | None = None
+    latitude: Decimal | None = Field(None, ge=-90, le=90)
+    longitude: Decimal | None = Field(None, ge=-180, le=180)
     description: str = ""
-    menu_item_id: int | None = None
+    menu_item_id: Id | None = None
     wanted_from: datetime | None = Field(None, description="期望服务时间 from (optional; not in the past)")
     wanted_until: datetime | None = Field(None, description="期望服务时间 until (optional; after wanted_from)")
     channel: OrderChannel = Field(OrderChannel.WEB, description="staff only; residents are always 'web'")
@@ -166,7 +178,7 @@ class OrderCreated(OrderOut):
 class OrderQuery(Schema):
     status: OrderStatus | None = None
     q: str = ""
-    org: int | None = None
+    org: Id | None = None
     overdue: bool = False
     duplicates: bool = False
 
@@ -175,22 +187,22 @@ class NoteIn(Schema):
     note: str = ""
 
 
-class ReasonIn(Schema):
+class OrderReasonIn(Schema):
     reason: str = ""
 
 
 class MergeIn(Schema):
-    into_id: int
+    into_id: Id
 
 
 class PushDownIn(Schema):
-    org_id: int
+    org_id: Id
     note: str = ""
 
 
 class DispatchIn(Schema):
-    team_id: int | None = None
-    volunteer_ids: list[int] = []
+    team_id: Id | None = None
+    volunteer_ids: list[Id] = []
     promised_by: datetime | None = None
     note: str = ""
 
@@ -201,13 +213,13 @@ class GrabOpenIn(Schema):
 
 
 class GrabIn(Schema):
-    team_id: int
+    team_id: Id
 
 
 class CompleteIn(Schema):
     notes: str
-    minutes: int
-    volunteer_ids: list[int] = []
+    minutes: Minutes
+    volunteer_ids: list[Id] = []
 
 
 class RateIn(Schema):
@@ -265,13 +277,13 @@ class FiguresReport(Schema):
 
 @router.get("/menu", response=list[MenuItemOut], auth=None, summary="The menu a station's residents see")
 @paginate(Page)
-def public_menu(request, station: int):
+def public_menu(request, station: Id):
     return selectors.menu_for(selectors.public_station(station))
 
 
 @router.get("/menu-items", response=list[MenuItemOut], summary="Menu items of the nodes in scope")
 @paginate(Page)
-def list_menu_items(request, org: int | None = None):
+def list_menu_items(request, org: Id | None = None):
     return selectors.menu_list(actor=request.user, org_id=org)
 
 
@@ -281,7 +293,7 @@ def create_menu_item(request, payload: MenuItemIn):
 
 
 @router.patch("/menu-items/{item_id}", response=MenuItemOut, summary="Change a menu item")
-def update_menu_item(request, item_id: int, payload: MenuItemPatch):
+def update_menu_item(request, item_id: Id, payload: MenuItemPatch):
     data = payload.dict(exclude_unset=True)
     team_ids = data.pop("team_ids", None)
     return services.menu_item_update(actor=request.user, item_id=item_id, team_ids=team_ids, **data)
@@ -290,7 +302,13 @@ def update_menu_item(request, item_id: int, payload: MenuItemPatch):
 # ---------------------------------------------------------------- the resident
 
 
-@router.post("", response={200: OrderCreated, 201: OrderCreated}, auth=OPTIONAL_AUTH, summary="Place an order")
+@router.post(
+    "",
+    response={200: OrderCreated, 201: OrderCreated},
+    auth=OPTIONAL_AUTH,
+    openapi_extra=OPTIONAL_SECURITY,
+    summary="Place an order",
+)
 def create_order(request, payload: OrderIn):
     actor = request.user if request.user.is_authenticated else None
     data = services.OrderInput(**payload.dict(), idempotency_key=request.headers.get("Idempotency-Key", ""))
@@ -315,7 +333,7 @@ def track_rate(request, token: str, payload: RateIn):
 
 
 @router.post("/track/{token}/cancel", response=TrackOut, auth=None, summary="Withdraw the order")
-def track_cancel(request, token: str, payload: ReasonIn):
+def track_cancel(request, token: str, payload: OrderReasonIn):
     return services.order_cancel(token=token, reason=payload.reason)
 
 
@@ -342,7 +360,7 @@ def list_grabbable(request):
 
 
 @router.get("/figures", response=FiguresReport, summary="Volume, time to accept and complete, satisfaction")
-def figures(request, org: int | None = None):
+def figures(request, org: Id | None = None):
     data = selectors.figures(actor=request.user, org_id=org)
     return {
         "org_id": data["org"].pk,
@@ -386,94 +404,94 @@ def export_orders(request, filters: Query[OrderQuery]):
     summary="The figures as Excel (same ?org= and content as the figures page's export)",
     openapi_extra={"responses": XLSX_DOC},
 )
-def export_figures(request, org: int | None = None):
+def export_figures(request, org: Id | None = None):
     _require_staff(request)
     return _xlsx(excel.figures_export(actor=request.user, org_id=org), _("order-figures"))
 
 
 @router.get("/{order_id}", response=OrderOut, summary="One order")
-def get_order(request, order_id: int):
+def get_order(request, order_id: Id):
     return selectors.order_get(actor=request.user, order_id=order_id)
 
 
 @router.get("/{order_id}/events", response=list[EventOut], summary="Every change of the order")
 @paginate(Page)
-def order_events(request, order_id: int):
+def order_events(request, order_id: Id):
     return selectors.order_events(order=selectors.order_get(actor=request.user, order_id=order_id))
 
 
 @router.get("/{order_id}/assignments", response=list[AssignmentOut], summary="Offers and their answers")
 @paginate(Page)
-def order_assignments(request, order_id: int):
+def order_assignments(request, order_id: Id):
     return selectors.order_get(actor=request.user, order_id=order_id).assignments.all()
 
 
 @router.post("/{order_id}/accept", response=OrderOut, summary="Review: accept (审单)")
-def accept(request, order_id: int, payload: NoteIn):
+def accept(request, order_id: Id, payload: NoteIn):
     return services.order_accept(actor=request.user, order_id=order_id, note=payload.note)
 
 
 @router.post("/{order_id}/reject", response=OrderOut, summary="Review: reject with a reason the resident sees")
-def reject(request, order_id: int, payload: ReasonIn):
+def reject(request, order_id: Id, payload: OrderReasonIn):
     return services.order_reject(actor=request.user, order_id=order_id, reason=payload.reason)
 
 
 @router.post("/{order_id}/merge", response=OrderOut, summary="Merge a duplicate into another order")
-def merge(request, order_id: int, payload: MergeIn):
+def merge(request, order_id: Id, payload: MergeIn):
     return services.order_merge(actor=request.user, order_id=order_id, into_id=payload.into_id)
 
 
 @router.post("/{order_id}/pass-up", response=OrderOut, summary="Pass up to the parent node")
-def pass_up(request, order_id: int, payload: NoteIn):
+def pass_up(request, order_id: Id, payload: NoteIn):
     return services.order_pass_up(actor=request.user, order_id=order_id, note=payload.note)
 
 
 @router.post("/{order_id}/push-down", response=OrderOut, summary="Hand down to a node below (层层派单)")
-def push_down(request, order_id: int, payload: PushDownIn):
+def push_down(request, order_id: Id, payload: PushDownIn):
     return services.order_push_down(actor=request.user, order_id=order_id, org_id=payload.org_id, note=payload.note)
 
 
 @router.post("/{order_id}/dispatch", response=OrderOut, summary="Dispatch to a team or named volunteers")
-def dispatch(request, order_id: int, payload: DispatchIn):
+def dispatch(request, order_id: Id, payload: DispatchIn):
     return services.order_dispatch(actor=request.user, order_id=order_id, **payload.dict())
 
 
 @router.post("/{order_id}/open", response=OrderOut, summary="Open for grabbing (抢单)")
-def open_grab(request, order_id: int, payload: GrabOpenIn):
+def open_grab(request, order_id: Id, payload: GrabOpenIn):
     return services.order_open_grab(actor=request.user, order_id=order_id, **payload.dict())
 
 
 @router.post("/{order_id}/grab", response=OrderOut, summary="Grab an open order for a team one leads")
-def grab(request, order_id: int, payload: GrabIn):
+def grab(request, order_id: Id, payload: GrabIn):
     return services.order_grab(actor=request.user, order_id=order_id, team_id=payload.team_id)
 
 
 @router.post("/{order_id}/recall", response=OrderOut, summary="Take a dispatched order back")
-def recall(request, order_id: int, payload: ReasonIn):
+def recall(request, order_id: Id, payload: OrderReasonIn):
     return services.order_recall(actor=request.user, order_id=order_id, reason=payload.reason)
 
 
 @router.post("/{order_id}/take", response=OrderOut, summary="Accept an offer (接单)")
-def take(request, order_id: int):
+def take(request, order_id: Id):
     return services.order_take(actor=request.user, order_id=order_id)
 
 
 @router.post("/{order_id}/decline", response=OrderOut, summary="Decline or give up, with a reason")
-def decline(request, order_id: int, payload: ReasonIn):
+def decline(request, order_id: Id, payload: OrderReasonIn):
     return services.order_decline(actor=request.user, order_id=order_id, reason=payload.reason)
 
 
 @router.post("/{order_id}/complete", response=OrderOut, summary="Done: notes and minutes (hours to the ledger)")
-def complete(request, order_id: int, payload: CompleteIn):
+def complete(request, order_id: Id, payload: CompleteIn):
     data = services.CompletionInput(notes=payload.notes, minutes=payload.minutes, volunteer_ids=payload.volunteer_ids)
     return services.order_complete(actor=request.user, order_id=order_id, data=data)
 
 
 @router.post("/{order_id}/follow-up", response=OrderOut, summary="Close a low rating's follow-up, or serve again")
-def follow_up(request, order_id: int, payload: FollowUpIn):
+def follow_up(request, order_id: Id, payload: FollowUpIn):
     return services.order_follow_up(actor=request.user, order_id=order_id, note=payload.note, redo=payload.redo)
 
 
 @router.post("/{order_id}/cancel", response=OrderOut, summary="Cancel (staff)")
-def cancel(request, order_id: int, payload: ReasonIn):
+def cancel(request, order_id: Id, payload: OrderReasonIn):
     return services.order_cancel(actor=request.user, order_id=order_id, reason=payload.reason)

@@ -5,6 +5,7 @@ Anything outside the caller's subtree answers 404 like a missing object; lists a
 """
 
 from datetime import datetime
+from typing import Annotated
 
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
@@ -15,6 +16,9 @@ from leifeng.orgs import selectors, services
 from leifeng.orgs.models import Org, OrgLevel, Unit, UnitKind
 
 router = Router(tags=["orgs"])
+
+# A database id: above PostgreSQL's bigint (or SQLite's integer) it is no id, refused with a 422 naming the field.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 # --- schemas -------------------------------------------------------------------------------------
@@ -40,7 +44,7 @@ class OrgOut(Schema):
 
 
 class OrgIn(Schema):
-    parent_id: int | None = Field(..., description="The parent node; null creates a root (platform admins only)")
+    parent_id: Id | None = Field(..., description="The parent node; null creates a root (platform admins only)")
     name: str = Field(..., max_length=100)
     level: OrgLevel = Field(..., description="Below the parent's level: center → subcenter → station → point")
     division_code: str = Field("", max_length=20)
@@ -61,12 +65,12 @@ class OrgPatch(Schema):
 
 
 class OrgMoveIn(Schema):
-    parent_id: int = Field(..., description="The new parent; the node's whole subtree moves with it")
+    parent_id: Id = Field(..., description="The new parent; the node's whole subtree moves with it")
 
 
 class OrgQuery(Schema):
     level: OrgLevel | None = None
-    parent: int | None = Field(None, description="Only the direct children of this node")
+    parent: Id | None = Field(None, description="Only the direct children of this node")
 
 
 class UnitOut(Schema):
@@ -94,11 +98,11 @@ class UnitOut(Schema):
 
 
 class UnitIn(Schema):
-    org_id: int
+    org_id: Id
     name: str = Field(..., max_length=100)
     kind: UnitKind
     credit_code: str = Field("", max_length=30)
-    parent_id: int | None = None
+    parent_id: Id | None = None
     address: str = Field("", max_length=200)
     contact_name: str = Field("", max_length=50)
     contact_phone: str = Field("", max_length=20)
@@ -107,11 +111,11 @@ class UnitIn(Schema):
 class UnitPatch(Schema):
     """Only the fields sent change; `parent_id: null` detaches a sub-unit."""
 
-    org_id: int | None = None
+    org_id: Id | None = None
     name: str | None = Field(None, max_length=100)
     kind: UnitKind | None = None
     credit_code: str | None = Field(None, max_length=30)
-    parent_id: int | None = None
+    parent_id: Id | None = None
     address: str | None = Field(None, max_length=200)
     contact_name: str | None = Field(None, max_length=50)
     contact_phone: str | None = Field(None, max_length=20)
@@ -120,7 +124,7 @@ class UnitPatch(Schema):
 class UnitQuery(Schema):
     q: str = Field("", description="Part of the name, or a whole credit code")
     kind: UnitKind | None = None
-    org: int | None = Field(None, description="This node and everything below it")
+    org: Id | None = Field(None, description="This node and everything below it")
 
 
 # --- nodes ---------------------------------------------------------------------------------------
@@ -149,12 +153,12 @@ def unit_create(request, payload: UnitIn):
 
 
 @router.get("/units/{int:unit_id}", response=UnitOut, summary="One unit")
-def unit_get(request, unit_id: int):
+def unit_get(request, unit_id: Id):
     return selectors.unit_get(actor=request.auth, pk=unit_id)
 
 
 @router.patch("/units/{int:unit_id}", response=UnitOut, summary="Change a unit; moving node takes its sub-units")
-def unit_update(request, unit_id: int, payload: UnitPatch):
+def unit_update(request, unit_id: Id, payload: UnitPatch):
     unit = selectors.unit_get(actor=request.auth, pk=unit_id)
     data = payload.model_dump(exclude_unset=True)
     changes = {k: v for k, v in data.items() if k not in ("org_id", "parent_id") and v is not None}
@@ -183,12 +187,12 @@ def org_create(request, payload: OrgIn):
 
 
 @router.get("/{int:org_id}", response=OrgOut, summary="One node")
-def org_get(request, org_id: int):
+def org_get(request, org_id: Id):
     return selectors.org_get(actor=request.auth, pk=org_id)
 
 
 @router.patch("/{int:org_id}", response=OrgOut, summary="Change a node's own fields")
-def org_update(request, org_id: int, payload: OrgPatch):
+def org_update(request, org_id: Id, payload: OrgPatch):
     org = selectors.org_get(actor=request.auth, pk=org_id)
     changes = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
     services.org_update(actor=request.auth, org=org, **changes)
@@ -196,7 +200,7 @@ def org_update(request, org_id: int, payload: OrgPatch):
 
 
 @router.post("/{int:org_id}/move", response=OrgOut, summary="Move a node and its whole subtree under a new parent")
-def org_move(request, org_id: int, payload: OrgMoveIn):
+def org_move(request, org_id: Id, payload: OrgMoveIn):
     org = selectors.org_get(actor=request.auth, pk=org_id)
     new_parent = selectors.org_get(actor=request.auth, pk=payload.parent_id)
     services.org_move(actor=request.auth, org=org, new_parent=new_parent)
@@ -204,7 +208,7 @@ def org_move(request, org_id: int, payload: OrgMoveIn):
 
 
 @router.delete("/{int:org_id}", response={204: None}, summary="Delete an empty node (Perm.MANAGE_ORG above it)")
-def org_delete(request, org_id: int):
+def org_delete(request, org_id: Id):
     org = selectors.org_get(actor=request.auth, pk=org_id)
     services.org_delete(actor=request.auth, org=org)
     return Status(204, None)

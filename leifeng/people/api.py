@@ -1,9 +1,9 @@
 """/api/v1/people/: schema in → service or selector → schema out. Errors: {"error": {"code", "message", "fields"}}."""
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
@@ -13,6 +13,9 @@ from leifeng.people import selectors, services
 from leifeng.people.models import PoliticalStatus, RegistrationChannel, Volunteer
 
 router = Router(tags=["people"])
+
+# A database id: above PostgreSQL's bigint (or SQLite's integer) it is no id, refused with a 422 naming the field.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class CappedPage(Page):
@@ -40,7 +43,7 @@ class CappedPage(Page):
 class VolunteerIn(Schema):
     """One registration (DESIGN §4 rules 1–4). Anything beyond the required record needs extra_info_consent."""
 
-    org_id: int
+    org_id: Id
     name: str
     id_type: str = IdType.RIC
     id_number: str
@@ -49,7 +52,7 @@ class VolunteerIn(Schema):
     available_times: list[str] = []
     political_status: str = PoliticalStatus.MASSES
     in_service_party_member: bool = False
-    unit_id: int | None = None
+    unit_id: Id | None = None
     consent: bool = False
     extra_info_consent: bool = False
     email: str = ""
@@ -118,7 +121,7 @@ class ListQuery(Schema):
 
     q: str = ""
     status: str = ""
-    org: int | None = None
+    org: Id | None = None
     political_status: str = ""
     in_service_party_member: bool | None = None
     skill: str = ""

@@ -1,6 +1,7 @@
 """/api/v1/teams/: teams and memberships. Schema in → service/selector → schema out; out of scope is 404."""
 
 from datetime import datetime
+from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -16,8 +17,12 @@ from leifeng.teams.selectors import TeamFilters
 
 router = Router(tags=["teams"])
 
+# A database id: above PostgreSQL's bigint (or SQLite's integer) it is no id, refused with a 422 naming the field.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+MaxMembers = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
-class VolunteerBrief(Schema):
+
+class TeamMemberBrief(Schema):
     number: str
     name: str
 
@@ -32,8 +37,8 @@ class TeamOut(Schema):
     category: TeamCategory
     kind: TeamKind
     description: str
-    leader: VolunteerBrief | None
-    deputy: VolunteerBrief | None
+    leader: TeamMemberBrief | None
+    deputy: TeamMemberBrief | None
     max_members: int | None
     is_active: bool
     active_count: int = Field(0, description="Active members")
@@ -45,27 +50,27 @@ class TeamOut(Schema):
 
 
 class TeamIn(Schema):
-    org_id: int
+    org_id: Id
     name: str
     level: TeamLevel = TeamLevel.SQUADRON
     category: TeamCategory = TeamCategory.OTHER
     kind: TeamKind = TeamKind.OPTIONAL
-    parent_id: int | None = None
+    parent_id: Id | None = None
     description: str = ""
-    max_members: int | None = None
+    max_members: MaxMembers | None = None
 
 
 class TeamPatch(Schema):
     """Only the fields sent change. `leader` / `deputy` take a volunteer number, or null to clear."""
 
-    org_id: int | None = None
+    org_id: Id | None = None
     name: str | None = None
     level: TeamLevel | None = None
     category: TeamCategory | None = None
     kind: TeamKind | None = None
-    parent_id: int | None = None
+    parent_id: Id | None = None
     description: str | None = None
-    max_members: int | None = None
+    max_members: MaxMembers | None = None
     is_active: bool | None = None
     leader: str | None = None
     deputy: str | None = None
@@ -73,7 +78,7 @@ class TeamPatch(Schema):
 
 class TeamQuery(Schema):
     q: str = ""
-    org: int | None = None
+    org: Id | None = None
     level: TeamLevel | None = None
     category: TeamCategory | None = None
     kind: TeamKind | None = None
@@ -82,7 +87,7 @@ class TeamQuery(Schema):
 class MembershipOut(Schema):
     id: int
     team_id: int
-    volunteer: VolunteerBrief
+    volunteer: TeamMemberBrief
     status: MembershipStatus
     message: str
     reason: str
@@ -128,12 +133,12 @@ def create_team(request, payload: TeamIn):
 
 
 @router.get("/{team_id}", response=TeamOut, summary="One team")
-def get_team(request, team_id: int):
+def get_team(request, team_id: Id):
     return _team(request, team_id)
 
 
 @router.patch("/{team_id}", response=TeamOut, summary="Change a team, its leader or deputy")
-def update_team(request, team_id: int, payload: TeamPatch):
+def update_team(request, team_id: Id, payload: TeamPatch):
     _team(request, team_id)  # 404 first, before saying anything about the payload
     sent = payload.model_dump(exclude_unset=True)
     leaders = {k: sent.pop(k) for k in ("leader", "deputy") if k in sent}
@@ -146,7 +151,7 @@ def update_team(request, team_id: int, payload: TeamPatch):
 
 @router.get("/{team_id}/memberships", response=list[MembershipOut], summary="Members (or requests) of a team")
 @paginate(Page)
-def list_memberships(request, team_id: int, query: Query[MembershipQuery]):
+def list_memberships(request, team_id: Id, query: Query[MembershipQuery]):
     team = _team(request, team_id)
     access = selectors.team_access(actor=request.user, team=team)
     allowed = access.view_roster if query.status == MembershipStatus.ACTIVE else access.view_contacts
@@ -156,7 +161,7 @@ def list_memberships(request, team_id: int, query: Query[MembershipQuery]):
 
 
 @router.post("/{team_id}/memberships", response={201: list[MembershipOut]}, summary="Add members or ask to join")
-def add_memberships(request, team_id: int, payload: MembershipsIn):
+def add_memberships(request, team_id: Id, payload: MembershipsIn):
     team = _team(request, team_id)
     access = selectors.team_access(actor=request.user, team=team)
     own = volunteer_of(request.user)
@@ -171,24 +176,24 @@ def add_memberships(request, team_id: int, payload: MembershipsIn):
 
 
 @router.post("/{team_id}/memberships/{membership_id}/approve", response=MembershipOut, summary="Approve a request")
-def approve_membership(request, team_id: int, membership_id: int):
+def approve_membership(request, team_id: Id, membership_id: Id):
     return services.membership_approve(actor=request.user, team_id=team_id, membership_id=membership_id)
 
 
 @router.post("/{team_id}/memberships/{membership_id}/reject", response=MembershipOut, summary="Decline a request")
-def reject_membership(request, team_id: int, membership_id: int, payload: RejectIn):
+def reject_membership(request, team_id: Id, membership_id: Id, payload: RejectIn):
     return services.membership_reject(
         actor=request.user, team_id=team_id, membership_id=membership_id, reason=payload.reason
     )
 
 
 @router.post("/{team_id}/memberships/{membership_id}/remove", response=MembershipOut, summary="Remove a member")
-def remove_membership(request, team_id: int, membership_id: int, payload: RemoveIn | None = None):
+def remove_membership(request, team_id: Id, membership_id: Id, payload: RemoveIn | None = None):
     return services.membership_remove(
         actor=request.user, team_id=team_id, membership_id=membership_id, reason=payload.reason if payload else ""
     )
 
 
 @router.post("/{team_id}/leave", response=MembershipOut, summary="Leave a team or withdraw one's request")
-def leave_team(request, team_id: int):
+def leave_team(request, team_id: Id):
     return services.membership_leave(actor=request.user, team_id=team_id)

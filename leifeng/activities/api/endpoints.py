@@ -24,6 +24,7 @@ from leifeng.activities.api.schemas import (
     CampaignPatch,
     CopyIn,
     GroupOut,
+    Id,
     InsuranceIn,
     InsuranceOut,
     LeaderIn,
@@ -40,6 +41,7 @@ from leifeng.activities.api.schemas import (
     RosterPostOut,
     SignupOut,
     SignupRow,
+    Year,
 )
 from leifeng.activities.models import (
     ActivityReport,
@@ -91,7 +93,7 @@ def _phases(items) -> list[services.PhaseInput] | None:
 
 @router.get("/campaigns", response=list[CampaignOut], summary="List campaigns")
 @paginate(Page)
-def list_campaigns(request, q: str = "", year: int | None = None):
+def list_campaigns(request, q: str = "", year: Year | None = None):
     return selectors.campaign_list(actor=request.user, q=q, year=year)
 
 
@@ -105,12 +107,12 @@ def create_campaign(request, payload: CampaignIn):
 
 
 @router.get("/campaigns/{campaign_id}", response=CampaignDetail, summary="One campaign with phases and figures")
-def get_campaign(request, campaign_id: int):
+def get_campaign(request, campaign_id: Id):
     return _campaign_detail(request, campaign_id)
 
 
 @router.patch("/campaigns/{campaign_id}", response=CampaignDetail, summary="Change a campaign")
-def update_campaign(request, campaign_id: int, payload: CampaignPatch):
+def update_campaign(request, campaign_id: Id, payload: CampaignPatch):
     selectors.campaign_get(actor=request.user, campaign_id=campaign_id)
     sent = payload.dict(exclude_unset=True)
     unit_ids = sent.pop("unit_ids", None)
@@ -119,21 +121,21 @@ def update_campaign(request, campaign_id: int, payload: CampaignPatch):
 
 
 @router.delete("/campaigns/{campaign_id}", response={204: None}, summary="Delete a campaign without activities")
-def delete_campaign(request, campaign_id: int):
+def delete_campaign(request, campaign_id: Id):
     selectors.campaign_get(actor=request.user, campaign_id=campaign_id)
     services.campaign_delete(actor=request.user, campaign_id=campaign_id)
     return Status(204, None)
 
 
 @router.put("/campaigns/{campaign_id}/phases", response=CampaignDetail, summary="Replace the phases")
-def set_phases(request, campaign_id: int, payload: PhasesIn):
+def set_phases(request, campaign_id: Id, payload: PhasesIn):
     selectors.campaign_get(actor=request.user, campaign_id=campaign_id)
     services.campaign_set_phases(actor=request.user, campaign_id=campaign_id, phases=_phases(payload.phases))
     return _campaign_detail(request, campaign_id)
 
 
 @router.post("/campaigns/{campaign_id}/copy", response={201: CampaignDetail}, summary="Copy to another year")
-def copy_campaign(request, campaign_id: int, payload: CopyIn):
+def copy_campaign(request, campaign_id: Id, payload: CopyIn):
     selectors.campaign_get(actor=request.user, campaign_id=campaign_id)
     c = services.campaign_copy(
         actor=request.user, campaign_id=campaign_id, year=payload.year, with_activities=payload.with_activities
@@ -173,12 +175,12 @@ def create_activity(request, payload: ActivityIn):
 
 
 @router.get("/{activity_id}", response=ActivityDetail, summary="One activity with its posts")
-def get_activity(request, activity_id: int):
+def get_activity(request, activity_id: Id):
     return _activity_detail(request, activity_id)
 
 
 @router.patch("/{activity_id}", response=ActivityDetail, summary="Change an activity")
-def update_activity(request, activity_id: int, payload: ActivityPatch):
+def update_activity(request, activity_id: Id, payload: ActivityPatch):
     _activity_detail(request, activity_id)
     sent = payload.dict(exclude_unset=True)
     team_ids = sent.pop("team_ids", None)
@@ -187,7 +189,7 @@ def update_activity(request, activity_id: int, payload: ActivityPatch):
 
 
 @router.delete("/{activity_id}", response={204: None}, summary="Delete a draft nobody signed up for")
-def delete_activity(request, activity_id: int):
+def delete_activity(request, activity_id: Id):
     selectors.activity_get(actor=request.user, activity_id=activity_id)
     services.activity_delete(actor=request.user, activity_id=activity_id)
     return Status(204, None)
@@ -200,32 +202,32 @@ def _transition(request, activity_id: int, fn, **kw):
 
 
 @router.post("/{activity_id}/publish", response=ActivityDetail, summary="Draft → published")
-def publish(request, activity_id: int):
+def publish(request, activity_id: Id):
     return _transition(request, activity_id, services.activity_publish)
 
 
 @router.post("/{activity_id}/start", response=ActivityDetail, summary="Published → in progress")
-def start(request, activity_id: int):
+def start(request, activity_id: Id):
     return _transition(request, activity_id, services.activity_start)
 
 
 @router.post("/{activity_id}/finish", response=ActivityDetail, summary="In progress → finished")
-def finish(request, activity_id: int):
+def finish(request, activity_id: Id):
     return _transition(request, activity_id, services.activity_finish)
 
 
 @router.post("/{activity_id}/unpublish", response=ActivityDetail, summary="Published → draft (nobody signed up)")
-def unpublish(request, activity_id: int):
+def unpublish(request, activity_id: Id):
     return _transition(request, activity_id, services.activity_unpublish)
 
 
 @router.post("/{activity_id}/cancel", response=ActivityDetail, summary="Cancel, withdrawing every sign-up")
-def cancel(request, activity_id: int, payload: ReasonIn):
+def cancel(request, activity_id: Id, payload: ReasonIn):
     return _transition(request, activity_id, services.activity_cancel, reason=payload.reason)
 
 
 @router.post("/{activity_id}/insurance", response={201: InsuranceOut}, summary="Record an insurance policy")
-def add_insurance(request, activity_id: int, payload: InsuranceIn):
+def add_insurance(request, activity_id: Id, payload: InsuranceIn):
     selectors.activity_get(actor=request.user, activity_id=activity_id)
     ins = services.activity_add_insurance(actor=request.user, activity_id=activity_id, **payload.dict())
     return Status(201, ins)
@@ -236,23 +238,23 @@ def add_insurance(request, activity_id: int, payload: InsuranceIn):
 
 @router.get("/{activity_id}/posts", response=list[PostWithSkillsOut], summary="Posts of an activity")
 @paginate(Page)
-def list_posts(request, activity_id: int):
+def list_posts(request, activity_id: Id):
     return _activity_detail(request, activity_id).posts_list
 
 
 @router.post("/{activity_id}/posts", response={201: PostWithSkillsOut}, summary="Add a post")
-def create_post(request, activity_id: int, payload: PostIn):
+def create_post(request, activity_id: Id, payload: PostIn):
     selectors.activity_get(actor=request.user, activity_id=activity_id)
     return Status(201, services.post_create(actor=request.user, activity_id=activity_id, **payload.dict()))
 
 
 @router.patch("/posts/{post_id}", response=PostWithSkillsOut, summary="Change a post")
-def update_post(request, post_id: int, payload: PostPatch):
+def update_post(request, post_id: Id, payload: PostPatch):
     return services.post_update(actor=request.user, post_id=post_id, **payload.dict(exclude_unset=True))
 
 
 @router.delete("/posts/{post_id}", response={204: None}, summary="Delete a post nobody signed up for")
-def delete_post(request, post_id: int):
+def delete_post(request, post_id: Id):
     services.post_delete(actor=request.user, post_id=post_id)
     return Status(204, None)
 
@@ -261,12 +263,12 @@ def delete_post(request, post_id: int):
 
 
 @router.post("/posts/{post_id}/signups", response={201: SignupOut}, summary="Sign myself up for a post")
-def sign_up(request, post_id: int):
+def sign_up(request, post_id: Id):
     return Status(201, services.signup_create(actor=request.user, post=post_id))
 
 
 @router.post("/posts/{post_id}/assign", response=list[AssignOut], summary="A leader signs up team members")
-def assign(request, post_id: int, payload: AssignIn):
+def assign(request, post_id: Id, payload: AssignIn):
     results = services.signup_assign_many(
         actor=request.user, post=post_id, team_id=payload.team_id, numbers=payload.numbers
     )
@@ -280,18 +282,18 @@ def my_shifts(request, past: bool = False):
 
 
 @router.post("/signups/{signup_id}/withdraw", response=SignupOut, summary="Withdraw my sign-up")
-def withdraw(request, signup_id: int):
+def withdraw(request, signup_id: Id):
     return services.signup_withdraw(actor=request.user, signup_id=signup_id)
 
 
 @router.post("/signups/{signup_id}/remove", response=SignupOut, summary="Organizer removes a sign-up")
-def remove(request, signup_id: int, payload: ReasonIn):
+def remove(request, signup_id: Id, payload: ReasonIn):
     return services.signup_remove(actor=request.user, signup_id=signup_id, reason=payload.reason)
 
 
 @router.get("/{activity_id}/roster", response=list[RosterPostOut], summary="Roster: posts, sign-ups, groups")
 @paginate(Page)
-def roster(request, activity_id: int):
+def roster(request, activity_id: Id):
     a = selectors.activity_get(actor=request.user, activity_id=activity_id)
     out = []
     for entry in selectors.activity_roster(actor=request.user, activity=a):
@@ -310,7 +312,7 @@ def roster(request, activity_id: int):
 
 
 @router.post("/posts/{post_id}/groups", response=list[GroupOut], summary="Build groups (re-run safe)")
-def build_groups(request, post_id: int):
+def build_groups(request, post_id: Id):
     groups = services.groups_build(actor=request.user, post_id=post_id)
     members: dict[int, list[int]] = {g.pk: [] for g in groups}
     for gid, vid in Signup.objects.filter(group__in=groups, status=SignupStatus.CONFIRMED).values_list(
@@ -321,13 +323,13 @@ def build_groups(request, post_id: int):
 
 
 @router.post("/signups/{signup_id}/group", response=SignupRow, summary="Move someone to another group")
-def move(request, signup_id: int, payload: MoveIn):
+def move(request, signup_id: Id, payload: MoveIn):
     s = services.group_move(actor=request.user, signup_id=signup_id, group_id=payload.group_id)
     return s
 
 
 @router.post("/groups/{group_id}/leader", response=GroupOut, summary="Choose a group's leader")
-def set_leader(request, group_id: int, payload: LeaderIn):
+def set_leader(request, group_id: Id, payload: LeaderIn):
     g = services.group_set_leader(actor=request.user, group_id=group_id, volunteer_id=payload.volunteer_id)
     return _group_out(g, list(g.members.filter(status=SignupStatus.CONFIRMED).values_list("volunteer_id", flat=True)))
 
@@ -358,19 +360,19 @@ def _report_out(request, activity_id: int) -> dict:
 
 
 @router.get("/{activity_id}/report", response=ReportOut, summary="The activity's report with ledger figures")
-def get_report(request, activity_id: int):
+def get_report(request, activity_id: Id):
     return _report_out(request, activity_id)
 
 
 @router.put("/{activity_id}/report", response=ReportOut, summary="File or rewrite the report")
-def file_report(request, activity_id: int, payload: ReportIn):
+def file_report(request, activity_id: Id, payload: ReportIn):
     selectors.activity_get(actor=request.user, activity_id=activity_id)
     services.report_file(actor=request.user, activity_id=activity_id, summary=payload.summary)
     return _report_out(request, activity_id)
 
 
 @router.post("/{activity_id}/report/photos", response={201: PhotoOut}, summary="Add a photo (multipart)")
-def add_photo(request, activity_id: int, image: File[UploadedFile], caption: Form[str] = ""):
+def add_photo(request, activity_id: Id, image: File[UploadedFile], caption: Form[str] = ""):
     selectors.activity_get(actor=request.user, activity_id=activity_id)
     p = services.report_add_photo(actor=request.user, activity_id=activity_id, upload=image, caption=caption)
     return Status(201, {"id": p.pk, "url": p.image.url, "caption": p.caption, "width": p.width, "height": p.height})

@@ -3,8 +3,9 @@
 import datetime as dt
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from leifeng.activities.models import (
     ActivityCategory,
@@ -14,6 +15,13 @@ from leifeng.activities.models import (
     SignupStatus,
     Visibility,
 )
+
+# A database id: above PostgreSQL's bigint (or SQLite's integer) it is no id, refused with a 422 naming the field.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+# A calendar year Python's dates can hold: a larger one is a 422 naming the field, not a crash in the query.
+Year = Annotated[int, Field(ge=1, le=9999)]
+# A count or size stored in an integer column.
+Quota = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class PhaseSchema(Schema):
@@ -44,28 +52,30 @@ class CampaignDetail(CampaignOut):
 
 
 class CampaignIn(Schema):
-    org_id: int
+    org_id: Id
     title: str
     starts_on: date
     ends_on: date
     theme: str = ""
     guidance: str = ""
     requirements: str = ""
-    leading_group_id: int | None = None
-    unit_ids: list[int] = []
+    leading_group_id: Id | None = None
+    unit_ids: list[Id] = []
     phases: list[PhaseSchema] | None = None
 
 
 class CampaignPatch(Schema):
-    org_id: int | None = None
-    title: str | None = None
-    theme: str | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
-    guidance: str | None = None
-    requirements: str | None = None
-    leading_group_id: int | None = None
-    unit_ids: list[int] | None = None
+    """What is left out stays; the NOT NULL columns take no explicit null (a 422 naming the field)."""
+
+    org_id: Id = None
+    title: str = None
+    theme: str = None
+    starts_on: date = None
+    ends_on: date = None
+    guidance: str = None
+    requirements: str = None
+    leading_group_id: Id | None = None
+    unit_ids: list[Id] | None = None
 
 
 class PhasesIn(Schema):
@@ -73,7 +83,7 @@ class PhasesIn(Schema):
 
 
 class CopyIn(Schema):
-    year: int
+    year: Year
     with_activities: bool = True
 
 
@@ -112,18 +122,20 @@ class PostIn(Schema):
     title: str
     starts_at: datetime
     ends_at: datetime
-    quota: int
+    quota: Quota
     description: str = ""
-    skill_ids: list[int] | None = None
+    skill_ids: list[Id] | None = None
 
 
 class PostPatch(Schema):
-    title: str | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    quota: int | None = None
-    description: str | None = None
-    skill_ids: list[int] | None = None
+    """What is left out stays; the NOT NULL columns take no explicit null (a 422 naming the field)."""
+
+    title: str = None
+    starts_at: datetime = None
+    ends_at: datetime = None
+    quota: Quota = None
+    description: str = None
+    skill_ids: list[Id] | None = None
 
 
 class ActivityOut(Schema):
@@ -165,31 +177,34 @@ class ActivityDetail(ActivityOut):
 
 
 class ActivityFields(Schema):
-    campaign_id: int | None = None
+    """Only what is sent counts (left out = unchanged). A field typed without `| None` is a NOT NULL column: an
+    explicit null is a 422 naming it; the `| None` ones the service refuses or clears itself."""
+
+    campaign_id: Id | None = None
     title: str | None = None
     category: ActivityCategory | None = None
-    description: str | None = None
-    lead_unit_id: int | None = None
+    description: str = None
+    lead_unit_id: Id | None = None
     address: str | None = None
-    latitude: Decimal | None = None
-    longitude: Decimal | None = None
-    geofence_m: int | None = None
-    minors_allowed: bool | None = None
-    risky: bool | None = None
-    supplies: str | None = None
-    safety_notes: str | None = None
-    contact_name: str | None = None
-    contact_phone: str | None = None
+    latitude: Decimal | None = Field(None, ge=-90, le=90)
+    longitude: Decimal | None = Field(None, ge=-180, le=180)
+    geofence_m: Quota | None = None
+    minors_allowed: bool = None
+    risky: bool = None
+    supplies: str = None
+    safety_notes: str = None
+    contact_name: str = None
+    contact_phone: str = None
     visibility: Visibility | None = None
     signup_opens_at: datetime | None = None
     signup_closes_at: datetime | None = None
     withdraw_deadline: datetime | None = None
-    group_size: int | None = None
-    team_ids: list[int] | None = None
+    group_size: Quota | None = None
+    team_ids: list[Id] | None = None
 
 
 class ActivityIn(ActivityFields):
-    org_id: int
+    org_id: Id
     title: str
     category: ActivityCategory
     address: str
@@ -197,7 +212,7 @@ class ActivityIn(ActivityFields):
 
 
 class ActivityPatch(ActivityFields):
-    org_id: int | None = None
+    org_id: Id | None = None
 
 
 class ActivityQuery(Schema):
@@ -205,7 +220,7 @@ class ActivityQuery(Schema):
     category: ActivityCategory | None = None
     status: ActivityStatus | None = None
     date: dt.date | None = None
-    campaign: int | None = None
+    campaign: Id | None = None
     near: bool = False
 
 
@@ -218,7 +233,7 @@ class InsuranceIn(Schema):
     policy_number: str
     covers_from: date
     covers_to: date
-    insured_count: int | None = None
+    insured_count: Quota | None = None
 
 
 class InsuranceOut(Schema):
@@ -292,7 +307,7 @@ class MyShift(Schema):
 
 
 class AssignIn(Schema):
-    team_id: int
+    team_id: Id
     numbers: list[str] | None = None
 
 
@@ -318,11 +333,11 @@ class RosterPostOut(Schema):
 
 
 class MoveIn(Schema):
-    group_id: int
+    group_id: Id
 
 
 class LeaderIn(Schema):
-    volunteer_id: int
+    volunteer_id: Id
 
 
 class ReportIn(Schema):

@@ -5,9 +5,10 @@ Schema in → service/selector → schema out. Out of scope is 404; seen but not
 """
 
 from datetime import date, datetime
+from typing import Annotated
 
 from django.http import HttpResponse
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from leifeng.core.pagination import Page
@@ -15,6 +16,9 @@ from leifeng.hours.certificates import selectors, services
 from leifeng.hours.models import Certificate, CertificateStatus
 
 router = Router(tags=["certificates"])
+
+# A database id: above PostgreSQL's bigint (or SQLite's integer) it is no id, refused with a 422 naming the field.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class CertificateOut(Schema):
@@ -58,7 +62,7 @@ class CertificateOut(Schema):
 
 class CertificateQuery(Schema):
     status: CertificateStatus | None = None
-    org: int | None = None
+    org: Id | None = None
     mine: bool = False
     to_decide: bool = False
 
@@ -66,7 +70,7 @@ class CertificateQuery(Schema):
 class RequestIn(Schema):
     """For oneself: no volunteer_number. Staff for a volunteer: their number."""
 
-    org_id: int
+    org_id: Id
     period_from: date
     period_to: date
     volunteer_number: str | None = None
@@ -127,24 +131,24 @@ def verify_certificate(request, code: str):
 
 
 @router.get("/{certificate_id}", response=CertificateOut, summary="One certificate")
-def get_certificate(request, certificate_id: int):
+def get_certificate(request, certificate_id: Id):
     return _out(request, certificate_id)
 
 
 @router.post("/{certificate_id}/issue", response=CertificateOut, summary="Issue (the organizing node only)")
-def issue_certificate(request, certificate_id: int, payload: IssueIn):
+def issue_certificate(request, certificate_id: Id, payload: IssueIn):
     services.certificate_issue(actor=request.user, certificate_id=certificate_id, **payload.model_dump())
     return _out(request, certificate_id)
 
 
 @router.post("/{certificate_id}/refuse", response=CertificateOut, summary="Refuse a request, with a reason")
-def refuse_certificate(request, certificate_id: int, payload: ReasonIn):
+def refuse_certificate(request, certificate_id: Id, payload: ReasonIn):
     services.certificate_refuse(actor=request.user, certificate_id=certificate_id, reason=payload.reason)
     return _out(request, certificate_id)
 
 
 @router.post("/{certificate_id}/revoke", response=CertificateOut, summary="Revoke an issued certificate")
-def revoke_certificate(request, certificate_id: int, payload: ReasonIn):
+def revoke_certificate(request, certificate_id: Id, payload: ReasonIn):
     services.certificate_revoke(actor=request.user, certificate_id=certificate_id, reason=payload.reason)
     return _out(request, certificate_id)
 
@@ -160,7 +164,7 @@ PDF_RESPONSE = {
 
 
 @router.get("/{certificate_id}/pdf", summary="The certificate as PDF", openapi_extra=PDF_RESPONSE)
-def certificate_pdf(request, certificate_id: int):
+def certificate_pdf(request, certificate_id: Id):
     cert, pdf = services.certificate_pdf(actor=request.user, certificate_id=certificate_id)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{cert.number}.pdf"'

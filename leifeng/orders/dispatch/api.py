@@ -4,8 +4,10 @@ Mounted in leifeng/config/api.py. Out of scope and nonexistent orders are both 4
 `services.batch_apply` (the orders app's dispatch service, audited).
 """
 
+from typing import Annotated
+
 from django.http import Http404
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from leifeng.core.errors import NotFound
 from leifeng.core.roles import Perm
@@ -14,6 +16,9 @@ from leifeng.orders.dispatch import services as dispatching
 from leifeng.orders.policy import order_policy
 
 router = Router(tags=["orders: dispatch"])
+
+# A database id: above PostgreSQL's bigint (or SQLite's integer) it is no id, refused with a 422 naming the field.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class SuggestionOut(Schema):
@@ -25,7 +30,7 @@ class SuggestionOut(Schema):
 
 
 class PlanIn(Schema):
-    order_ids: list[int] | None = None  # None: every order awaiting dispatch in the caller's area
+    order_ids: list[Id] | None = None  # None: every order awaiting dispatch in the caller's area
     candidates: str = "teams"  # teams / volunteers / both
     team_capacity: int = dispatching.TEAM_CAPACITY
     solver: str = "sparse"  # sparse / dense
@@ -72,7 +77,7 @@ class SuggestionsOut(Schema):
 
 
 @router.get("/suggestions/{order_id}", response=SuggestionsOut)
-def suggestions(request, order_id: int, limit: int = 5):
+def suggestions(request, order_id: Id, limit: int = 5):
     """The best candidates for one order awaiting dispatch, with the reasons (needs the right to dispatch it)."""
     order = selectors.order_to_dispatch(actor=request.auth, order_id=order_id)
     items = [
