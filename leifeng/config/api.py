@@ -5,6 +5,8 @@ are turned into it here; errors Django answers before an endpoint runs (unknown 
 a crash) are rewritten by `leifeng.core.middleware.ApiErrorMiddleware` with the same `error_body`.
 """
 
+from enum import StrEnum
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from ninja import NinjaAPI
@@ -78,7 +80,7 @@ api = LeifengAPI(
 )
 
 
-def error(request, status: int, code: str, message: str, fields: dict | None = None):
+def error(request, status: int, code: StrEnum, message: str, fields: dict | None = None):
     return api.create_response(request, error_body(code, message, fields), status=status)
 
 
@@ -92,7 +94,7 @@ def on_django_validation(request, exc: DjangoValidationError):
     fields = field_errors(exc)
     first_field, messages = next(iter(fields.items()), ("__all__", ["Invalid input."]))
     message = messages[0] if first_field == "__all__" else f"{first_field}: {messages[0]}"
-    return error(request, 400, "invalid", message, fields)
+    return error(request, 400, ErrorCode.INVALID, message, fields)
 
 
 def _field_name(loc: tuple) -> str:
@@ -109,24 +111,24 @@ def on_schema_validation(request, exc: NinjaValidationError):
     for err in exc.errors:
         fields.setdefault(_field_name(tuple(err.get("loc", ()))), []).append(err.get("msg", "invalid"))
     first_field = next(iter(fields), "__all__")
-    return error(request, 422, "invalid", f"{first_field}: {fields[first_field][0]}", fields)
+    return error(request, 422, ErrorCode.INVALID, f"{first_field}: {fields[first_field][0]}", fields)
 
 
 @api.exception_handler(Http404)
 def on_404(request, exc):
-    return error(request, 404, "not_found", "Not found.")
+    return error(request, 404, ErrorCode.NOT_FOUND, "Not found.")
 
 
 @api.exception_handler(AuthenticationError)
 def on_auth(request, exc):
     return error(
-        request, 401, "unauthorized", "Authentication required: send 'Authorization: Bearer <token>' or log in."
+        request, 401, ErrorCode.UNAUTHORIZED, "Authentication required: send 'Authorization: Bearer <token>' or log in."
     )
 
 
 @api.exception_handler(Throttled)
 def on_throttled(request, exc: Throttled):
-    return error(request, 429, "throttled", "Too many requests; slow down.")
+    return error(request, 429, ErrorCode.THROTTLED, "Too many requests; slow down.")
 
 
 @api.exception_handler(HttpError)
