@@ -1,7 +1,6 @@
 """/api/v1/accounts/: tokens, my account, and the accounts of my subtree."""
 
 from datetime import datetime
-from typing import Annotated
 
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
@@ -14,11 +13,11 @@ from leifeng.accounts import selectors, services
 from leifeng.accounts.models import RoleAssignment, User
 from leifeng.core.errors import Unauthorized
 from leifeng.core.pagination import Page
+from leifeng.core.schemas import Id
 
 router = Router(tags=["accounts"])
 
 # A database id: above PostgreSQL's bigint (or SQLite's integer) it is no id, refused with a 422 naming the field.
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class LoginIn(Schema):

@@ -5,7 +5,6 @@ runs one service call of a handful of queries; see bench/bench_checkin.py and do
 """
 
 from datetime import datetime
-from typing import Annotated
 
 from django.urls import reverse
 from ninja import Field, Header, Query, Router, Schema, Status
@@ -15,12 +14,12 @@ from leifeng.attendance import selectors, services
 from leifeng.attendance.models import Attendance, AttendanceStatus, RollMark
 from leifeng.core.errors import NotFound
 from leifeng.core.pagination import Page
+from leifeng.core.schemas import Id
 from leifeng.people.models import Volunteer
 
 router = Router(tags=["attendance"])
 
 # A database id: above PostgreSQL's bigint (or SQLite's integer) it is no id, refused with a 422 naming the field.
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 # The request key is required: in the body or in the header (OpenAPI cannot say "one of the two", so both say so).
 KEY_DOC = (
     "Required request key (idempotency), 1–80 characters: here or in the Idempotency-Key header; "

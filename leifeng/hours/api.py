@@ -2,13 +2,13 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
 
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from leifeng.core.errors import NotFound
 from leifeng.core.pagination import Page
+from leifeng.core.schemas import Id
 from leifeng.hours import selectors, services, stars
 from leifeng.hours.certificates.api import router as certificate_router
 from leifeng.hours.models import ClaimStatus, CorrectionStatus, RecordKind, RecordSource
@@ -19,7 +19,6 @@ from leifeng.people.models import Volunteer
 router = Router(tags=["hours"])
 
 # A database id: above PostgreSQL's bigint (or SQLite's integer) it is no id, refused with a 422 naming the field.
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 router.add_router("/certificates/", certificate_router)
 
 

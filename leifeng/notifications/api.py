@@ -1,15 +1,15 @@
 """/api/v1/notifications/: one's own inbox, message relays (短信接力), and the personal calendar link."""
 
 from datetime import datetime
-from typing import Annotated
 
 from django.urls import reverse
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from leifeng.accounts.models import Role
 from leifeng.core.errors import NotFound
 from leifeng.core.pagination import Page
+from leifeng.core.schemas import Id
 from leifeng.notifications import selectors, services
 from leifeng.notifications.models import DeliveryStatus
 from leifeng.orgs.models import Org
@@ -17,7 +17,6 @@ from leifeng.orgs.models import Org
 router = Router(tags=["notifications"])
 
 # A database id: above PostgreSQL's bigint (or SQLite's integer) it is no id, refused with a 422 naming the field.
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class NotificationOut(Schema):

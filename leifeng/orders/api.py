@@ -18,6 +18,7 @@ from leifeng.accounts.api_auth import SessionAuth, TokenAuth
 from leifeng.core.errors import NotFound
 from leifeng.core.pagination import Page
 from leifeng.core.roles import Perm
+from leifeng.core.schemas import Id
 from leifeng.orders import excel, selectors, services
 from leifeng.orders.models import AssignmentStatus, DispatchMode, OrderChannel, OrderStatus
 from leifeng.orders.policy import order_policy
@@ -38,7 +39,6 @@ OPTIONAL_SECURITY = {"security": [{}]}
 
 # A database id: anything above PostgreSQL's bigint (or SQLite's integer) is no id at all, refused with a 422
 # that names the field instead of reaching the database.
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Minutes = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 

@@ -5,20 +5,19 @@ Anything outside the caller's subtree answers 404 like a missing object; lists a
 """
 
 from datetime import datetime
-from typing import Annotated
 
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
 from leifeng.core.pagination import Page
+from leifeng.core.schemas import Id
 from leifeng.orgs import selectors, services
 from leifeng.orgs.models import Org, OrgLevel, Unit, UnitKind
 
 router = Router(tags=["orgs"])
 
 # A database id: above PostgreSQL's bigint (or SQLite's integer) it is no id, refused with a 422 naming the field.
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 # --- schemas -------------------------------------------------------------------------------------

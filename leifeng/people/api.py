@@ -1,21 +1,21 @@
 """/api/v1/people/: schema in → service or selector → schema out. Errors: {"error": {"code", "message", "fields"}}."""
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from ninja import Field, Query, Router, Schema
+from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
 from leifeng.core.idnumbers import IdType
 from leifeng.core.pagination import Page
+from leifeng.core.schemas import Id
 from leifeng.people import selectors, services
 from leifeng.people.models import PoliticalStatus, RegistrationChannel, Volunteer
 
 router = Router(tags=["people"])
 
 # A database id: above PostgreSQL's bigint (or SQLite's integer) it is no id, refused with a 422 naming the field.
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class CappedPage(Page):

@@ -10,6 +10,7 @@ from ninja.pagination import paginate
 
 from leifeng.core.errors import PermissionDenied
 from leifeng.core.pagination import Page
+from leifeng.core.schemas import Id
 from leifeng.teams import selectors, services
 from leifeng.teams.models import MembershipStatus, Team, TeamCategory, TeamKind, TeamLevel
 from leifeng.teams.policy import volunteer_of
@@ -18,7 +19,6 @@ from leifeng.teams.selectors import TeamFilters
 router = Router(tags=["teams"])
 
 # A database id: above PostgreSQL's bigint (or SQLite's integer) it is no id, refused with a 422 naming the field.
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 MaxMembers = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 

@@ -15,9 +15,9 @@ from leifeng.activities.models import (
     SignupStatus,
     Visibility,
 )
+from leifeng.core.schemas import Id
 
 # A database id: above PostgreSQL's bigint (or SQLite's integer) it is no id, refused with a 422 naming the field.
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 # A calendar year Python's dates can hold: a larger one is a 422 naming the field, not a crash in the query.
 Year = Annotated[int, Field(ge=1, le=9999)]
 # A count or size stored in an integer column.

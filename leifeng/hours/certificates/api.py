@@ -5,20 +5,19 @@ Schema in → service/selector → schema out. Out of scope is 404; seen but not
 """
 
 from datetime import date, datetime
-from typing import Annotated
 
 from django.http import HttpResponse
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from leifeng.core.pagination import Page
+from leifeng.core.schemas import Id
 from leifeng.hours.certificates import selectors, services
 from leifeng.hours.models import Certificate, CertificateStatus
 
 router = Router(tags=["certificates"])
 
 # A database id: above PostgreSQL's bigint (or SQLite's integer) it is no id, refused with a 422 naming the field.
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class CertificateOut(Schema):

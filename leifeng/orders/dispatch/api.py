@@ -4,13 +4,12 @@ Mounted in leifeng/config/api.py. Out of scope and nonexistent orders are both 4
 `services.batch_apply` (the orders app's dispatch service, audited).
 """
 
-from typing import Annotated
-
 from django.http import Http404
-from ninja import Field, Router, Schema
+from ninja import Router, Schema
 
 from leifeng.core.errors import NotFound
 from leifeng.core.roles import Perm
+from leifeng.core.schemas import Id
 from leifeng.orders.dispatch import matching, selectors
 from leifeng.orders.dispatch import services as dispatching
 from leifeng.orders.policy import order_policy
@@ -18,7 +17,6 @@ from leifeng.orders.policy import order_policy
 router = Router(tags=["orders: dispatch"])
 
 # A database id: above PostgreSQL's bigint (or SQLite's integer) it is no id, refused with a 422 naming the field.
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class SuggestionOut(Schema):
